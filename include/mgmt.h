@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Management requests and responses: builders write a request body, decoders read a response body.
+ * Pure codecs over smp-cbor (no I/O). Field names follow Zephyr's smp_groups documentation
+ * (doc/services/device_mgmt/smp_groups/smp_group_0.rst, _1.rst, _63.rst).
+ *
+ * Builders return the body length, or -EMSGSIZE when it does not fit out_size.
+ * Decoders return 0, or -EBADMSG when a required field is missing or has the wrong type; unknown keys
+ * are ignored. Decoders are given the body of a successful response (status already checked).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cbor.h>
+
+#define MGMT_HASH_MAX 64     /* SHA-512 hash TLV; never assume 32 (REFERENCE.md §5) */
+#define MGMT_MAX_IMAGES 8    /* entries kept from an image list */
+#define MGMT_VERSION_TEXT 48
+
+/* OS group */
+int mgmt_build_empty(uint8_t *out, size_t out_size); /* {} for params, image list, storage erase… */
+int mgmt_build_echo(uint8_t *out, size_t out_size, const char *text);
+int mgmt_build_reset(uint8_t *out, size_t out_size, bool force);
+int mgmt_build_os_info(uint8_t *out, size_t out_size, const char *format); /* format NULL → {} */
+int mgmt_build_bootloader_info(uint8_t *out, size_t out_size, const char *query); /* query NULL → {} */
+int mgmt_build_datetime_set(uint8_t *out, size_t out_size, const char *iso8601);
+
+int mgmt_decode_echo(const cbor_item_t *body, char *out, size_t out_size); /* "r" */
+int mgmt_decode_os_info(const cbor_item_t *body, char *out, size_t out_size); /* "output" */
+int mgmt_decode_datetime(const cbor_item_t *body, char *out, size_t out_size); /* "datetime" */
+
+typedef struct MgmtParams {
+	uint32_t buf_size;
+	uint32_t buf_count;
+} MgmtParams;
+int mgmt_decode_params(const cbor_item_t *body, MgmtParams *out);
+
+typedef struct MgmtBootloaderInfo {
+	char bootloader[32];  /* "bootloader" (query absent), e.g. "MCUboot" */
+	bool has_mode;
+	int64_t mode;         /* MCUboot mode: -1 unknown … see smp_group_0.rst */
+	bool has_no_downgrade;
+	bool no_downgrade;
+} MgmtBootloaderInfo;
+int mgmt_decode_bootloader_info(const cbor_item_t *body, MgmtBootloaderInfo *out);
+/* MCUboot mode number → "swap-using-move" etc., or "unknown". */
+const char *mgmt_bootloader_mode_name(int64_t mode);
+
+/* Image group: state */
+typedef struct MgmtImageSlot {
+	uint32_t image;     /* 0 when absent */
+	uint32_t slot;
+	char version[MGMT_VERSION_TEXT];
+	uint8_t hash[MGMT_HASH_MAX];
+	size_t hash_len;
+	bool bootable, pending, confirmed, active, permanent; /* absent = false (Zephyr omits false flags) */
+} MgmtImageSlot;
+
+typedef struct MgmtImageList {
+	MgmtImageSlot slots[MGMT_MAX_IMAGES];
+	size_t count;
+	bool has_split_status;
+	int64_t split_status;
+} MgmtImageList;
+int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out);
+/* Find the slot entry (image 0) or NULL. */
+const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot);
+/* The entry whose hash equals hash, or NULL. */
+const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const uint8_t *hash, size_t hash_len);
+
+/* {"hash": h, "confirm": c}; hash NULL → {"confirm": true} (confirm the running image). */
+int mgmt_build_image_state_write(uint8_t *out, size_t out_size, const uint8_t *hash, size_t hash_len, bool confirm);
+/* {"slot": n}, or {} when slot < 0. */
+int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot);
+
+/* Image group: upload (REFERENCE.md §4) */
+typedef struct MgmtUploadChunk {
+	uint32_t image;         /* sent only when non-zero */
+	uint64_t off;
+	bool first;             /* first chunk: adds len and, if sha_len, sha */
+	uint64_t len;           /* whole image length */
+	const uint8_t *sha;     /* SHA-256 of the whole file */
+	size_t sha_len;
+	bool upgrade;           /* sent only when true, on the first chunk */
+	const uint8_t *data;
+	size_t data_len;
+} MgmtUploadChunk;
+int mgmt_build_upload_chunk(uint8_t *out, size_t out_size, const MgmtUploadChunk *chunk);
+/* Exact body size of the chunk with data_len = 0 but counting data's CBOR head for data_len bytes:
+ * so body size = mgmt_upload_chunk_overhead(c) + c->data_len. */
+size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *chunk);
+/* Largest data_len such that the whole frame (8-byte header + body) fits frame_size; 0 if none. */
+size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size);
+
+typedef struct MgmtUploadRsp {
+	uint64_t off;
+	bool has_match;
+	bool match;
+} MgmtUploadRsp;
+int mgmt_decode_upload_rsp(const cbor_item_t *body, MgmtUploadRsp *out);

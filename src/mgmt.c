@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: MIT */
+/* Request bodies and response decoders of the OS, image and Zephyr-basic groups (smp_group_0.rst,
+ * smp_group_1.rst, smp_group_63.rst). */
+#include <errno.h>
+#include <string.h>
+
+#include "mgmt.h"
+#include "smp-cbor.h"
+#include "util.h"
+
+int mgmt_build_empty(uint8_t *out, size_t out_size)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 0);
+	return smp_cbor_writer_done(&w);
+}
+
+/* A body of one text field, or {} when the text is NULL. */
+static int build_one_text(uint8_t *out, size_t out_size, const char *key, const char *text)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, text ? 1 : 0);
+	if (text) {
+		smp_cbor_put_text(&w, key);
+		smp_cbor_put_text(&w, text);
+	}
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_echo(uint8_t *out, size_t out_size, const char *text)
+{
+	return build_one_text(out, out_size, "d", text);
+}
+
+int mgmt_build_reset(uint8_t *out, size_t out_size, bool force)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, force ? 1 : 0);
+	if (force) {
+		/* os_mgmt reset: "force" skips the application's reset veto (smp_group_0.rst). */
+		smp_cbor_put_text(&w, "force");
+		smp_cbor_put_uint(&w, 1);
+	}
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_os_info(uint8_t *out, size_t out_size, const char *format)
+{
+	return build_one_text(out, out_size, "format", format);
+}
+
+int mgmt_build_bootloader_info(uint8_t *out, size_t out_size, const char *query)
+{
+	return build_one_text(out, out_size, "query", query);
+}
+
+int mgmt_build_datetime_set(uint8_t *out, size_t out_size, const char *iso8601)
+{
+	return build_one_text(out, out_size, "datetime", iso8601);
+}
+
+static int decode_required_text(const cbor_item_t *body, const char *key, char *out, size_t out_size)
+{
+	int r = smp_cbor_get_text(body, key, out, out_size);
+
+	return r == -EMSGSIZE ? 0 : r < 0 ? -EBADMSG : 0; /* a too long text is cut, not an error */
+}
+
+int mgmt_decode_echo(const cbor_item_t *body, char *out, size_t out_size)
+{
+	return decode_required_text(body, "r", out, out_size);
+}
+
+int mgmt_decode_os_info(const cbor_item_t *body, char *out, size_t out_size)
+{
+	return decode_required_text(body, "output", out, out_size);
+}
+
+int mgmt_decode_datetime(const cbor_item_t *body, char *out, size_t out_size)
+{
+	return decode_required_text(body, "datetime", out, out_size);
+}
+
+int mgmt_decode_params(const cbor_item_t *body, MgmtParams *out)
+{
+	uint64_t size, count;
+
+	if (smp_cbor_get_uint(body, "buf_size", &size) < 0 || smp_cbor_get_uint(body, "buf_count", &count) < 0)
+		return -EBADMSG;
+	if (size > UINT32_MAX || count > UINT32_MAX)
+		return -EBADMSG;
+	out->buf_size = (uint32_t)size;
+	out->buf_count = (uint32_t)count;
+	return 0;
+}
+
+int mgmt_decode_bootloader_info(const cbor_item_t *body, MgmtBootloaderInfo *out)
+{
+	int r;
+
+	*out = (MgmtBootloaderInfo){ 0 };
+	r = smp_cbor_get_text(body, "bootloader", out->bootloader, sizeof(out->bootloader));
+	if (r < 0 && r != -ENOENT && r != -EMSGSIZE)
+		return -EBADMSG;
+	r = smp_cbor_get_int(body, "mode", &out->mode);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_mode = r == 0;
+	r = smp_cbor_get_bool(body, "no-downgrade", &out->no_downgrade);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_no_downgrade = r == 0;
+	return 0;
+}
+
+/* MCUboot modes as os_mgmt reports them (smp_group_0.rst, bootloader information, "mode"). */
+const char *mgmt_bootloader_mode_name(int64_t mode)
+{
+	static const char *const names[] = {
+		"single application", "swap using scratch", "overwrite only",
+		"swap-using-move (swap without scratch)", "direct-XIP without revert", "direct-XIP with revert",
+		"RAM loader", "firmware loader", "RAM loader with network core", "swap using offset",
+	};
+
+	if (mode >= 0 && (size_t)mode < ARRAY_SIZE(names))
+		return names[mode];
+	return "unknown";
+}
+
+/* Flags Zephyr leaves out when false (img_mgmt_state.c only encodes true flags). */
+static int decode_flag(const cbor_item_t *entry, const char *key, bool *out)
+{
+	int r = smp_cbor_get_bool(entry, key, out);
+
+	if (r == -ENOENT) {
+		*out = false;
+		return 0;
+	}
+	return r;
+}
+
+static int decode_slot(const cbor_item_t *entry, MgmtImageSlot *s)
+{
+	uint64_t v;
+	int r;
+
+	*s = (MgmtImageSlot){ 0 };
+	if (!cbor_isa_map(entry))
+		return -EBADMSG;
+	r = smp_cbor_get_uint(entry, "image", &v);
+	if (r == 0 && v <= UINT32_MAX)
+		s->image = (uint32_t)v;
+	else if (r != -ENOENT)
+		return -EBADMSG;
+	if (smp_cbor_get_uint(entry, "slot", &v) < 0 || v > UINT32_MAX)
+		return -EBADMSG;
+	s->slot = (uint32_t)v;
+	r = smp_cbor_get_text(entry, "version", s->version, sizeof(s->version));
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	r = smp_cbor_get_bytes(entry, "hash", s->hash, sizeof(s->hash), &s->hash_len);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	if (decode_flag(entry, "bootable", &s->bootable) < 0 || decode_flag(entry, "pending", &s->pending) < 0 ||
+	    decode_flag(entry, "confirmed", &s->confirmed) < 0 || decode_flag(entry, "active", &s->active) < 0 ||
+	    decode_flag(entry, "permanent", &s->permanent) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out)
+{
+	const cbor_item_t *images = smp_cbor_map_get(body, "images");
+	int r;
+
+	*out = (MgmtImageList){ 0 };
+	if (!images || !cbor_isa_array(images))
+		return -EBADMSG;
+	for (size_t i = 0; i < cbor_array_size(images) && out->count < MGMT_MAX_IMAGES; i++) {
+		r = decode_slot(cbor_array_handle(images)[i], &out->slots[out->count]);
+		if (r < 0)
+			return r;
+		out->count++;
+	}
+	r = smp_cbor_get_int(body, "splitStatus", &out->split_status);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_split_status = r == 0;
+	return 0;
+}
+
+const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->slots[i].image == 0 && list->slots[i].slot == slot)
+			return &list->slots[i];
+	return NULL;
+}
+
+const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const uint8_t *hash, size_t hash_len)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (hash_len && list->slots[i].hash_len == hash_len && memcmp(list->slots[i].hash, hash, hash_len) == 0)
+			return &list->slots[i];
+	return NULL;
+}
+
+int mgmt_build_image_state_write(uint8_t *out, size_t out_size, const uint8_t *hash, size_t hash_len, bool confirm)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, hash ? 2 : 1);
+	if (hash) {
+		smp_cbor_put_text(&w, "hash");
+		smp_cbor_put_bytes(&w, hash, hash_len);
+	}
+	smp_cbor_put_text(&w, "confirm");
+	smp_cbor_put_bool(&w, confirm);
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, slot >= 0 ? 1 : 0);
+	if (slot >= 0) {
+		smp_cbor_put_text(&w, "slot");
+		smp_cbor_put_uint(&w, (uint64_t)slot);
+	}
+	return smp_cbor_writer_done(&w);
+}
+
+/* SMP image upload request, smp_group_1.rst: {image?, len?, off, sha?, data, upgrade?}. The key order
+ * does not matter to Zephyr; "data" goes last so the writer can size it. */
+static size_t upload_pairs(const MgmtUploadChunk *c)
+{
+	size_t n = 2; /* off, data */
+
+	if (c->image)
+		n++;
+	if (c->first)
+		n += 1 + (c->sha_len > 0 ? 1u : 0u) + (c->upgrade ? 1u : 0u);
+	return n;
+}
+
+static void put_upload_fields(SmpCborWriter *w, const MgmtUploadChunk *c)
+{
+	smp_cbor_put_map(w, upload_pairs(c));
+	if (c->image) {
+		smp_cbor_put_text(w, "image");
+		smp_cbor_put_uint(w, c->image);
+	}
+	if (c->first) {
+		smp_cbor_put_text(w, "len");
+		smp_cbor_put_uint(w, c->len);
+		if (c->sha_len) {
+			smp_cbor_put_text(w, "sha");
+			smp_cbor_put_bytes(w, c->sha, c->sha_len);
+		}
+		if (c->upgrade) {
+			smp_cbor_put_text(w, "upgrade");
+			smp_cbor_put_bool(w, true);
+		}
+	}
+	smp_cbor_put_text(w, "off");
+	smp_cbor_put_uint(w, c->off);
+}
+
+int mgmt_build_upload_chunk(uint8_t *out, size_t out_size, const MgmtUploadChunk *chunk)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	put_upload_fields(&w, chunk);
+	smp_cbor_put_text(&w, "data");
+	smp_cbor_put_bytes(&w, chunk->data, chunk->data_len);
+	return smp_cbor_writer_done(&w);
+}
+
+/* Size of everything but the data bytes: computed exactly so the engine fills frames to the byte. */
+size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *chunk)
+{
+	uint8_t scratch[160];
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, scratch, sizeof(scratch));
+	put_upload_fields(&w, chunk);
+	smp_cbor_put_text(&w, "data");
+	return w.len + smp_cbor_head_size(chunk->data_len);
+}
+
+size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size)
+{
+	MgmtUploadChunk c = *chunk;
+	size_t fixed, n;
+
+	c.data_len = 0;
+	fixed = mgmt_upload_chunk_overhead(&c) - 1 + 8; /* the header; the data head is added below */
+	if (frame_size <= fixed + 1)
+		return 0;
+	n = frame_size - fixed - 1;
+	/* The data head grows with the length (1, 2, 3 or 5 bytes): shrink until head + data fit. */
+	while (n > 0 && smp_cbor_head_size(n) + n > frame_size - fixed)
+		n--;
+	return n;
+}
+
+int mgmt_decode_upload_rsp(const cbor_item_t *body, MgmtUploadRsp *out)
+{
+	int r;
+
+	*out = (MgmtUploadRsp){ 0 };
+	if (smp_cbor_get_uint(body, "off", &out->off) < 0)
+		return -EBADMSG;
+	r = smp_cbor_get_bool(body, "match", &out->match);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_match = r == 0;
+	return 0;
+}
