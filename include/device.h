@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A session with one device: the SMP client on its transport, the limits learned from the device
+ * (MCUmgr params, reassembly), and typed management calls that the commands, the upload engine and the
+ * DFU flow share. Each call returns 0, DEVICE_STATUS_ERROR when the device answered with an error (its
+ * rc / err is in d->status), or a negative errno: -ETIMEDOUT (no answer), -ECONNRESET (link lost),
+ * -EBADMSG (malformed answer), -ECANCELED (interrupted).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "mgmt.h"
+#include "smp-client.h"
+
+enum {
+	DEVICE_STATUS_ERROR = 1, /* the device answered with rc / err: see Device.status */
+};
+
+/* Frame limits when the device does not report MCUmgr params (ISSUE-NOTES 11): Zephyr's default
+ * CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on datagram transports, MTU-3 on BLE, window 1. */
+#define DEVICE_DEFAULT_BUF_SIZE 384u
+
+typedef struct DeviceOptions {
+	const char *address;
+	TransportOptions transport;
+	uint64_t timeout_usec;       /* per request */
+	int smp_version;             /* -1 auto (v2, falling back to v1), 0 = v1, 1 = v2 */
+	const volatile bool *cancel; /* set on SIGINT */
+} DeviceOptions;
+
+typedef struct Device {
+	SmpClient *client;
+	DeviceOptions options;
+	char address[256];
+	/* learned by device_learn_limits() */
+	bool limits_known;
+	bool params_known;
+	MgmtParams params;
+	size_t frame_size;  /* largest request frame (header + body) to send */
+	size_t window;      /* requests in flight: max(1, buf_count - 1) (REFERENCE.md §6) */
+	bool reassembly;    /* device reassembles frames split over link writes */
+	/* last device error */
+	SmpStatus status;
+	uint16_t status_group;
+	uint8_t status_id;
+	char error[512];    /* one line on the last failure of any kind */
+} Device;
+
+/* Creates the session (no I/O yet). err gets one line on failure (bad address). */
+int device_new(sd_event *event, const DeviceOptions *options, Device **out, char *err, size_t err_size);
+void device_free(Device *d);
+void device_freep(Device **d);
+
+/* Opens the link (BLE: find, connect, acquire). */
+int device_connect(Device *d, uint64_t timeout_usec);
+void device_disconnect(Device *d);
+bool device_is_connected(const Device *d);
+
+/* Reads MCUmgr params and, on transports that split frames, probes whether the device reassembles.
+ * Sets frame_size and window. A device without params (rc 8) keeps the conservative defaults. */
+int device_learn_limits(Device *d);
+
+/* A raw request: fills rsp (caller clears it). Returns 0, DEVICE_STATUS_ERROR or -errno as above. */
+int device_request(Device *d, uint8_t op, uint16_t group, uint8_t id, const uint8_t *body, size_t body_len,
+		   SmpResponse *rsp);
+
+int device_echo(Device *d, const char *text, char *out, size_t out_size);
+int device_reset(Device *d, bool force);
+int device_params(Device *d, MgmtParams *out);
+int device_os_info(Device *d, const char *format, char *out, size_t out_size);
+int device_bootloader_info(Device *d, MgmtBootloaderInfo *out);
+int device_datetime_get(Device *d, char *out, size_t out_size);
+int device_image_list(Device *d, MgmtImageList *out);
+/* test (confirm false) or confirm (true) the image with hash; hash NULL confirms the running image.
+ * The device answers with the new image list, returned in out (may be NULL). */
+int device_image_state_write(Device *d, const uint8_t *hash, size_t hash_len, bool confirm, MgmtImageList *out);
+int device_image_erase(Device *d, int slot);
+int device_storage_erase(Device *d);
+
+/* Fills d->error with one line describing err (as returned by the calls above) for the user, including
+ * the device's rc / err in plain words and a hint when one applies. Returns d->error. */
+const char *device_describe_error(Device *d, int err);
+
+/* Waits for a device that went away (reset, swap) to answer again: reconnects when the link needs it
+ * and sends an echo every poll until one is answered or timeout_usec passes (-ETIMEDOUT). */
+int device_wait_back(Device *d, uint64_t timeout_usec);
+/* Runs the loop for usec (interruptible). */
+int device_sleep(Device *d, uint64_t usec);
