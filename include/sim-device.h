@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated device: Zephyr's mcumgr SMP server with MCUboot (swap-using-move) on an nRF52833.
+ * Behaviour follows Zephyr 4.1 (REFERENCE.md §4, §5, §11, §13), quirks included, never what a client
+ * hopes. The model is transport-agnostic and keeps no clock of its own: it reports how long each step
+ * takes in device time (flash timing of REFERENCE.md §14) and its hosts (UDP server, BlueZ stand-in,
+ * serial pty) schedule replies on their own sd-event loop, scaled by SimConfig.time_scale.
+ *
+ * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
+ * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_PAGE_SIZE 4096u
+#define SIM_SLOT_SIZE 0x37000u     /* nRF52833 DK partitions: slot0 0x0C000, slot1 0x43000 */
+#define SIM_STORAGE_SIZE 0x6000u
+
+typedef struct SimConfig {
+	uint32_t buf_size;          /* MCUmgr params buf_size (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE) */
+	uint32_t buf_count;         /* MCUmgr params buf_count (CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT) */
+	bool params;                /* OS params command present (false → rc 8) */
+	bool smp_v2;                /* server understands SMP v2; false = legacy server answering v1 only */
+	bool legacy_rc;             /* add "rc": 0 to successful responses (CONFIG_MCUMGR_SMP_LEGACY_RC_BEHAVIOUR) */
+	bool progressive_erase;     /* CONFIG_IMG_ERASE_PROGRESSIVELY; false = erase len up front on chunk 0 */
+	bool image_check;           /* CONFIG_IMG_ENABLE_IMAGE_CHECK: "match" on the last upload response */
+	bool storage_erase;         /* zephyr basic storage erase present (false → rc 8, as the seed device) */
+	bool datetime;              /* RTC present; false → date-time answers rc 8 */
+	bool verbose_errors;        /* add "rsn" to v1 errors (CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE) */
+	bool new_image_crashes;     /* a tested image never confirms: the watchdog resets, MCUboot reverts */
+	uint32_t slot_size;
+	char app_version[32];       /* version of the factory image in slot 0, e.g. "1.0.0" */
+	char hostname[32];          /* OS info "n" */
+} SimConfig;
+
+void sim_config_default(SimConfig *cfg);
+
+typedef struct SimDevice SimDevice;
+
+/* Creates a device whose slot 0 holds a synthetic factory image (valid MCUboot header and SHA-256 hash
+ * TLV, version cfg->app_version), active and confirmed; slot 1 empty (erased). */
+int sim_device_new(const SimConfig *cfg, SimDevice **out);
+void sim_device_free(SimDevice *dev);
+
+/* Called once per response frame produced by sim_device_process. */
+typedef void (*SimEmitFn)(void *userdata, const uint8_t *frame, size_t len);
+
+/* Handles one received SMP buffer (it may hold several frames, processed in order, as Zephyr does).
+ * Emits zero or more response frames. Returns the device time in µs the handling took (flash writes and
+ * erases per the nRF52833 model), which the host waits (× time scale) before it delivers the responses.
+ * A frame larger than buf_size is answered {"rc": 9} as over UDP (§11). */
+uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata);
+
+/* After a reset command was answered the device goes away. Returns true once, with the device time
+ * until it answers again: ~250 ms before it drops off, then MCUboot's swap (≈20 s for 200 KiB, §13) or
+ * revert, then boot. sim_device_reboot performs the slot changes (swap, revert, upload session lost). */
+bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec);
+void sim_device_reboot(SimDevice *dev);
+
+/* Fault knobs and introspection for hosts and tests. */
+typedef struct SimSlotState {
+	bool present;           /* valid image header in the slot */
+	char version[32];
+	uint8_t hash[64];
+	size_t hash_len;
+	bool pending, confirmed, active, permanent;
+} SimSlotState;
+void sim_device_slot_state(const SimDevice *dev, unsigned slot, SimSlotState *out);
+/* Offset of the unfinished upload (0 when none). */
+uint64_t sim_device_upload_offset(const SimDevice *dev);
+
+/* Flash timing model of the nRF52833 (REFERENCE.md §14): device time to write n bytes and erase pages. */
+uint64_t sim_flash_write_usec(size_t bytes);
+uint64_t sim_flash_erase_usec(size_t pages);
+/* MCUboot swap-using-move of an image of n bytes: about three erase+write passes per sector (§13). */
+uint64_t sim_swap_usec(size_t image_bytes);

@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smpctl-sim: one simulated nRF52833 (sim-device.h) served over UDP, one SMP frame per datagram, as
+ * Zephyr's smp_udp.c does. The device handles one frame at a time in device time (flash model × time
+ * scale); frames that arrive meanwhile wait in its buf_count buffers, and one that finds them all
+ * taken is dropped, as on Zephyr.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <systemd/sd-event.h>
+
+#include "log.h"
+#include "sim-device.h"
+#include "smp.h"
+#include "util.h"
+
+#define SIM_QUEUE_MAX 32
+#define SIM_DATAGRAM_MAX 65536
+
+typedef struct Pending {
+	uint8_t *data;
+	size_t len;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+} Pending;
+
+typedef struct Host {
+	SimConfig cfg;
+	SimDevice *dev;
+	sd_event *event;
+	int fd;
+	double time_scale;
+	uint64_t delay_usec;
+	unsigned drop_every, corrupt_response, wrong_seq;
+	unsigned requests, responses;
+	bool verbose;
+	bool busy, offline;
+	Pending queue[SIM_QUEUE_MAX];
+	size_t queued;
+	uint8_t replies[8][SIM_DATAGRAM_MAX];
+	size_t reply_len[8];
+	size_t replies_count;
+	sd_event_source *timer;
+	const char *listen;
+	const char *ready_file;
+} Host;
+
+static uint64_t scaled(const Host *h, uint64_t device_usec)
+{
+	return (uint64_t)((double)device_usec * h->time_scale);
+}
+
+static void collect_reply(void *userdata, const uint8_t *frame, size_t len)
+{
+	Host *h = userdata;
+
+	if (h->replies_count == ARRAY_SIZE(h->replies) || len > SIM_DATAGRAM_MAX)
+		return;
+	memcpy(h->replies[h->replies_count], frame, len);
+	h->reply_len[h->replies_count++] = len;
+}
+
+/* Fault knobs for client tests: a garbled body, a wrong sequence number. */
+static void apply_faults(Host *h, uint8_t *frame, size_t len)
+{
+	unsigned n = ++h->responses;
+
+	if (h->corrupt_response && n == h->corrupt_response && len > SMP_HEADER_SIZE)
+		memset(frame + SMP_HEADER_SIZE, 0xff, len - SMP_HEADER_SIZE);
+	if (h->wrong_seq && n == h->wrong_seq)
+		frame[6]++;
+}
+
+static void process_next(Host *h);
+
+static int on_back(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	Host *h = userdata;
+
+	(void)s;
+	(void)usec;
+	sim_device_reboot(h->dev);
+	h->offline = false;
+	if (h->verbose)
+		fprintf(stderr, "smpctl-sim: device is back\n");
+	return 0;
+}
+
+static void go_offline(Host *h, uint64_t offline_usec)
+{
+	h->offline = true;
+	for (size_t i = 0; i < h->queued; i++)
+		free(h->queue[i].data);
+	h->queued = 0;
+	if (h->verbose)
+		fprintf(stderr, "smpctl-sim: reset: offline for %.1f s of device time\n", (double)offline_usec / 1e6);
+	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 0, on_back, h);
+}
+
+static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	Host *h = userdata;
+	Pending *p = &h->queue[0];
+	uint64_t offline;
+
+	(void)s;
+	(void)usec;
+	h->timer = sd_event_source_disable_unref(h->timer);
+	for (size_t i = 0; i < h->replies_count; i++) {
+		apply_faults(h, h->replies[i], h->reply_len[i]);
+		sendto(h->fd, h->replies[i], h->reply_len[i], MSG_NOSIGNAL, (struct sockaddr *)&p->peer, p->peer_len);
+	}
+	free(p->data);
+	memmove(h->queue, h->queue + 1, (h->queued - 1) * sizeof(h->queue[0]));
+	h->queued--;
+	h->busy = false;
+	if (sim_device_take_reset(h->dev, &offline))
+		go_offline(h, offline);
+	else
+		process_next(h);
+	return 0;
+}
+
+static void process_next(Host *h)
+{
+	uint64_t device_usec;
+
+	if (h->busy || h->queued == 0)
+		return;
+	h->busy = true;
+	h->replies_count = 0;
+	device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
+	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec) + h->delay_usec, 0,
+				   on_done, h);
+}
+
+static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	static uint8_t buf[SIM_DATAGRAM_MAX];
+	Host *h = userdata;
+	Pending p = { .peer_len = sizeof(p.peer) };
+	ssize_t n;
+
+	(void)s;
+	(void)revents;
+	n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&p.peer, &p.peer_len);
+	if (n <= 0)
+		return 0;
+	h->requests++;
+	/* Gone (resetting), a deliberate drop, or every buffer taken: the frame is lost, as on Zephyr. */
+	if (h->offline || (h->drop_every && h->requests % h->drop_every == 0) || h->queued >= h->cfg.buf_count ||
+	    h->queued >= SIM_QUEUE_MAX) {
+		if (h->verbose)
+			fprintf(stderr, "smpctl-sim: dropped request %u\n", h->requests);
+		return 0;
+	}
+	p.data = malloc((size_t)n);
+	if (!p.data)
+		return 0;
+	memcpy(p.data, buf, (size_t)n);
+	p.len = (size_t)n;
+	h->queue[h->queued++] = p;
+	process_next(h);
+	return 0;
+}
+
+/* "HOST:PORT", "[V6]:PORT". */
+static int bind_listen(Host *h)
+{
+	char host[128], *port;
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_PASSIVE | AI_NUMERICSERV }, *res;
+	const char *spec = h->listen;
+	int r;
+
+	if (spec[0] == '[') {
+		const char *close = strchr(spec, ']');
+
+		if (!close || close[1] != ':' || (size_t)(close - spec) >= sizeof(host))
+			return -EINVAL;
+		snprintf(host, sizeof(host), "%.*s", (int)(close - spec - 1), spec + 1);
+		port = (char *)close + 2;
+	} else {
+		snprintf(host, sizeof(host), "%s", spec);
+		port = strrchr(host, ':');
+		if (!port)
+			return -EINVAL;
+		*port++ = '\0';
+	}
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r != 0)
+		return -EADDRNOTAVAIL;
+	h->fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	r = h->fd < 0 || bind(h->fd, res->ai_addr, res->ai_addrlen) < 0 ? -errno : 0;
+	freeaddrinfo(res);
+	return r;
+}
+
+static int write_ready(Host *h)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char tmp[4096];
+	FILE *f;
+	unsigned port;
+
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					       : ((struct sockaddr_in *)&ss)->sin_port);
+	if (h->verbose || !h->ready_file)
+		fprintf(stderr, "smpctl-sim: simulated nRF52833 listening on UDP port %u\n", port);
+	if (!h->ready_file)
+		return 0;
+	/* Written whole, then renamed: a reader never sees half a line. */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", h->ready_file);
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	fprintf(f, "%u\n", port);
+	fclose(f);
+	return rename(tmp, h->ready_file) < 0 ? -errno : 0;
+}
+
+static void usage(void)
+{
+	printf("Usage: smpctl-sim [OPTIONS]\n\n"
+	       "A simulated nRF52833 running Zephyr's mcumgr SMP server and MCUboot (swap-using-move), on UDP.\n\n"
+	       "  --listen ADDR:PORT       where to listen (default 127.0.0.1:1337; [::1]:1337 for IPv6; port 0 = any)\n"
+	       "  --ready-file PATH        write the bound port there once listening\n"
+	       "  --time-scale X           device time × X: 1 real (default), 0 instant\n"
+	       "  --buf-size N             MCUmgr buffer size (default 2475)\n"
+	       "  --buf-count N            MCUmgr buffer count (default 4)\n"
+	       "  --app-version V          version of the factory image in slot 0 (default 1.0.0)\n"
+	       "  --no-params              no MCUmgr params command (answers rc 8)\n"
+	       "  --legacy                 a legacy server: SMP v1 only, \"rc\": 0 on success\n"
+	       "  --no-progressive-erase   erase the whole upload length on the first chunk\n"
+	       "  --no-image-check         no \"match\" on the last upload answer\n"
+	       "  --no-storage-erase       no Zephyr basic storage erase (answers rc 8)\n"
+	       "  --datetime               the device has an RTC (date-time command)\n"
+	       "  --new-image-crashes      a tested image never confirms: MCUboot reverts it\n"
+	       "  --drop-every N           drop every Nth request\n"
+	       "  --delay-ms N             add N ms to every answer\n"
+	       "  --corrupt-response N     garble the body of the Nth answer\n"
+	       "  --wrong-seq N            give the Nth answer a wrong sequence number\n"
+	       "  --verbose                log what happens on stderr\n"
+	       "  --help                   this help\n");
+}
+
+enum {
+	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_NO_PARAMS,
+	OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_DATETIME, OPT_CRASHES, OPT_DROP,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_VERBOSE, OPT_HELP,
+};
+
+static const struct option sim_options[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "ready-file", required_argument, NULL, OPT_READY },
+	{ "time-scale", required_argument, NULL, OPT_SCALE },
+	{ "buf-size", required_argument, NULL, OPT_BUF_SIZE },
+	{ "buf-count", required_argument, NULL, OPT_BUF_COUNT },
+	{ "app-version", required_argument, NULL, OPT_APP_VERSION },
+	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
+	{ "legacy", no_argument, NULL, OPT_LEGACY },
+	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
+	{ "no-image-check", no_argument, NULL, OPT_NO_CHECK },
+	{ "no-storage-erase", no_argument, NULL, OPT_NO_STORAGE },
+	{ "datetime", no_argument, NULL, OPT_DATETIME },
+	{ "new-image-crashes", no_argument, NULL, OPT_CRASHES },
+	{ "drop-every", required_argument, NULL, OPT_DROP },
+	{ "delay-ms", required_argument, NULL, OPT_DELAY },
+	{ "corrupt-response", required_argument, NULL, OPT_CORRUPT },
+	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{}
+};
+
+static int number(const char *text, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(text, &end, 10);
+	return errno || end == text || *end || *out > max ? -EINVAL : 0;
+}
+
+static int parse_value_option(Host *h, int c, const char *arg)
+{
+	unsigned long v = 0;
+	char *end;
+
+	switch (c) {
+	case OPT_LISTEN: h->listen = arg; return 0;
+	case OPT_READY: h->ready_file = arg; return 0;
+	case OPT_APP_VERSION: snprintf(h->cfg.app_version, sizeof(h->cfg.app_version), "%s", arg); return 0;
+	case OPT_SCALE:
+		h->time_scale = strtod(arg, &end);
+		return *end || h->time_scale < 0 || h->time_scale > 1000 ? -EINVAL : 0;
+	case OPT_BUF_SIZE:
+		if (number(arg, 65535, &v) < 0 || v < 64)
+			return -EINVAL;
+		h->cfg.buf_size = (uint32_t)v;
+		return 0;
+	case OPT_BUF_COUNT:
+		if (number(arg, SIM_QUEUE_MAX, &v) < 0 || v < 1)
+			return -EINVAL;
+		h->cfg.buf_count = (uint32_t)v;
+		return 0;
+	case OPT_DROP: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->drop_every = (unsigned)v; return 0;
+	case OPT_DELAY: if (number(arg, 60000, &v) < 0) return -EINVAL; h->delay_usec = v * 1000; return 0;
+	case OPT_CORRUPT: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->corrupt_response = (unsigned)v; return 0;
+	case OPT_WRONG_SEQ: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->wrong_seq = (unsigned)v; return 0;
+	default: return -EINVAL;
+	}
+}
+
+static int parse_options(Host *h, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", sim_options, NULL)) >= 0) {
+		switch (c) {
+		case OPT_NO_PARAMS: h->cfg.params = false; break;
+		case OPT_LEGACY: h->cfg.smp_v2 = false; h->cfg.legacy_rc = true; break;
+		case OPT_NO_PROGRESSIVE: h->cfg.progressive_erase = false; break;
+		case OPT_NO_CHECK: h->cfg.image_check = false; break;
+		case OPT_NO_STORAGE: h->cfg.storage_erase = false; break;
+		case OPT_DATETIME: h->cfg.datetime = true; break;
+		case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
+		case OPT_VERBOSE: h->verbose = true; break;
+		case OPT_HELP: usage(); return 1;
+		case '?': return -EINVAL;
+		default:
+			if (parse_value_option(h, c, optarg) < 0) {
+				fprintf(stderr, "smpctl-sim: invalid value '%s' for --%s (see --help)\n", optarg,
+					sim_options[c - OPT_LISTEN].name);
+				return -EINVAL;
+			}
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "smpctl-sim: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void sim_log(const char *line)
+{
+	fprintf(stderr, "smpctl-sim: %s\n", line);
+}
+
+int main(int argc, char **argv)
+{
+	static Host h = { .fd = -1, .time_scale = 1.0, .listen = "127.0.0.1:1337" };
+	sigset_t mask;
+	int r;
+
+	sim_config_default(&h.cfg);
+	r = parse_options(&h, argc, argv);
+	if (r)
+		return r > 0 ? 0 : 2;
+	if (h.verbose)
+		log_set_sink(sim_log);
+	r = bind_listen(&h);
+	if (r < 0) {
+		fprintf(stderr, "smpctl-sim: cannot listen on %s: %s\n", h.listen, strerror(-r));
+		return 1;
+	}
+	if (sim_device_new(&h.cfg, &h.dev) < 0 || sd_event_default(&h.event) < 0)
+		return 1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sd_event_add_signal(h.event, NULL, SIGINT, NULL, NULL);
+	sd_event_add_signal(h.event, NULL, SIGTERM, NULL, NULL);
+	sd_event_add_io(h.event, NULL, h.fd, EPOLLIN, on_datagram, &h);
+	r = write_ready(&h);
+	if (r < 0) {
+		fprintf(stderr, "smpctl-sim: cannot write %s: %s\n", h.ready_file, strerror(-r));
+		return 1;
+	}
+	r = sd_event_loop(h.event);
+	for (size_t i = 0; i < h.queued; i++)
+		free(h.queue[i].data);
+	sim_device_free(h.dev);
+	sd_event_unref(h.event);
+	close(h.fd);
+	return r < 0 ? 1 : 0;
+}
