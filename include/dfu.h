@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The whole update in one call (REFERENCE.md §5, §10, §13; ISSUE-NOTES 13): look at what the device
+ * holds, upload unless it is already there, verify, optionally erase settings, mark for test or confirm,
+ * reset, wait for the device to come back, check that the new image runs, confirm, check it is
+ * confirmed. Every state change is read back and checked; dfu_mark() is the one place that writes image
+ * state and it refuses unless the slot's hash equals the image's hash TLV and nothing disproved the
+ * upload. Modes follow Nordic's vocabulary. The core never prints: steps and warnings go to a callback.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "device.h"
+#include "upload.h"
+
+typedef enum DfuMode {
+	DFU_TEST_AND_CONFIRM, /* upload, test, reset, check it runs, confirm, check (default) */
+	DFU_CONFIRM_ONLY,     /* upload, confirm (permanent), reset, check: for images that cannot revert */
+	DFU_TEST_ONLY,        /* upload, test, reset, check it runs; left unconfirmed: reverts at next reset */
+	DFU_UPLOAD_ONLY,      /* upload and verify; nothing marked */
+} DfuMode;
+
+/* Returns the mode for its name ("test-and-confirm", …) or -EINVAL. */
+int dfu_mode_from_name(const char *name);
+const char *dfu_mode_name(DfuMode mode);
+
+enum {
+	/* positive outcomes beside DEVICE_STATUS_ERROR and UPLOAD_* */
+	DFU_REVERTED = 10,          /* after the reset the device runs another image */
+	DFU_STATE_NOT_APPLIED = 11, /* a state write was accepted but the read-back shows otherwise */
+	DFU_SLOT_BUSY = 12,         /* another image waits in slot 1 for the next boot */
+	DFU_NOT_VERIFIED = 13,      /* the device does not hold the image after the upload */
+	DFU_SETTINGS_NOT_ERASED = 14, /* --require-erase-settings and the firmware cannot */
+	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
+};
+
+typedef struct DfuImage {
+	const uint8_t *data;
+	size_t size;
+	const uint8_t *hash;  /* the image's hash TLV: what the device lists for it */
+	size_t hash_len;
+	const char *version;
+} DfuImage;
+
+typedef enum DfuEventKind {
+	DFU_EVENT_STATE,
+	DFU_EVENT_WARNING,
+} DfuEventKind;
+
+typedef struct DfuEvent {
+	DfuEventKind kind;
+	const char *step;   /* "inspect", "upload", "verify", "erase-settings", "test", "confirm", "reset",
+			     * "wait", "check", "done" */
+	char message[320];
+} DfuEvent;
+
+typedef struct DfuOptions {
+	DfuMode mode;
+	bool force;                   /* upload even if a slot already holds the image */
+	bool erase_settings;
+	bool require_erase_settings;
+	uint64_t reset_timeout_usec;  /* how long the device may be away after a reset (swap ≈ 20 s) */
+	UploadOptions upload;
+	void (*event)(void *userdata, const DfuEvent *e);
+	void *userdata;
+} DfuOptions;
+
+typedef struct DfuResult {
+	bool uploaded;
+	bool upload_skipped;       /* a slot already held the image */
+	bool settings_erased;
+	bool marked;
+	bool reset;
+	bool running;              /* the new image is active */
+	bool confirmed;
+	bool already_running;
+	UploadResult upload;
+	MgmtImageList final_list;
+	char message[512];         /* one line on a failure (positive outcome codes) */
+} DfuResult;
+
+/* Returns 0, DEVICE_STATUS_ERROR (d->status), UPLOAD_*, DFU_*, or -errno; res->message explains DFU_*. */
+int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res);

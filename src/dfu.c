@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dfu.h"
+#include "log.h"
+#include "smp-error.h"
+#include "util.h"
+
+/* The device drops off about 250 ms after it answers a reset (REFERENCE.md §11): do not mistake the
+ * answer of a device that has not gone yet for one that came back. */
+#define DFU_RESET_GRACE_USEC (1000ull * 1000)
+#define DFU_POLL_USEC (1000ull * 1000)
+
+typedef struct Dfu {
+	Device *d;
+	const DfuImage *img;
+	const DfuOptions *o;
+	DfuResult *res;
+	MgmtImageList list;
+	bool verified; /* the device lists the image's hash and nothing disproved the upload */
+} Dfu;
+
+static const char *const mode_names[] = {
+	[DFU_TEST_AND_CONFIRM] = "test-and-confirm",
+	[DFU_CONFIRM_ONLY] = "confirm-only",
+	[DFU_TEST_ONLY] = "test-only",
+	[DFU_UPLOAD_ONLY] = "upload-only",
+};
+
+int dfu_mode_from_name(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(mode_names); i++)
+		if (strcmp(name, mode_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *dfu_mode_name(DfuMode mode)
+{
+	return (size_t)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
+}
+
+static void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
+{
+	DfuEvent e = { .kind = kind, .step = step };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	va_end(ap);
+	log_debug("dfu %s: %s", step, e.message);
+	if (f->o->event)
+		f->o->event(f->o->userdata, &e);
+}
+
+static int dfu_outcome(Dfu *f, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int dfu_outcome(Dfu *f, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(f->res->message, sizeof(f->res->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static bool slot_holds(const MgmtImageSlot *s, const DfuImage *img)
+{
+	return s && s->hash_len == img->hash_len && memcmp(s->hash, img->hash, img->hash_len) == 0;
+}
+
+static const MgmtImageSlot *dfu_slot(Dfu *f, uint32_t slot)
+{
+	return mgmt_image_list_slot(&f->list, slot);
+}
+
+static int dfu_read_list(Dfu *f)
+{
+	int r = device_image_list(f->d, &f->list);
+
+	if (r == 0)
+		f->res->final_list = f->list;
+	return r;
+}
+
+/* The only place that writes image state: test (confirm false) or permanent / confirm (true). */
+static int dfu_mark(Dfu *f, bool confirm)
+{
+	const MgmtImageSlot *s;
+	int r;
+
+	if (!f->verified || !mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len))
+		return dfu_outcome(f, DFU_NOT_VERIFIED, "refusing to mark an image the device does not verifiably hold");
+	r = device_image_state_write(f->d, f->img->hash, f->img->hash_len, confirm, &f->list);
+	if (r)
+		return r;
+	f->res->final_list = f->list;
+	s = mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len);
+	/* Read back (REFERENCE.md §5): re-marking can be a silent no-op. */
+	if (!s)
+		return dfu_outcome(f, DFU_STATE_NOT_APPLIED, "after marking, the device no longer lists the image");
+	if (s->active ? !(s->confirmed || !confirm) : !(s->pending && (s->permanent || !confirm)))
+		return dfu_outcome(f, DFU_STATE_NOT_APPLIED,
+				   "the device accepted the %s request but slot %u is not %s: its state did not change",
+				   confirm ? "confirm" : "test", s->slot,
+				   s->active ? "confirmed" : confirm ? "pending and permanent" : "pending");
+	f->res->marked = true;
+	return 0;
+}
+
+static int dfu_upload(Dfu *f)
+{
+	int r;
+
+	dfu_emit(f, DFU_EVENT_STATE, "upload", "Uploading version %s (%zu bytes)", f->img->version, f->img->size);
+	r = upload_run(f->d, f->img->data, f->img->size, &f->o->upload, &f->res->upload);
+	if (r)
+		return r;
+	f->res->uploaded = true;
+	r = dfu_read_list(f);
+	if (r)
+		return r;
+	if (!mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len))
+		return dfu_outcome(f, DFU_NOT_VERIFIED, "after the upload no slot lists the image's hash: it did not "
+							"land intact; nothing was marked");
+	f->verified = true;
+	dfu_emit(f, DFU_EVENT_STATE, "verify", "Verified: slot 1 holds the image%s",
+		 f->res->upload.has_match ? " and the device's hash of the data matches" : "");
+	return 0;
+}
+
+static int dfu_erase_settings(Dfu *f)
+{
+	int r;
+
+	if (!f->o->erase_settings)
+		return 0;
+	dfu_emit(f, DFU_EVENT_STATE, "erase-settings", "Erasing the settings partition (Bluetooth bonds included)");
+	r = device_storage_erase(f->d);
+	if (r == 0) {
+		f->res->settings_erased = true;
+		return 0;
+	}
+	if (r != DEVICE_STATUS_ERROR || f->d->status.kind != SMP_STATUS_RC || f->d->status.rc != SMP_RC_ENOTSUP)
+		return r;
+	if (f->o->require_erase_settings)
+		return dfu_outcome(f, DFU_SETTINGS_NOT_ERASED,
+				   "this firmware cannot erase settings (rc 8, ENOTSUP): enable CONFIG_MCUMGR_GRP_ZBASIC and "
+				   "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition; nothing was marked");
+	dfu_emit(f, DFU_EVENT_WARNING, "erase-settings",
+		 "this firmware cannot erase settings (rc 8, ENOTSUP: enable CONFIG_MCUMGR_GRP_ZBASIC and "
+		 "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition); continuing the update");
+	return 0;
+}
+
+/* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
+ * pending in slot 1 has not restarted yet. */
+static int dfu_wait_swapped(Dfu *f, uint64_t deadline)
+{
+	for (;;) {
+		const MgmtImageSlot *s1;
+		uint64_t now = now_usec();
+		int r;
+
+		if (now >= deadline)
+			return dfu_outcome(f, DFU_NOT_BACK, "the device did not come back within the reset timeout: "
+							    "it may still be swapping; check with 'smpctl image list' "
+							    "(raise --reset-timeout)");
+		r = device_wait_back(f->d, deadline - now);
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r == 0)
+			r = dfu_read_list(f);
+		if (r == -ETIMEDOUT || r == -ECONNRESET)
+			continue;
+		if (r)
+			return r;
+		s1 = dfu_slot(f, 1);
+		if (!(slot_holds(s1, f->img) && s1->pending))
+			return 0;
+		r = device_sleep(f->d, DFU_POLL_USEC);
+		if (r < 0)
+			return r;
+	}
+}
+
+static int dfu_reset_and_check(Dfu *f)
+{
+	const MgmtImageSlot *s0;
+	char hash[2 * MGMT_HASH_MAX + 1];
+	int r;
+
+	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it starts");
+	r = device_reset(f->d, false);
+	if (r)
+		return r;
+	f->res->reset = true;
+	r = device_sleep(f->d, DFU_RESET_GRACE_USEC);
+	if (r < 0)
+		return r;
+	dfu_emit(f, DFU_EVENT_STATE, "wait", "Waiting up to %llu s for the device to come back",
+		 (unsigned long long)(f->o->reset_timeout_usec / 1000000));
+	r = dfu_wait_swapped(f, now_usec() + f->o->reset_timeout_usec);
+	if (r)
+		return r;
+	s0 = dfu_slot(f, 0);
+	if (!slot_holds(s0, f->img) || !s0->active)
+		return dfu_outcome(f, DFU_REVERTED,
+				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
+				   "boot it or reverted (is it signed with the bootloader's key, and built for this board?)",
+				   s0 ? "version " : "no listed image", s0 ? s0->version : "",
+				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
+	f->res->running = true;
+	f->res->confirmed = s0->confirmed;
+	dfu_emit(f, DFU_EVENT_STATE, "check", "The device runs the new image (version %s)", s0->version);
+	return 0;
+}
+
+static int dfu_confirm_running(Dfu *f)
+{
+	int r;
+
+	dfu_emit(f, DFU_EVENT_STATE, "confirm", "Confirming the new image so that it stays");
+	r = dfu_mark(f, true);
+	if (r)
+		return r;
+	f->res->confirmed = true;
+	dfu_emit(f, DFU_EVENT_STATE, "done", "Update complete: version %s runs and is confirmed", f->img->version);
+	return 0;
+}
+
+/* Marks for the mode, resets, checks and (test-and-confirm) confirms. */
+static int dfu_apply_mode(Dfu *f, bool already_pending)
+{
+	DfuMode mode = f->o->mode;
+	int r;
+
+	if (mode == DFU_UPLOAD_ONLY) {
+		dfu_emit(f, DFU_EVENT_STATE, "done", "Upload-only: the image waits in slot 1, not marked%s",
+			 already_pending ? " (it was already marked for the next boot)" : "");
+		return 0;
+	}
+	r = dfu_erase_settings(f);
+	if (r)
+		return r;
+	if (!already_pending) {
+		bool permanent = mode == DFU_CONFIRM_ONLY;
+
+		dfu_emit(f, DFU_EVENT_STATE, permanent ? "confirm" : "test", "Marking the image %s",
+			 permanent ? "permanent (confirm-only: no revert possible)" : "for test (it reverts unless confirmed)");
+		r = dfu_mark(f, permanent);
+		if (r)
+			return r;
+	} else {
+		dfu_emit(f, DFU_EVENT_STATE, "test", "Slot 1 already holds the image marked for the next boot: not marking again");
+	}
+	r = dfu_reset_and_check(f);
+	if (r)
+		return r;
+	if (mode == DFU_TEST_ONLY || f->res->confirmed) {
+		if (!f->res->confirmed)
+			dfu_emit(f, DFU_EVENT_WARNING, "done", "Test-only: version %s runs unconfirmed and reverts at the next "
+							       "reset unless you run 'smpctl image confirm'", f->img->version);
+		else
+			dfu_emit(f, DFU_EVENT_STATE, "done", "Update complete: version %s runs and is confirmed",
+				 f->img->version);
+		return 0;
+	}
+	return dfu_confirm_running(f);
+}
+
+/* Already there (ISSUE-NOTES 13): what the device holds decides where the update starts. */
+static int dfu_from_slot0(Dfu *f, const MgmtImageSlot *s0)
+{
+	if (s0->confirmed) {
+		f->res->already_running = f->res->running = f->res->confirmed = true;
+		dfu_emit(f, DFU_EVENT_STATE, "done", "Version %s is already running and confirmed: nothing to do",
+			 f->img->version);
+		return 0;
+	}
+	f->res->running = true;
+	f->verified = true;
+	if (f->o->mode == DFU_TEST_ONLY || f->o->mode == DFU_UPLOAD_ONLY) {
+		dfu_emit(f, DFU_EVENT_STATE, "done", "Version %s is already running, not confirmed (%s: left so)",
+			 f->img->version, dfu_mode_name(f->o->mode));
+		return 0;
+	}
+	dfu_emit(f, DFU_EVENT_STATE, "inspect", "Version %s already runs but is not confirmed", f->img->version);
+	return dfu_confirm_running(f);
+}
+
+static int dfu_slot1_busy(Dfu *f, const MgmtImageSlot *s1)
+{
+	char hash[2 * MGMT_HASH_MAX + 1];
+
+	return dfu_outcome(f, DFU_SLOT_BUSY,
+			   "slot 1 holds another image (version %s, hash %s) marked for the next boot, so the device "
+			   "refuses uploads: reset the device to boot it, then run this update again",
+			   s1->version, hex_encode(s1->hash, s1->hash_len, hash));
+}
+
+int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
+{
+	Dfu f = { .d = d, .img = img, .o = o, .res = res };
+	const MgmtImageSlot *s0, *s1;
+	int r;
+
+	*res = (DfuResult){ 0 };
+	dfu_emit(&f, DFU_EVENT_STATE, "inspect", "Reading the device's image slots");
+	r = dfu_read_list(&f);
+	if (r)
+		return r;
+	s0 = dfu_slot(&f, 0);
+	s1 = dfu_slot(&f, 1);
+	if (slot_holds(s0, img) && s0->active && !o->force)
+		return dfu_from_slot0(&f, s0);
+	if (slot_holds(s1, img) && !o->force) {
+		f.verified = true; /* the device lists the image's hash TLV in slot 1 */
+		res->upload_skipped = true;
+		dfu_emit(&f, DFU_EVENT_STATE, "inspect", "Slot 1 already holds version %s%s: skipping the upload",
+			 img->version, s1->pending ? ", marked for the next boot" : "");
+		return dfu_apply_mode(&f, s1->pending);
+	}
+	if (s1 && !s1->active && (s1->pending || s1->permanent))
+		return dfu_slot1_busy(&f, s1);
+	r = dfu_upload(&f);
+	if (r)
+		return r;
+	return dfu_apply_mode(&f, false);
+}
