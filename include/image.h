@@ -74,3 +74,52 @@ void image_version_format(const ImageVersion *v, bool omit_zero_build, char *out
 
 /* SHA-256 of data (also used for the upload's "sha" and by the simulated device's "match"). */
 void image_sha256(const void *data, size_t len, uint8_t out[32]);
+
+/* Verification (image-verify.c). */
+typedef enum ImageSigState {
+	IMAGE_SIG_NONE,        /* the image carries no signature TLV */
+	IMAGE_SIG_UNCHECKED,   /* signed, but no key was given */
+	IMAGE_SIG_OK,
+	IMAGE_SIG_BAD,         /* the signature does not verify with the key */
+	IMAGE_SIG_WRONG_KEY,   /* the key's type does not fit the signature, or KEYHASH/PUBKEY name another key */
+	IMAGE_SIG_UNSUPPORTED, /* a signature type this tool does not verify */
+} ImageSigState;
+
+typedef struct ImageVerdict {
+	bool hash_ok;                     /* recomputed hash equals the hash TLV */
+	uint8_t computed[IMAGE_HASH_MAX];
+	uint16_t sig_type;                /* signature TLV type, 0 when none */
+	ImageSigState sig;
+	bool has_key_tlv;                 /* KEYHASH or PUBKEY present */
+	bool key_tlv_matches;             /* … and names the given key */
+	char why[200];                    /* one line when something does not verify */
+} ImageVerdict;
+
+/* Recomputes the hash and, with key_path (a PEM public or private key), verifies the signature as
+ * MCUboot does. Returns 0 with the verdict filled, or -errno / -EINVAL when the key cannot be used
+ * (why explains). */
+int image_verify(const Image *img, const char *key_path, ImageVerdict *out);
+const char *image_sig_state_name(ImageSigState s);
+/* "ECDSA (P-256 or P-384)", "RSA-2048 PSS", … or NULL. */
+const char *image_sig_type_name(uint16_t tlv_type);
+/* "SHA256", "KEYHASH", … or NULL. */
+const char *image_tlv_name(uint16_t tlv_type);
+
+/* Signing, as imgtool does it (image-sign.c): for test images and the demo. */
+typedef struct ImageSignSpec {
+	const uint8_t *payload;
+	size_t payload_len;
+	ImageVersion version;
+	uint16_t hdr_size;           /* 0: 0x200, as Zephyr builds */
+	uint32_t load_addr;
+	bool has_security_counter;   /* a protected TLV, as imgtool --security-counter */
+	uint32_t security_counter;
+	const char *key_path;        /* private key PEM, or NULL for an unsigned (hash-only) image */
+	uint16_t hash_type;          /* 0: SHA-384 for P-384 keys, else SHA-256 (imgtool's choice) */
+	bool pad_sig;                /* ECDSA: pad the DER signature to a fixed length (imgtool --pad-sig) */
+} ImageSignSpec;
+
+int image_sign(const ImageSignSpec *spec, uint8_t **out, size_t *out_len, char *why, size_t why_size);
+
+/* Reads a binary image or an Intel HEX file (image-hex.c) into a new buffer. */
+int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size);
