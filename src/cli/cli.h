@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* The command line: shared context, output helpers and the documented exit codes (smpctl(1)). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <systemd/sd-event.h>
+
+#include "device.h"
+#include "transport.h"
+
+/* Exit codes, documented in man/smpctl.1 EXIT STATUS. Scripts rely on them: never renumber. */
+enum {
+	EXIT_OK = 0,
+	EXIT_FAILURE_GENERIC = 1, /* anything not listed below */
+	EXIT_USAGE = 2,           /* bad command line */
+	EXIT_TRANSPORT = 3,       /* cannot reach the device, or the link was lost */
+	EXIT_TIMEOUT = 4,         /* the device did not answer in time */
+	EXIT_DEVICE = 5,          /* the device answered with an error (rc / err) */
+	EXIT_PROTOCOL = 6,        /* the device's answer was malformed */
+	EXIT_VERIFY = 7,          /* an image did not verify (hash, signature, match, read-back) */
+	EXIT_IMAGE = 8,           /* the image file cannot be read or is not an MCUboot image */
+	EXIT_REVERTED = 9,        /* dfu: the device did not run, or reverted from, the new image */
+	EXIT_INTERRUPTED = 130,   /* SIGINT / SIGTERM */
+};
+
+typedef struct JsonWriter {
+	FILE *out;
+	int depth;
+	bool need_comma[16];
+	bool pending_key;
+} JsonWriter;
+
+void json_begin_object(JsonWriter *j);
+void json_end_object(JsonWriter *j);
+void json_begin_array(JsonWriter *j);
+void json_end_array(JsonWriter *j);
+void json_key(JsonWriter *j, const char *key);
+void json_string(JsonWriter *j, const char *s);
+void json_uint(JsonWriter *j, uint64_t v);
+void json_int(JsonWriter *j, int64_t v);
+void json_double(JsonWriter *j, double v);
+void json_bool(JsonWriter *j, bool v);
+void json_null(JsonWriter *j);
+void json_hex(JsonWriter *j, const uint8_t *data, size_t len);
+/* Ends a top-level value with a newline and flushes (one JSON document or one JSON line). */
+void json_end_line(JsonWriter *j);
+
+typedef struct Cli {
+	/* global options */
+	const char *device;
+	bool json;
+	bool verbose;
+	uint64_t timeout_usec;
+	uint64_t reset_timeout_usec;
+	int smp_version;
+	TransportOptions transport;
+	/* command options */
+	bool force;
+	bool upgrade;
+	bool erase_settings;
+	bool require_erase_settings;
+	size_t window;
+	size_t frame_size;
+	uint32_t image;
+	const char *key;
+	const char *mode;
+	const char *format;
+	/* positional arguments after the command words */
+	char **args;
+	int nargs;
+	/* runtime */
+	sd_event *event;
+	volatile bool interrupted;
+	bool quiet;           /* print no errors (shell completion) */
+	bool progress_tty;    /* stderr is a terminal: draw a progress line */
+	JsonWriter json_out;
+} Cli;
+
+/* Opens the session to --device (or $SMPCTL_DEVICE). On failure prints the error and returns the exit
+ * code (> 0); 0 on success. */
+int cli_open_device(Cli *cli, Device **out);
+/* Prints one error line for err from a device call (and, with --json, an error object on stdout) and
+ * returns the matching exit code. */
+int cli_device_fail(Cli *cli, Device *d, int err);
+/* Prints "smpctl: <message>" on stderr (and a JSON error object with --json); returns exit_code. */
+int cli_fail(Cli *cli, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Exit code for a device-call result (0, DEVICE_STATUS_ERROR, -errno). */
+int cli_exit_code(int err);
+
+/* Commands: each returns an exit code. */
+int cmd_echo(Cli *cli);
+int cmd_reset(Cli *cli);
+int cmd_params(Cli *cli);
+int cmd_info(Cli *cli);
+int cmd_datetime(Cli *cli);
+int cmd_settings_erase(Cli *cli);
+int cmd_image_list(Cli *cli);
+int cmd_image_test(Cli *cli);
+int cmd_image_confirm(Cli *cli);
+int cmd_image_erase(Cli *cli);
+int cmd_image_upload(Cli *cli);
+int cmd_dfu(Cli *cli);
+int cmd_complete(Cli *cli);
+int cmd_complete_devices(Cli *cli);
+int cmd_scan(Cli *cli);
+int cmd_image_info(Cli *cli);
+
+/* One verb per line, for completion. */
+void cli_print_verbs(void);
+
+/* Image list rendering shared by image commands and dfu. */
+void cli_version_text(const char *device_version, char *out, size_t out_size);
+void cli_json_image_list(JsonWriter *j, const MgmtImageList *list);
+void cli_print_image_list(Cli *cli, const MgmtImageList *list);

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* dfu FILE: the whole update (dfu.c), rendered for a person or as JSON lines. */
+#include <errno.h>
+#include <string.h>
+
+#include "cli-image.h"
+#include "cli-progress.h"
+#include "dfu.h"
+#include "util.h"
+
+#define _cleanup_device_ _cleanup_(device_freep)
+
+static void dfu_on_event(void *userdata, const DfuEvent *e)
+{
+	Cli *cli = userdata;
+
+	cli_event(cli, e->kind == DFU_EVENT_WARNING ? "warning" : "state", e->step, "%s", e->message);
+}
+
+static int dfu_exit_code(int r)
+{
+	switch (r) {
+	case DFU_REVERTED: return EXIT_REVERTED;
+	case DFU_NOT_VERIFIED: return EXIT_VERIFY;
+	case DFU_NOT_BACK: return EXIT_TIMEOUT;
+	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: return EXIT_DEVICE;
+	default: return EXIT_FAILURE_GENERIC;
+	}
+}
+
+static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, const DfuResult *res)
+{
+	JsonWriter *j = &cli->json_out;
+	const UploadResult *u = &res->upload;
+
+	json_begin_object(j);
+	json_key(j, "type"); json_string(j, "result");
+	json_key(j, "ok"); json_bool(j, true);
+	json_key(j, "mode"); json_string(j, dfu_mode_name(mode));
+	json_key(j, "version"); json_string(j, img->version);
+	json_key(j, "hash"); json_hex(j, img->image.hash, img->image.hash_len);
+	json_key(j, "uploaded"); json_bool(j, res->uploaded);
+	json_key(j, "upload_skipped"); json_bool(j, res->upload_skipped);
+	if (res->uploaded) {
+		json_key(j, "bytes"); json_uint(j, u->bytes);
+		json_key(j, "seconds"); json_double(j, (double)u->usec / 1e6);
+		json_key(j, "rate"); json_double(j, u->usec ? (double)u->bytes * 1e6 / (double)u->usec : 0);
+		json_key(j, "resends"); json_uint(j, u->resends);
+		json_key(j, "reconnects"); json_uint(j, u->reconnects);
+		json_key(j, "match");
+		if (u->has_match)
+			json_bool(j, u->match);
+		else
+			json_null(j);
+	}
+	json_key(j, "settings_erased"); json_bool(j, res->settings_erased);
+	json_key(j, "reset"); json_bool(j, res->reset);
+	json_key(j, "running"); json_bool(j, res->running);
+	json_key(j, "confirmed"); json_bool(j, res->confirmed);
+	json_key(j, "already_running"); json_bool(j, res->already_running);
+	json_key(j, "images"); cli_json_image_list(j, &res->final_list);
+	json_end_object(j);
+	json_end_line(j);
+}
+
+static int dfu_options(Cli *cli, DfuOptions *o, CliProgress *progress)
+{
+	int mode = cli->mode ? dfu_mode_from_name(cli->mode) : DFU_TEST_AND_CONFIRM;
+
+	if (mode < 0)
+		return cli_fail(cli, EXIT_USAGE, "--mode takes test-and-confirm, confirm-only, test-only or upload-only, "
+						 "not '%s'", cli->mode);
+	*o = (DfuOptions){
+		.mode = (DfuMode)mode,
+		.force = cli->force,
+		.erase_settings = cli->erase_settings,
+		.require_erase_settings = cli->require_erase_settings,
+		.reset_timeout_usec = cli->reset_timeout_usec,
+		.event = dfu_on_event,
+		.userdata = cli,
+	};
+	cli_upload_options(cli, &o->upload, progress);
+	return 0;
+}
+
+int cmd_dfu(Cli *cli)
+{
+	_cleanup_(loaded_image_clear) LoadedImage img = { 0 };
+	_cleanup_device_ Device *d = NULL;
+	CliProgress progress;
+	DfuOptions o;
+	DfuResult res;
+	DfuImage di;
+	int r;
+
+	r = dfu_options(cli, &o, &progress);
+	if (r)
+		return r;
+	r = cli_load_image(cli, cli->args[0], &img);
+	if (r)
+		return r;
+	r = cli_open_device(cli, &d);
+	if (r)
+		return r;
+	r = device_learn_limits(d);
+	if (r)
+		return cli_device_fail(cli, d, r);
+	di = (DfuImage){ .data = img.data, .size = img.size, .hash = img.image.hash, .hash_len = img.image.hash_len,
+			 .version = img.version };
+	r = dfu_run(d, &di, &o, &res);
+	if (r >= DFU_REVERTED)
+		return cli_fail(cli, dfu_exit_code(r), "%s", res.message);
+	if (r)
+		return cli_upload_failed(cli, d, r);
+	if (cli->json)
+		dfu_result_json(cli, &img, o.mode, &res);
+	return EXIT_OK;
+}

@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/* Image group commands: list, test, confirm, erase (upload lives in cmd-upload.c). */
+#include <errno.h>
+#include <string.h>
+
+#include "cli.h"
+#include "smp-error.h"
+#include "util.h"
+
+#define _cleanup_device_ _cleanup_(device_freep)
+
+/* Zephyr writes "1.2.3" and appends ".build" when the build number is not 0 (img_mgmt_ver_str);
+ * smpctl shows versions as major.minor.revision+build (ISSUE-NOTES 8). */
+void cli_version_text(const char *device_version, char *out, size_t out_size)
+{
+	unsigned a, b, c, build;
+	int n = sscanf(device_version, "%u.%u.%u.%u", &a, &b, &c, &build);
+
+	if (n == 4)
+		snprintf(out, out_size, "%u.%u.%u+%u", a, b, c, build);
+	else
+		snprintf(out, out_size, "%s", device_version);
+}
+
+static void slot_flags_text(const MgmtImageSlot *s, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s%s%s", s->active ? "active " : "", s->confirmed ? "confirmed " : "",
+		 s->pending ? "pending " : "", s->permanent ? "permanent " : "", s->bootable ? "bootable" : "");
+	if (size && out[0] && out[strlen(out) - 1] == ' ')
+		out[strlen(out) - 1] = '\0';
+}
+
+void cli_json_image_list(JsonWriter *j, const MgmtImageList *list)
+{
+	json_begin_array(j);
+	for (size_t i = 0; i < list->count; i++) {
+		const MgmtImageSlot *s = &list->slots[i];
+		char version[MGMT_VERSION_TEXT + 8];
+
+		cli_version_text(s->version, version, sizeof(version));
+		json_begin_object(j);
+		json_key(j, "image"); json_uint(j, s->image);
+		json_key(j, "slot"); json_uint(j, s->slot);
+		json_key(j, "version"); json_string(j, version);
+		json_key(j, "hash"); json_hex(j, s->hash, s->hash_len);
+		json_key(j, "bootable"); json_bool(j, s->bootable);
+		json_key(j, "pending"); json_bool(j, s->pending);
+		json_key(j, "confirmed"); json_bool(j, s->confirmed);
+		json_key(j, "active"); json_bool(j, s->active);
+		json_key(j, "permanent"); json_bool(j, s->permanent);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
+void cli_print_image_list(Cli *cli, const MgmtImageList *list)
+{
+	if (cli->json) {
+		json_begin_object(&cli->json_out);
+		json_key(&cli->json_out, "images");
+		cli_json_image_list(&cli->json_out, list);
+		if (list->has_split_status) {
+			json_key(&cli->json_out, "split_status");
+			json_int(&cli->json_out, list->split_status);
+		}
+		json_end_object(&cli->json_out);
+		json_end_line(&cli->json_out);
+		return;
+	}
+	if (list->count == 0) {
+		printf("No images reported.\n");
+		return;
+	}
+	printf("%-5s %-4s %-14s %-34s %s\n", "IMAGE", "SLOT", "VERSION", "FLAGS", "HASH");
+	for (size_t i = 0; i < list->count; i++) {
+		const MgmtImageSlot *s = &list->slots[i];
+		char flags[80], version[MGMT_VERSION_TEXT + 8], hash[2 * MGMT_HASH_MAX + 1];
+
+		slot_flags_text(s, flags, sizeof(flags));
+		cli_version_text(s->version, version, sizeof(version));
+		printf("%-5u %-4u %-14s %-34s %s\n", s->image, s->slot, version, flags[0] ? flags : "-",
+		       hex_encode(s->hash, s->hash_len, hash));
+	}
+}
+
+int cmd_image_list(Cli *cli)
+{
+	_cleanup_device_ Device *d = NULL;
+	MgmtImageList list;
+	int r = cli_open_device(cli, &d);
+
+	if (r)
+		return r;
+	r = device_image_list(d, &list);
+	if (r)
+		return cli_device_fail(cli, d, r);
+	cli_print_image_list(cli, &list);
+	return EXIT_OK;
+}
+
+static int parse_hash_arg(Cli *cli, const char *text, uint8_t *hash, size_t *len)
+{
+	int n = hex_decode(text, hash, MGMT_HASH_MAX);
+
+	if (n != 32 && n != 48 && n != 64)
+		return cli_fail(cli, EXIT_USAGE,
+				"'%s' is not an image hash: give the 64, 96 or 128 hex digits that "
+				"'smpctl image list' shows", text);
+	*len = (size_t)n;
+	return 0;
+}
+
+/* After a state write, the device's answer must show the change (REFERENCE.md §5: re-marking can be a
+ * silent no-op on some versions, so never trust the request alone). */
+static int check_marked(Cli *cli, const MgmtImageList *list, const uint8_t *hash, size_t len, bool confirm)
+{
+	const MgmtImageSlot *s = hash ? mgmt_image_list_find_hash(list, hash, len) : mgmt_image_list_slot(list, 0);
+
+	if (!s)
+		return cli_fail(cli, EXIT_DEVICE, "the device accepted the request but no longer lists that image: "
+						  "run 'smpctl image list' and check the slot");
+	if (confirm && !(s->confirmed || s->permanent))
+		return cli_fail(cli, EXIT_DEVICE, "the device accepted the confirm but slot %u is neither confirmed nor "
+						  "permanent: run 'smpctl image list' and reset the device to apply it", s->slot);
+	if (!confirm && !s->pending && !s->active)
+		return cli_fail(cli, EXIT_DEVICE, "the device accepted the test request but slot %u is not pending",
+				s->slot);
+	return 0;
+}
+
+static int image_mark(Cli *cli, const char *hash_text, bool confirm)
+{
+	_cleanup_device_ Device *d = NULL;
+	uint8_t hash[MGMT_HASH_MAX];
+	size_t len = 0;
+	MgmtImageList list;
+	int r;
+
+	if (hash_text) {
+		r = parse_hash_arg(cli, hash_text, hash, &len);
+		if (r)
+			return r;
+	}
+	r = cli_open_device(cli, &d);
+	if (r)
+		return r;
+	r = device_image_state_write(d, hash_text ? hash : NULL, len, confirm, &list);
+	if (r)
+		return cli_device_fail(cli, d, r);
+	r = check_marked(cli, &list, hash_text ? hash : NULL, len, confirm);
+	if (r)
+		return r;
+	cli_print_image_list(cli, &list);
+	if (!cli->json && !confirm)
+		fprintf(stderr, "Marked for test: the device runs it after its next reset ('smpctl reset') and "
+				"reverts unless it is confirmed.\n");
+	return EXIT_OK;
+}
+
+int cmd_image_test(Cli *cli)
+{
+	return image_mark(cli, cli->args[0], false);
+}
+
+int cmd_image_confirm(Cli *cli)
+{
+	return image_mark(cli, cli->nargs ? cli->args[0] : NULL, true);
+}
+
+int cmd_image_erase(Cli *cli)
+{
+	_cleanup_device_ Device *d = NULL;
+	unsigned long slot = 1;
+	int r;
+
+	if (cli->nargs) {
+		char *end;
+
+		slot = strtoul(cli->args[0], &end, 10);
+		if (*end || end == cli->args[0] || slot > 15)
+			return cli_fail(cli, EXIT_USAGE, "'%s' is not a slot number (0 or 1 on most devices)", cli->args[0]);
+	}
+	r = cli_open_device(cli, &d);
+	if (r)
+		return r;
+	r = device_image_erase(d, cli->nargs ? (int)slot : -1);
+	if (r)
+		return cli_device_fail(cli, d, r);
+	if (cli->json) {
+		json_begin_object(&cli->json_out);
+		json_key(&cli->json_out, "erased_slot");
+		json_uint(&cli->json_out, slot);
+		json_end_object(&cli->json_out);
+		json_end_line(&cli->json_out);
+	} else {
+		printf("Slot %lu erased.\n", slot);
+	}
+	return EXIT_OK;
+}

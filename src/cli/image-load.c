@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/* Image files for upload and dfu: read, parse, verify before anything connects (DESIGN.md step 1). */
+#include <errno.h>
+#include <string.h>
+
+#include "cli-image.h"
+#include "util.h"
+
+void loaded_image_clear(LoadedImage *img)
+{
+	free(img->data);
+	*img = (LoadedImage){ 0 };
+}
+
+int cli_read_image(Cli *cli, const char *path, LoadedImage *out)
+{
+	char why[256] = "";
+	int r;
+
+	*out = (LoadedImage){ .path = path };
+	r = image_load_file(path, &out->data, &out->size, why, sizeof(why));
+	if (r < 0)
+		return cli_fail(cli, EXIT_IMAGE, "cannot read %s: %s", path, why);
+	r = image_parse(out->data, out->size, &out->image, why, sizeof(why));
+	if (r < 0)
+		return cli_fail(cli, EXIT_IMAGE, "%s is not a valid MCUboot image: %s (sign it with imgtool)", path, why);
+	image_version_format(&out->image.version, false, out->version, sizeof(out->version));
+	return 0;
+}
+
+int cli_load_image(Cli *cli, const char *path, LoadedImage *out)
+{
+	ImageVerdict v;
+	int r = cli_read_image(cli, path, out);
+
+	if (r)
+		return r;
+	r = image_verify(&out->image, cli->key, &v);
+	if (r < 0)
+		return cli_fail(cli, EXIT_USAGE, "%s", v.why);
+	if (!v.hash_ok)
+		return cli_fail(cli, EXIT_VERIFY, "%s: %s; refusing to send it", path, v.why);
+	if (cli->key && v.sig != IMAGE_SIG_OK)
+		return cli_fail(cli, EXIT_VERIFY, "%s: %s; refusing to send it (check --key)", path,
+				v.why[0] ? v.why : image_sig_state_name(v.sig));
+	out->signature_checked = cli->key != NULL;
+	return 0;
+}

@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smpctl [OPTIONS] COMMAND [ARGS]: parse the options (before or after the command, as busctl accepts
+ * them), pick the command from the table, run it on one sd-event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "util.h"
+
+#define SMPCTL_VERSION "0.1.0"
+
+typedef struct Verb {
+	const char *name;     /* "image upload" */
+	int min_args, max_args;
+	int (*run)(Cli *cli);
+	const char *usage;
+} Verb;
+
+static const Verb verbs[] = {
+	{ "echo", 1, 1, cmd_echo, "echo TEXT" },
+	{ "reset", 0, 0, cmd_reset, "reset [--force]" },
+	{ "params", 0, 0, cmd_params, "params" },
+	{ "info", 0, 0, cmd_info, "info [--format LETTERS]" },
+	{ "datetime", 0, 0, cmd_datetime, "datetime" },
+	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase" },
+	{ "image list", 0, 0, cmd_image_list, "image list" },
+	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
+	{ "image upload", 1, 1, cmd_image_upload, "image upload FILE [--key PUB.pem] [--window N] [--force] [--upgrade]" },
+	{ "image test", 1, 1, cmd_image_test, "image test HASH" },
+	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]" },
+	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]" },
+	{ "dfu", 1, 1, cmd_dfu,
+	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]" },
+};
+
+enum {
+	OPT_VERSION = 0x100,
+	OPT_ADAPTER,
+	OPT_PASSKEY,
+	OPT_DEFAULT_AGENT,
+	OPT_SMP_VERSION,
+	OPT_RESET_TIMEOUT,
+	OPT_WINDOW,
+	OPT_FRAME_SIZE,
+	OPT_FORCE,
+	OPT_UPGRADE,
+	OPT_IMAGE,
+	OPT_KEY,
+	OPT_MODE,
+	OPT_FORMAT,
+	OPT_ERASE_SETTINGS,
+	OPT_REQUIRE_ERASE_SETTINGS,
+};
+
+static const struct option options[] = {
+	{ "device", required_argument, NULL, 'd' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "adapter", required_argument, NULL, OPT_ADAPTER },
+	{ "passkey", required_argument, NULL, OPT_PASSKEY },
+	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
+	{ "smp-version", required_argument, NULL, OPT_SMP_VERSION },
+	{ "reset-timeout", required_argument, NULL, OPT_RESET_TIMEOUT },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "frame-size", required_argument, NULL, OPT_FRAME_SIZE },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "upgrade", no_argument, NULL, OPT_UPGRADE },
+	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "mode", required_argument, NULL, OPT_MODE },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "erase-settings", no_argument, NULL, OPT_ERASE_SETTINGS },
+	{ "require-erase-settings", no_argument, NULL, OPT_REQUIRE_ERASE_SETTINGS },
+	{}
+};
+
+void cli_print_verbs(void)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		printf("%s\n", verbs[i].name);
+}
+
+static void print_help(void)
+{
+	printf("Usage: smpctl [OPTIONS] COMMAND [ARGS]\n\n"
+	       "Manage and update Zephyr/MCUboot devices over MCUmgr's SMP protocol.\n\nCommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
+		printf("  %s\n", verbs[i].usage);
+	printf("\nOptions:\n"
+	       "  -d, --device ADDR      udp:HOST[:PORT] (default port 1337), udp:[IPV6]:PORT,\n"
+	       "                         ble:AA:BB:CC:DD:EE:FF, ble:name=NAME (default $SMPCTL_DEVICE)\n"
+	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
+	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
+	       "      --reset-timeout S  seconds to wait for a device to come back after a reset (default 90)\n"
+	       "      --adapter HCI      Bluetooth adapter to use (default: the first powered one)\n"
+	       "      --passkey N        passkey to answer when the device asks to pair\n"
+	       "      --default-agent    register as BlueZ's default pairing agent\n"
+	       "      --smp-version 1|2  force the SMP header version (default: v2, v1 when the device is legacy)\n"
+	       "  -v, --verbose          debug lines on stderr\n"
+	       "  -h, --help             this help\n"
+	       "      --version          print the version\n"
+	       "\nSee smpctl(1) for every command's options, the JSON schema and the exit codes.\n");
+}
+
+static int parse_seconds(const char *text, uint64_t *out)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(text, &end);
+	if (errno || end == text || *end || !(s > 0) || s > 86400)
+		return -EINVAL;
+	*out = (uint64_t)(s * 1e6);
+	return 0;
+}
+
+static int parse_uint(const char *text, unsigned long max, unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 0);
+	if (errno || end == text || *end || text[0] == '-' || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smpctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see smpctl --help)\n", stderr);
+	return -EXIT_USAGE;
+}
+
+static int parse_command_option(Cli *cli, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case OPT_WINDOW:
+		if (parse_uint(arg, 32, &v) < 0 || v == 0)
+			return usage_error("--window takes a number from 1 to 32, not '%s'", arg);
+		cli->window = v;
+		return 0;
+	case OPT_FRAME_SIZE:
+		if (parse_uint(arg, 65535, &v) < 0 || v < 128)
+			return usage_error("--frame-size takes a byte count from 128 to 65535, not '%s'", arg);
+		cli->frame_size = v;
+		return 0;
+	case OPT_IMAGE:
+		if (parse_uint(arg, 255, &v) < 0)
+			return usage_error("--image takes an image number, not '%s'", arg);
+		cli->image = (uint32_t)v;
+		return 0;
+	case OPT_FORCE: cli->force = true; return 0;
+	case OPT_UPGRADE: cli->upgrade = true; return 0;
+	case OPT_KEY: cli->key = arg; return 0;
+	case OPT_MODE: cli->mode = arg; return 0;
+	case OPT_FORMAT: cli->format = arg; return 0;
+	case OPT_ERASE_SETTINGS: cli->erase_settings = true; return 0;
+	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
+	default:
+		return usage_error("unknown option");
+	}
+}
+
+static int parse_option(Cli *cli, int c, const char *arg)
+{
+	unsigned long v;
+
+	switch (c) {
+	case 'd': cli->device = arg; return 0;
+	case 'j': cli->json = true; return 0;
+	case 'v': cli->verbose = true; return 0;
+	case 't':
+		if (parse_seconds(arg, &cli->timeout_usec) < 0)
+			return usage_error("--timeout takes seconds (e.g. 5 or 0.5), not '%s'", arg);
+		return 0;
+	case OPT_RESET_TIMEOUT:
+		if (parse_seconds(arg, &cli->reset_timeout_usec) < 0)
+			return usage_error("--reset-timeout takes seconds, not '%s'", arg);
+		return 0;
+	case OPT_ADAPTER: cli->transport.adapter = arg; return 0;
+	case OPT_PASSKEY:
+		if (parse_uint(arg, 999999, &v) < 0)
+			return usage_error("--passkey takes the 6-digit number the device shows, not '%s'", arg);
+		cli->transport.passkey = arg;
+		return 0;
+	case OPT_DEFAULT_AGENT: cli->transport.default_agent = true; return 0;
+	case OPT_SMP_VERSION:
+		if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
+			return usage_error("--smp-version takes 1 or 2, not '%s'", arg);
+		cli->smp_version = arg[0] == '1' ? 0 : 1;
+		return 0;
+	case 'h': print_help(); return 1;
+	case OPT_VERSION: printf("smpctl %s\n", SMPCTL_VERSION); return 1;
+	case '?': return -EXIT_USAGE; /* getopt printed what was wrong */
+	default: return parse_command_option(cli, c, arg);
+	}
+}
+
+/* Longest verb whose words start the positional arguments. */
+static const Verb *find_verb(char **words, int count, int *used)
+{
+	const Verb *best = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		char name[64];
+		int n = 0;
+		bool match = true;
+
+		snprintf(name, sizeof(name), "%s", verbs[i].name);
+		for (char *save = NULL, *w = strtok_r(name, " ", &save); w; w = strtok_r(NULL, " ", &save), n++)
+			if (n >= count || strcmp(w, words[n]) != 0) {
+				match = false;
+				break;
+			}
+		if (match && (!best || n > *used)) {
+			best = &verbs[i];
+			*used = n;
+		}
+	}
+	return best;
+}
+
+static void cli_log_sink(const char *line)
+{
+	fprintf(stderr, "smpctl: debug: %s\n", line);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	Cli *cli = userdata;
+
+	(void)s;
+	(void)si;
+	cli->interrupted = true;
+	return 0;
+}
+
+static int cli_setup_loop(Cli *cli)
+{
+	sigset_t mask;
+	int r;
+
+	r = sd_event_new(&cli->event);
+	if (r < 0)
+		return r;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r = sd_event_add_signal(cli->event, NULL, SIGINT, on_signal, cli);
+	if (r >= 0)
+		r = sd_event_add_signal(cli->event, NULL, SIGTERM, on_signal, cli);
+	return r;
+}
+
+static int cli_parse(Cli *cli, int argc, char **argv)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "d:jt:vh", options, NULL)) >= 0) {
+		int r = parse_option(cli, c, optarg);
+
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int cli_run(Cli *cli, int argc, char **argv)
+{
+	const Verb *verb;
+	int used = 0, r;
+
+	r = cli_parse(cli, argc, argv);
+	if (r != 0)
+		return r > 0 ? EXIT_OK : -r;
+	if (optind >= argc)
+		return -usage_error("no command given");
+	verb = find_verb(argv + optind, argc - optind, &used);
+	if (!verb)
+		return -usage_error("unknown command '%s'", argv[optind]);
+	cli->args = argv + optind + used;
+	cli->nargs = argc - optind - used;
+	if (cli->nargs < verb->min_args || cli->nargs > verb->max_args)
+		return -usage_error("usage: smpctl %s", verb->usage);
+	if (cli->verbose)
+		log_set_sink(cli_log_sink);
+	if (cli_setup_loop(cli) < 0)
+		return cli_fail(cli, EXIT_FAILURE_GENERIC, "cannot set up the event loop");
+	return verb->run(cli);
+}
+
+int main(int argc, char **argv)
+{
+	Cli cli = {
+		.device = getenv("SMPCTL_DEVICE"),
+		.timeout_usec = 5ull * 1000 * 1000,
+		.reset_timeout_usec = 90ull * 1000 * 1000,
+		.smp_version = -1,
+		.progress_tty = isatty(STDERR_FILENO),
+		.json_out = { .out = stdout },
+	};
+	int r;
+
+	r = cli_run(&cli, argc, argv);
+	sd_event_unref(cli.event);
+	return r;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/* Errors in one plain line, their exit codes, and opening the device named on the command line. */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+#include "smp-error.h"
+#include "upload.h"
+
+int cli_exit_code(int err)
+{
+	switch (err) {
+	case 0: return EXIT_OK;
+	case DEVICE_STATUS_ERROR: return EXIT_DEVICE;
+	case UPLOAD_MATCH_FAILED: return EXIT_VERIFY;
+	case UPLOAD_GAVE_UP: return EXIT_TRANSPORT;
+	case -ETIMEDOUT: return EXIT_TIMEOUT;
+	case -EBADMSG: return EXIT_PROTOCOL;
+	case -ECANCELED: return EXIT_INTERRUPTED;
+	case -ECONNRESET: case -ECONNREFUSED: case -ENOTCONN: case -EHOSTUNREACH: case -ENETUNREACH:
+	case -ENODEV: case -ENXIO: case -EPIPE: case -ENOENT: case -EACCES: case -EPERM: case -EIO:
+		return EXIT_TRANSPORT;
+	default: return EXIT_FAILURE_GENERIC;
+	}
+}
+
+static void json_error(Cli *cli, int exit_code, const char *message, const SmpStatus *st)
+{
+	JsonWriter *j = &cli->json_out;
+
+	json_begin_object(j);
+	json_key(j, "type");
+	json_string(j, "result");
+	json_key(j, "ok");
+	json_bool(j, false);
+	json_key(j, "exit_code");
+	json_int(j, exit_code);
+	json_key(j, "error");
+	json_string(j, message);
+	if (st && st->kind != SMP_STATUS_OK) {
+		const char *name = st->kind == SMP_STATUS_GROUP ? smp_group_rc_name(st->group, st->rc) : smp_rc_name(st->rc);
+
+		json_key(j, "device_error");
+		json_begin_object(j);
+		if (st->kind == SMP_STATUS_GROUP) {
+			json_key(j, "group");
+			json_uint(j, st->group);
+		}
+		json_key(j, "rc");
+		json_int(j, st->rc);
+		json_key(j, "name");
+		if (name)
+			json_string(j, name);
+		else
+			json_null(j);
+		if (st->reason[0]) {
+			json_key(j, "rsn");
+			json_string(j, st->reason);
+		}
+		json_end_object(j);
+	}
+	json_end_object(j);
+	json_end_line(j);
+}
+
+static int cli_report(Cli *cli, int exit_code, const char *message, const SmpStatus *st)
+{
+	if (cli->quiet)
+		return exit_code;
+	if (cli->progress_tty && !cli->json)
+		fputs("\r\033[K", stderr); /* clear a progress line */
+	fprintf(stderr, "smpctl: %s\n", message);
+	if (cli->json)
+		json_error(cli, exit_code, message, st);
+	return exit_code;
+}
+
+int cli_fail(Cli *cli, int exit_code, const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	return cli_report(cli, exit_code, message, NULL);
+}
+
+int cli_device_fail(Cli *cli, Device *d, int err)
+{
+	const char *message = device_describe_error(d, err);
+
+	return cli_report(cli, cli_exit_code(err), message, err == DEVICE_STATUS_ERROR ? &d->status : NULL);
+}
+
+int cli_open_device(Cli *cli, Device **out)
+{
+	DeviceOptions opts = {
+		.address = cli->device,
+		.transport = cli->transport,
+		.timeout_usec = cli->timeout_usec,
+		.smp_version = cli->smp_version,
+		.cancel = &cli->interrupted,
+	};
+	char err[512] = "";
+	Device *d;
+	int r;
+
+	if (!cli->device || !cli->device[0])
+		return cli_fail(cli, EXIT_USAGE, "no device given: use --device ADDR (e.g. udp:127.0.0.1 or "
+						 "ble:name=NAME) or set SMPCTL_DEVICE");
+	opts.transport.verbose = cli->verbose;
+	if (!opts.transport.open_timeout_usec)
+		opts.transport.open_timeout_usec = cli->timeout_usec > 30000000 ? cli->timeout_usec : 30000000;
+	r = device_new(cli->event, &opts, &d, err, sizeof(err));
+	if (r < 0)
+		return cli_fail(cli, EXIT_USAGE, "%s", err[0] ? err : strerror(-r));
+	r = device_connect(d, opts.transport.open_timeout_usec);
+	if (r < 0) {
+		int code = r == -ECANCELED ? EXIT_INTERRUPTED : r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_TRANSPORT;
+		const char *detail = transport_error_text(smp_client_transport(d->client));
+
+		cli_fail(cli, code, "cannot connect to %s: %s", cli->device, detail ? detail : strerror(-r));
+		device_free(d);
+		return code;
+	}
+	*out = d;
+	return 0;
+}
