@@ -39,6 +39,7 @@ static const Verb verbs[] = {
 	{ "image test", 1, 1, cmd_image_test, "image test HASH" },
 	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]" },
 	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]" },
+	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|commands" },
 	{ "dfu", 1, 1, cmd_dfu,
 	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]" },
 };

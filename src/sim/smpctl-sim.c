@@ -100,7 +100,7 @@ static void go_offline(Host *h, uint64_t offline_usec)
 	h->queued = 0;
 	if (h->verbose)
 		fprintf(stderr, "smpctl-sim: reset: offline for %.1f s of device time\n", (double)offline_usec / 1e6);
-	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 0, on_back, h);
+	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 1, on_back, h);
 }
 
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
@@ -136,7 +136,7 @@ static void process_next(Host *h)
 	h->busy = true;
 	h->replies_count = 0;
 	device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
-	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec) + h->delay_usec, 0,
+	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec) + h->delay_usec, 1,
 				   on_done, h);
 }
 

@@ -1,0 +1,100 @@
+"""Runs the real smpctl binary against the real simulators, for the integration tests.
+
+Binaries come from the environment meson sets (SMPCTL, SMPCTL_SIM, SMPCTL_MKIMAGE); nothing here talks to
+a real device or to the system bus. Every run has a hard timeout so that a hang is a failure, not a stall.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+SMPCTL = os.environ.get("SMPCTL", "smpctl")
+SMPCTL_SIM = os.environ.get("SMPCTL_SIM", "smpctl-sim")
+SMPCTL_MKIMAGE = os.environ.get("SMPCTL_MKIMAGE", "smpctl-mkimage")
+KEYS = os.environ.get("SMPCTL_TEST_KEYS", os.path.join(os.path.dirname(__file__), "..", "keys"))
+
+# Exit codes of smpctl(1).
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_TRANSPORT, EXIT_TIMEOUT = 0, 1, 2, 3, 4
+EXIT_DEVICE, EXIT_PROTOCOL, EXIT_VERIFY, EXIT_IMAGE, EXIT_REVERTED = 5, 6, 7, 8, 9
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def json(self):
+        return json.loads(self.out)
+
+    def json_lines(self):
+        return [json.loads(line) for line in self.out.splitlines() if line.strip()]
+
+    def __repr__(self):
+        return "exit %d\nstdout: %s\nstderr: %s" % (self.code, self.out, self.err)
+
+
+def run(args, timeout=120, env=None, device=None):
+    cmd = [SMPCTL] + (["--device", device] if device else []) + list(args)
+    e = dict(os.environ)
+    e.pop("SMPCTL_DEVICE", None)
+    if env:
+        e.update(env)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL)
+    return Result(proc)
+
+
+class Sim:
+    """One smpctl-sim on a free loopback UDP port."""
+
+    def __init__(self, *options, host="127.0.0.1"):
+        self.dir = tempfile.TemporaryDirectory(prefix="smpctl-sim-")
+        ready = os.path.join(self.dir.name, "ready")
+        listen = "[%s]:0" % host if ":" in host else "%s:0" % host
+        self.log = open(os.path.join(self.dir.name, "log"), "w+")
+        self.proc = subprocess.Popen([SMPCTL_SIM, "--listen", listen, "--ready-file", ready, "--time-scale", "0"]
+                                     + list(options), stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while not (os.path.exists(ready) and open(ready).read().strip()):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("smpctl-sim did not start: " + self.output())
+            time.sleep(0.02)
+        self.port = int(open(ready).read().split()[0])
+        self.address = "udp:[%s]:%d" % (host, self.port) if ":" in host else "udp:%s:%d" % (host, self.port)
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                raise AssertionError("smpctl-sim did not exit on SIGTERM")
+        self.log.close()
+        self.dir.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def mkimage(path, *options):
+    subprocess.run([SMPCTL_MKIMAGE, "--output", path] + list(options), check=True, capture_output=True, timeout=60)
+    return path
+
+
+def main():
+    """unittest with TAP-ish verbosity; exit status tells meson the verdict."""
+    result = unittest.main(module="__main__", exit=False, verbosity=2).result
+    sys.exit(0 if result.wasSuccessful() else 1)

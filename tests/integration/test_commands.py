@@ -1,0 +1,192 @@
+"""Every everyday command over UDP against smpctl-sim, in both output modes, and their error paths."""
+import os
+import re
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import *  # noqa: E402,F403
+
+
+class Commands(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Sim()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.close()
+
+    def smpctl(self, *args, **kw):
+        return run(list(args), device=self.sim.address, **kw)
+
+    def test_echo_text_and_json(self):
+        r = self.smpctl("echo", "hello there")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.out, "hello there\n")
+        r = self.smpctl("--json", "echo", "hi")
+        self.assertEqual(r.json(), {"echo": "hi"})
+
+    def test_options_after_the_command(self):
+        r = run(["echo", "after", "--json", "--device", self.sim.address])
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.json(), {"echo": "after"})
+
+    def test_device_from_environment(self):
+        r = run(["echo", "env"], env={"SMPCTL_DEVICE": self.sim.address})
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.out, "env\n")
+
+    def test_params(self):
+        r = self.smpctl("--json", "params")
+        self.assertEqual(r.json(), {"buf_size": 2475, "buf_count": 4})
+        r = self.smpctl("params")
+        self.assertIn("2475", r.out)
+        self.assertIn("buf_count: 4", r.out)
+
+    def test_info(self):
+        r = self.smpctl("--json", "info")
+        self.assertEqual(r.code, 0, r)
+        info = r.json()
+        self.assertIn("Zephyr", info["os"])
+        self.assertEqual(info["bootloader"]["name"], "MCUboot")
+        r = self.smpctl("info")
+        self.assertRegex(r.out, r"Bootloader: MCUboot")
+
+    def test_image_list(self):
+        r = self.smpctl("--json", "image", "list")
+        self.assertEqual(r.code, 0, r)
+        images = r.json()["images"]
+        slot0 = [i for i in images if i["slot"] == 0][0]
+        self.assertTrue(slot0["active"] and slot0["confirmed"])
+        self.assertRegex(slot0["hash"], r"^[0-9a-f]{64}$")
+        self.assertRegex(slot0["version"], r"^\d+\.\d+\.\d+")
+        r = self.smpctl("image", "list")
+        self.assertIn(slot0["hash"], r.out)
+        self.assertIn("active confirmed", r.out)
+
+    def test_confirm_running_image(self):
+        r = self.smpctl("--json", "image", "confirm")
+        self.assertEqual(r.code, 0, r)
+        self.assertTrue([i for i in r.json()["images"] if i["slot"] == 0][0]["confirmed"])
+
+    def test_test_unknown_hash_is_a_device_error(self):
+        r = self.smpctl("image", "test", "ab" * 32)
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+        self.assertIn("HASH_NOT_FOUND", r.err)
+        self.assertIn("smpctl image list", r.err)
+        r = self.smpctl("--json", "image", "test", "ab" * 32)
+        self.assertEqual(r.json()["device_error"], {"group": 1, "rc": 8, "name": "HASH_NOT_FOUND"})
+
+    def test_erase_empty_secondary_slot(self):
+        r = self.smpctl("--json", "image", "erase", "1")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.json(), {"erased_slot": 1})
+
+    def test_erase_active_slot_is_refused(self):
+        r = self.smpctl("image", "erase", "0")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+
+    def test_datetime_absent_by_default(self):
+        r = self.smpctl("datetime")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertIn("ENOTSUP", r.err)
+
+    def test_settings_erase(self):
+        r = self.smpctl("--json", "settings", "erase")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(r.json(), {"settings_erased": True})
+
+
+class ErrorPaths(unittest.TestCase):
+    def test_missing_device(self):
+        r = run(["echo", "x"])
+        self.assertEqual(r.code, EXIT_USAGE, r)
+        self.assertIn("SMPCTL_DEVICE", r.err)
+
+    def test_bad_address(self):
+        for addr in ("udp:", "udp:host:99999", "tcp:1.2.3.4", "nonsense", "udp:[::1"):
+            r = run(["echo", "x"], device=addr)
+            self.assertEqual(r.code, EXIT_USAGE, (addr, r))
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
+    def test_unknown_command_and_option(self):
+        self.assertEqual(run(["frobnicate"]).code, EXIT_USAGE)
+        self.assertEqual(run(["--frobnicate", "echo", "x"]).code, EXIT_USAGE)
+        self.assertEqual(run(["image"]).code, EXIT_USAGE)
+        self.assertEqual(run(["echo"]).code, EXIT_USAGE)
+        self.assertEqual(run(["--timeout", "-1", "echo", "x"]).code, EXIT_USAGE)
+
+    def test_help_and_version(self):
+        r = run(["--help"])
+        self.assertEqual(r.code, 0)
+        self.assertIn("image upload", r.out)
+        self.assertEqual(run(["--version"]).code, 0)
+
+    def test_bad_hash_argument(self):
+        r = run(["image", "test", "xyz"], device="udp:127.0.0.1:9")
+        self.assertEqual(r.code, EXIT_USAGE, r)
+
+    def test_nobody_listening(self):
+        # A port nothing listens on: ICMP port unreachable, reported as such, after --timeout.
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        r = run(["--timeout", "0.5", "echo", "x"], device="udp:127.0.0.1:%d" % port)
+        self.assertEqual(r.code, EXIT_TIMEOUT, r)
+        self.assertIn("nothing listens", r.err)
+
+    def test_silent_device_times_out(self):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        try:
+            r = run(["--timeout", "0.3", "--json", "params"], device="udp:127.0.0.1:%d" % s.getsockname()[1])
+        finally:
+            s.close()
+        self.assertEqual(r.code, EXIT_TIMEOUT, r)
+        self.assertEqual(r.json()["exit_code"], EXIT_TIMEOUT)
+
+    def test_ipv6(self):
+        try:
+            sim = Sim(host="::1")
+        except (RuntimeError, OSError) as e:
+            self.skipTest("no IPv6 loopback here: %s" % e)
+        with sim:
+            r = run(["echo", "six"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual(r.out, "six\n")
+
+
+class DeviceVariants(unittest.TestCase):
+    def test_device_without_params(self):
+        with Sim("--no-params") as sim:
+            r = run(["params"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("ENOTSUP", r.err)
+
+    def test_device_without_storage_erase_explains(self):
+        with Sim("--no-storage-erase") as sim:
+            r = run(["settings", "erase"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE", r.err)
+
+    def test_legacy_v1_server(self):
+        with Sim("--legacy") as sim:
+            r = run(["--json", "image", "test", "cd" * 32], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            # A v1 server translates HASH_NOT_FOUND... into an SMP-level rc (REFERENCE.md §3).
+            self.assertNotIn("group", r.json()["device_error"])
+            r = run(["echo", "old"], device=sim.address)
+            self.assertEqual(r.out, "old\n", r)
+
+    def test_malformed_response(self):
+        with Sim("--corrupt-response", "1") as sim:
+            r = run(["--timeout", "1", "params"], device=sim.address)
+            self.assertEqual(r.code, EXIT_PROTOCOL, r)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""smpctl dfu over UDP in every mode, with the already-there rules, the seed scenario and a revert."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import *  # noqa: E402,F403
+
+
+def key(name, pub=True):
+    return os.path.join(KEYS, name + (".pub.pem" if pub else ".pem"))
+
+
+def slots(address):
+    return {i["slot"]: i for i in run(["--json", "image", "list"], device=address).json()["images"]}
+
+
+class Dfu(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-dfu-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", str(100 * 1024), "--version",
+                            "2.0.0", "--key", key("ec-p256", False))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def dfu(self, sim, *args):
+        return run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ec-p256")] + list(args),
+                   device=sim.address)
+
+    def test_test_and_confirm(self):
+        with Sim() as sim:
+            r = self.dfu(sim)
+            self.assertEqual(r.code, 0, r)
+            lines = r.json_lines()
+            result = lines[-1]
+            self.assertTrue(result["ok"] and result["uploaded"] and result["running"] and result["confirmed"])
+            steps = [l["step"] for l in lines if l["type"] == "state"]
+            for step in ("upload", "verify", "test", "reset", "wait", "check", "confirm"):
+                self.assertIn(step, steps)
+            s = slots(sim.address)
+            self.assertEqual(s[0]["hash"], result["hash"])
+            self.assertTrue(s[0]["active"] and s[0]["confirmed"])
+            # Again: already running and confirmed.
+            r = self.dfu(sim)
+            self.assertEqual(r.code, 0, r)
+            self.assertTrue(r.json_lines()[-1]["already_running"])
+
+    def test_modes(self):
+        for mode, running, confirmed in (("upload-only", False, False), ("test-only", True, False),
+                                         ("confirm-only", True, True)):
+            with Sim() as sim:
+                r = self.dfu(sim, "--mode", mode)
+                self.assertEqual(r.code, 0, (mode, r))
+                result = r.json_lines()[-1]
+                self.assertEqual((result["running"], result["confirmed"]), (running, confirmed), mode)
+
+    def test_seed_scenario(self):
+        # REFERENCE.md §10: the new image already waits in slot 1, pending; no storage erase in the firmware.
+        with Sim("--no-storage-erase") as sim:
+            self.assertEqual(self.dfu(sim, "--mode", "upload-only").code, 0)
+            h = slots(sim.address)[1]["hash"]
+            self.assertEqual(run(["image", "test", h], device=sim.address).code, 0)
+            r = self.dfu(sim, "--erase-settings")
+            self.assertEqual(r.code, 0, r)
+            lines = r.json_lines()
+            warnings = [l for l in lines if l["type"] == "warning"]
+            self.assertEqual(len(warnings), 1, lines)
+            self.assertIn("CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE", warnings[0]["message"])
+            result = lines[-1]
+            self.assertTrue(result["upload_skipped"] and result["running"] and result["confirmed"])
+            r = self.dfu(sim, "--erase-settings", "--require-erase-settings")
+            self.assertEqual(r.code, 0, r)  # already running: nothing to erase for
+
+    def test_require_erase_settings(self):
+        with Sim("--no-storage-erase") as sim:
+            r = self.dfu(sim, "--require-erase-settings")
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertFalse(slots(sim.address)[1].get("pending"))
+
+    def test_revert_is_reported(self):
+        with Sim("--new-image-crashes") as sim:
+            r = self.dfu(sim)
+            self.assertEqual(r.code, EXIT_REVERTED, r)
+            self.assertIn("not the new image", r.err)
+            s = slots(sim.address)
+            self.assertNotEqual(s[0]["hash"], r.json_lines()[-1].get("hash", ""))
+
+    def test_human_output(self):
+        with Sim() as sim:
+            r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("Update complete", r.err)
+
+
+if __name__ == "__main__":
+    main()
