@@ -123,3 +123,5 @@ int image_sign(const ImageSignSpec *spec, uint8_t **out, size_t *out_len, char *
 
 /* Reads a binary image or an Intel HEX file (image-hex.c) into a new buffer. */
 int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size);
+/* The same for a file's bytes already in memory. */
+int image_file_decode(const uint8_t *raw, size_t raw_len, uint8_t **data, size_t *len, char *why, size_t why_size);

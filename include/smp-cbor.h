@@ -51,6 +51,7 @@ int smp_cbor_get_text(const cbor_item_t *map, const char *key, char *out, size_t
 /* Item-level accessors, same return conventions, for array elements and nested values. */
 int smp_cbor_item_uint(const cbor_item_t *item, uint64_t *out);
 int smp_cbor_item_int(const cbor_item_t *item, int64_t *out);
+int smp_cbor_item_bool(const cbor_item_t *item, bool *out);
 int smp_cbor_item_text(const cbor_item_t *item, char *out, size_t out_size);
 int smp_cbor_item_bytes(const cbor_item_t *item, uint8_t *out, size_t out_size, size_t *out_len);
 

@@ -116,6 +116,22 @@ static int hex_to_binary(const uint8_t *text, size_t len, uint8_t **data, size_t
 	return 0;
 }
 
+int image_file_decode(const uint8_t *raw, size_t raw_len, uint8_t **data, size_t *len, char *why, size_t why_size)
+{
+	if (raw_len > 0 && raw[0] == ':')
+		return hex_to_binary(raw, raw_len, data, len, why, why_size);
+	if (raw_len > IMAGE_FILE_MAX) {
+		snprintf(why, why_size, "larger than any firmware image (16 MiB)");
+		return -EFBIG;
+	}
+	*data = malloc(raw_len ? raw_len : 1);
+	if (!*data)
+		return -ENOMEM;
+	memcpy(*data, raw, raw_len);
+	*len = raw_len;
+	return 0;
+}
+
 int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size)
 {
 	_cleanup_free_ uint8_t *raw = NULL;
@@ -126,13 +142,5 @@ int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, si
 		snprintf(why, why_size, r == -EFBIG ? "larger than any firmware image" : "%s", strerror(-r));
 		return r;
 	}
-	if (raw_len > 0 && raw[0] == ':')
-		return hex_to_binary(raw, raw_len, data, len, why, why_size);
-	if (raw_len > IMAGE_FILE_MAX) {
-		snprintf(why, why_size, "larger than any firmware image (16 MiB)");
-		return -EFBIG;
-	}
-	*data = TAKE_PTR(raw);
-	*len = raw_len;
-	return 0;
+	return image_file_decode(raw, raw_len, data, len, why, why_size);
 }

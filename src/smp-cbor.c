@@ -312,6 +312,17 @@ int smp_cbor_item_bytes(const cbor_item_t *item, uint8_t *out, size_t out_size, 
 	return copy_string(item, false, out, out_size, out_len);
 }
 
+/* libcbor 0.8's cbor_is_bool() asserts (aborts) on a float: check the width first. */
+int smp_cbor_item_bool(const cbor_item_t *item, bool *out)
+{
+	if (!cbor_isa_float_ctrl(item) || cbor_float_get_width(item) != CBOR_FLOAT_0)
+		return -EBADMSG;
+	if (cbor_ctrl_value(item) != CBOR_CTRL_TRUE && cbor_ctrl_value(item) != CBOR_CTRL_FALSE)
+		return -EBADMSG;
+	*out = cbor_ctrl_value(item) == CBOR_CTRL_TRUE;
+	return 0;
+}
+
 int smp_cbor_get_uint(const cbor_item_t *map, const char *key, uint64_t *out)
 {
 	const cbor_item_t *v = smp_cbor_map_get(map, key);
@@ -330,12 +341,7 @@ int smp_cbor_get_bool(const cbor_item_t *map, const char *key, bool *out)
 {
 	const cbor_item_t *v = smp_cbor_map_get(map, key);
 
-	if (!v)
-		return -ENOENT;
-	if (!cbor_is_bool(v))
-		return -EBADMSG;
-	*out = cbor_get_bool(v);
-	return 0;
+	return v ? smp_cbor_item_bool(v, out) : -ENOENT;
 }
 
 int smp_cbor_get_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t out_size, size_t *out_len)

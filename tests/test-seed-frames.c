@@ -81,8 +81,10 @@ static void render(const cbor_item_t *item, Text *t)
 		smp_cbor_item_bytes(item, b, sizeof(b), &n);
 		snprintf(buf, sizeof(buf), "{\"bytes_hex\":\"%s\"}", hex_encode(b, n, hex));
 		text_add(t, buf);
-	} else if (cbor_is_bool(item)) {
-		text_add(t, cbor_get_bool(item) ? "true" : "false");
+	} else if (cbor_isa_float_ctrl(item)) {
+		bool b = false;
+
+		text_add(t, smp_cbor_item_bool(item, &b) < 0 ? "?" : b ? "true" : "false");
 	} else if (cbor_is_int(item)) {
 		int64_t v = 0;
 
