@@ -22,6 +22,11 @@ EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_TRANSPORT, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_DEVICE, EXIT_PROTOCOL, EXIT_VERIFY, EXIT_IMAGE, EXIT_REVERTED = 5, 6, 7, 8, 9
 
 
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
 class Result:
     def __init__(self, proc):
         self.code = proc.returncode
@@ -59,11 +64,11 @@ class Sim:
         self.proc = subprocess.Popen([SMPCTL_SIM, "--listen", listen, "--ready-file", ready, "--time-scale", "0"]
                                      + list(options), stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
-        while not (os.path.exists(ready) and open(ready).read().strip()):
+        while not (os.path.exists(ready) and read(ready).strip()):
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError("smpctl-sim did not start: " + self.output())
             time.sleep(0.02)
-        self.port = int(open(ready).read().split()[0])
+        self.port = int(read(ready).split()[0])
         self.address = "udp:[%s]:%d" % (host, self.port) if ":" in host else "udp:%s:%d" % (host, self.port)
 
     def output(self):

@@ -1,0 +1,206 @@
+#!/usr/bin/env python3
+"""smpctl upload benchmark: throughput against the model's ceiling, CPU share and peak memory.
+
+Runs real uploads of a 200 KiB signed image into the simulated nRF52833 with the flash model at real
+time (and, over BLE, the BlueZ stand-in's link model), and prints for each configuration smpctl's
+throughput, the model's ceiling (the slower of link and flash, REFERENCE.md §14), their ratio, the same
+upload stop-and-wait (--window 1), smpctl's CPU time as a share of the wall time, and its peak RSS.
+Figures on a shared machine are noisy: compare the ratios within one run.
+
+    bench/bench.py [--build DIR] [--quick] [--only udp|ble]
+"""
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+PAGE, WORD_US, ERASE_MS = 4096, 41.0, 89.7
+IMAGE_BYTES = 200 * 1024
+
+
+def flash_ceiling(nbytes):
+    """Bytes/s the nRF52833 flash model absorbs with progressive erase (REFERENCE.md §14)."""
+    seconds = math.ceil(nbytes / PAGE) * ERASE_MS / 1000 + math.ceil(nbytes / 4) * WORD_US / 1e6
+    return nbytes / seconds
+
+
+def link_ceiling(interval_ms, packets_per_event=6, payload=244):
+    """One direction of the BLE link: 6 LL packets of 244 bytes per connection event."""
+    return packets_per_event * payload / (interval_ms / 1000)
+
+
+def wait_ready(path, proc, what, timeout=15):
+    deadline = time.time() + timeout
+    while not (os.path.exists(path) and open(path).read().strip()):
+        if proc.poll() is not None or time.time() > deadline:
+            raise RuntimeError(what + " did not start")
+        time.sleep(0.05)
+    return open(path).read().split()
+
+
+def measure(smpctl, args):
+    t0 = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        outfd = os.open(args["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(outfd, 1)
+        os.dup2(outfd, 2)
+        os.execv(smpctl, [smpctl, "--json"] + args["argv"])
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.monotonic() - t0
+    lines = [l for l in open(args["out"]).read().splitlines() if l.startswith("{")]
+    result = json.loads(lines[-1]) if lines else {}
+    return {
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_kib": usage.ru_maxrss,
+        "ok": os.waitstatus_to_exitcode(status) == 0 and result.get("ok", False),
+        "result": result,
+    }
+
+
+class Sim:
+    """smpctl-sim on loopback with the flash model in real time."""
+
+    def __init__(self, build, *options):
+        self.dir = tempfile.TemporaryDirectory(prefix="smpctl-bench-")
+        ready = os.path.join(self.dir.name, "ready")
+        self.proc = subprocess.Popen([os.path.join(build, "src/sim/smpctl-sim"), "--listen", "127.0.0.1:0",
+                                      "--ready-file", ready, "--time-scale", "1"] + list(options),
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.address = "udp:127.0.0.1:" + wait_ready(ready, self.proc, "smpctl-sim")[0]
+
+    def close(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        self.dir.cleanup()
+
+
+class BluezSim:
+    """A private dbus-daemon with smpctl-bluez-sim on it, the link and flash models in real time."""
+
+    def __init__(self, build, *options):
+        self.dir = tempfile.TemporaryDirectory(prefix="smpctl-bench-ble-")
+        conf = os.path.join(ROOT, "tests", "integration", "bus.conf")
+        self.bus = subprocess.Popen(["dbus-daemon", "--config-file", conf, "--nofork", "--print-address=1",
+                                     "--address", "unix:path=" + os.path.join(self.dir.name, "bus")],
+                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.bus.stdout.readline().strip())
+        ready = os.path.join(self.dir.name, "ready")
+        self.proc = subprocess.Popen([os.path.join(build, "src/bluez-sim/smpctl-bluez-sim"), "--ready-file", ready,
+                                      "--time-scale", "1"] + list(options), env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(ready, self.proc, "smpctl-bluez-sim")
+        self.address = "ble:C0:FF:EE:00:00:01"
+
+    def close(self):
+        for p in (self.proc, self.bus):
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+        self.dir.cleanup()
+
+
+def make_image(build, path):
+    subprocess.run([os.path.join(build, "src/tools/smpctl-mkimage"), "--output", path, "--size", str(IMAGE_BYTES),
+                    "--version", "2.0.0", "--key", os.path.join(ROOT, "tests/keys/ec-p256.pem")], check=True)
+
+
+def upload(build, host, image, window=None, env=None):
+    out = os.path.join(host.dir.name, "out.json")
+    argv = ["--device", host.address, "image", "upload", image, "--force"] + (["--window", str(window)] if window else [])
+    if env:
+        os.environ.update(env)
+    m = measure(os.path.join(build, "src/cli/smpctl"), {"argv": argv, "out": out})
+    m["rate"] = m["result"].get("rate", 0.0) if m["ok"] else 0.0
+    return m
+
+
+def erase_slot(build, host):
+    subprocess.run([os.path.join(build, "src/cli/smpctl"), "--device", host.address, "image", "erase"],
+                   capture_output=True, env=getattr(host, "env", None))
+
+
+def row(name, ceiling, piped, stop):
+    ratio = piped["rate"] / ceiling if ceiling else 0
+    cpu = piped["cpu"] / piped["wall"] if piped["wall"] else 0
+    print("%-44s %8.1f %8.1f %6.0f%% %8.1f %6.1f%% %7.1f" % (
+        name, piped["rate"] / 1000, ceiling / 1000, 100 * ratio, stop["rate"] / 1000, 100 * cpu,
+        piped["rss_kib"] / 1024), flush=True)
+    return {"config": name, "rate": piped["rate"], "ceiling": ceiling, "ratio": ratio,
+            "stop_and_wait_rate": stop["rate"], "cpu_share": cpu, "rss_mib": piped["rss_kib"] / 1024,
+            "ok": piped["ok"] and stop["ok"]}
+
+
+def bench_udp(build, image, quick):
+    rows = []
+    for latency in ([0] if quick else [0, 2]):
+        sim = Sim(build, "--delay-ms", str(latency))
+        try:
+            ceiling = flash_ceiling(IMAGE_BYTES)
+            piped = upload(build, sim, image)
+            erase_slot(build, sim)
+            stop = upload(build, sim, image, window=1)
+            rows.append(row("udp, %d ms per response, 2475x4" % latency, ceiling, piped, stop))
+        finally:
+            sim.close()
+    return rows
+
+
+def bench_ble(build, image, quick):
+    rows = []
+    intervals = [15] if quick else [7.5, 15, 30, 50]
+    mtus = [498] if quick else [247, 498]
+    bufs = [(2475, 4)] if quick else [(2475, 4), (384, 4), (2475, 1)]
+    for interval in intervals:
+        for mtu in mtus:
+            for size, count in bufs:
+                host = BluezSim(build, "--conn-interval-ms", str(interval), "--mtu", str(mtu),
+                                "--buf-size", str(size), "--buf-count", str(count))
+                try:
+                    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = host.env["DBUS_SYSTEM_BUS_ADDRESS"]
+                    ceiling = min(flash_ceiling(IMAGE_BYTES), link_ceiling(interval))
+                    piped = upload(build, host, image)
+                    erase_slot(build, host)
+                    stop = upload(build, host, image, window=1)
+                    rows.append(row("ble %.1f ms, MTU %d, %dx%d" % (interval, mtu, size, count), ceiling, piped,
+                                    stop))
+                finally:
+                    host.close()
+                    os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--quick", action="store_true", help="one configuration per transport")
+    ap.add_argument("--only", choices=["udp", "ble"])
+    ap.add_argument("--json", help="also write the rows to this file")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        image = os.path.join(tmp, "bench.signed.bin")
+        make_image(args.build, image)
+        print("%-44s %8s %8s %7s %8s %7s %7s" % ("configuration", "kB/s", "ceiling", "ratio", "stop&wait",
+                                                  "cpu", "RSS MiB"))
+        rows = []
+        if args.only in (None, "udp"):
+            rows += bench_udp(args.build, image, args.quick)
+        if args.only in (None, "ble"):
+            rows += bench_ble(args.build, image, args.quick)
+    if args.json:
+        json.dump(rows, open(args.json, "w"), indent=1)
+    return 0 if all(r["ok"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
