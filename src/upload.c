@@ -215,7 +215,7 @@ static void upload_complete(Upload *u, const MgmtUploadRsp *r)
 
 /* The first chunk's answer tells where the device stands: a fresh start (off = first chunk's length),
  * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). */
-static void upload_on_first(Upload *u, const MgmtUploadRsp *r)
+static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 {
 	u->started = true;
 	if (!u->t_rate) {
@@ -230,7 +230,8 @@ static void upload_on_first(Upload *u, const MgmtUploadRsp *r)
 		upload_complete(u, r);
 		return;
 	}
-	if (u->res->reconnects == 0 && u->res->chunks == 1 && r->off > 0) {
+	/* A fresh start takes the first chunk's data; a resume ignores it and reports the session's offset. */
+	if (u->res->reconnects == 0 && r->off != ch->len) {
 		u->res->resumed = true;
 		u->res->resumed_from = r->off;
 	}
@@ -288,7 +289,7 @@ static void upload_handle(Upload *u, Chunk *ch, SmpResponse *rsp)
 		return;
 	}
 	if (ch && ch->first && !ch->stale)
-		upload_on_first(u, &r);
+		upload_on_first(u, ch, &r);
 	else if (u->started)
 		upload_on_ack(u, ch, &r);
 }

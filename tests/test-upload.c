@@ -71,6 +71,7 @@ static void test_clean_upload_fills_frames(void)
 	CHECK(run.res.has_match && run.res.match);
 	CHECK_INT(run.res.bytes, image_len);
 	CHECK_INT(run.res.resends, 0);
+	CHECK(!run.res.resumed);
 	CHECK_INT(sim_loop_stats()->largest_frame, 2475);
 	CHECK_INT(run.res.window, 3);
 	CHECK_INT(sim_loop_stats()->max_outstanding, 3);
