@@ -48,8 +48,10 @@ static void render(const cbor_item_t *item, Text *t)
 		size_t n = cbor_map_size(item);
 		struct cbor_pair pairs[32];
 
-		memcpy(pairs, cbor_map_handle(item), MIN(n, ARRAY_SIZE(pairs)) * sizeof(pairs[0]));
-		qsort(pairs, MIN(n, ARRAY_SIZE(pairs)), sizeof(pairs[0]), compare_pairs);
+		if (n) {
+			memcpy(pairs, cbor_map_handle(item), MIN(n, ARRAY_SIZE(pairs)) * sizeof(pairs[0]));
+			qsort(pairs, MIN(n, ARRAY_SIZE(pairs)), sizeof(pairs[0]), compare_pairs);
+		}
 		text_add(t, "{");
 		for (size_t i = 0; i < MIN(n, ARRAY_SIZE(pairs)); i++) {
 			smp_cbor_item_text(pairs[i].key, buf, sizeof(buf));
