@@ -27,8 +27,6 @@ typedef struct TransportEvents {
 typedef struct TransportOptions {
 	uint64_t open_timeout_usec; /* for transports that connect (BLE): scan + connect budget */
 	const char *adapter;        /* BLE: "hci0"; NULL = first powered adapter */
-	const char *passkey;        /* BLE pairing: passkey to answer with, NULL = prompt or refuse */
-	bool default_agent;         /* BLE: ask BlueZ to make our agent the default one */
 	/* An operation table to use instead of the one the address prefix names: lets a program embed its
 	 * own transport (the tests host the simulated device in-process this way). */
 	const struct TransportOps *ops;

@@ -9,11 +9,12 @@
 
 static const TransportOps *const transport_table[] = {
 	&transport_udp_ops,
+	&transport_ble_ops,
 };
 
 const char *const *transport_schemes(void)
 {
-	static const char *const schemes[] = { "udp", NULL };
+	static const char *const schemes[] = { "udp", "ble", NULL };
 	return schemes;
 }
 

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* complete devices|hashes|commands: candidates for the shell completions, one per line, quiet on failure. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -23,19 +22,6 @@ static int complete_hashes(Cli *cli)
 
 			printf("%s\n", hex_encode(list.slots[i].hash, list.slots[i].hash_len, hash));
 		}
-	return EXIT_OK;
-}
-
-/* Addresses worth offering: $SMPCTL_DEVICE, and the prefixes of the transports this build knows. */
-int cmd_complete_devices(Cli *cli)
-{
-	const char *const *schemes = transport_schemes();
-
-	(void)cli;
-	if (getenv("SMPCTL_DEVICE"))
-		printf("%s\n", getenv("SMPCTL_DEVICE"));
-	for (size_t i = 0; schemes[i]; i++)
-		printf("%s:\n", schemes[i]);
 	return EXIT_OK;
 }
 

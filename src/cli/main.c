@@ -39,6 +39,7 @@ static const Verb verbs[] = {
 	{ "image test", 1, 1, cmd_image_test, "image test HASH" },
 	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]" },
 	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]" },
+	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
 	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|commands" },
 	{ "dfu", 1, 1, cmd_dfu,
 	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]" },
@@ -47,8 +48,6 @@ static const Verb verbs[] = {
 enum {
 	OPT_VERSION = 0x100,
 	OPT_ADAPTER,
-	OPT_PASSKEY,
-	OPT_DEFAULT_AGENT,
 	OPT_SMP_VERSION,
 	OPT_RESET_TIMEOUT,
 	OPT_WINDOW,
@@ -71,8 +70,6 @@ static const struct option options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "adapter", required_argument, NULL, OPT_ADAPTER },
-	{ "passkey", required_argument, NULL, OPT_PASSKEY },
-	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
 	{ "smp-version", required_argument, NULL, OPT_SMP_VERSION },
 	{ "reset-timeout", required_argument, NULL, OPT_RESET_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
@@ -101,14 +98,12 @@ static void print_help(void)
 	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++)
 		printf("  %s\n", verbs[i].usage);
 	printf("\nOptions:\n"
-	       "  -d, --device ADDR      udp:HOST[:PORT] (default port 1337), udp:[IPV6]:PORT,\n"
-	       "                         ble:AA:BB:CC:DD:EE:FF, ble:name=NAME (default $SMPCTL_DEVICE)\n"
+	       "  -d, --device ADDR      ble:AA:BB:CC:DD:EE:FF, ble:name=NAME, udp:HOST[:PORT] (port 1337),\n"
+	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE)\n"
 	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
 	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
 	       "      --reset-timeout S  seconds to wait for a device to come back after a reset (default 90)\n"
 	       "      --adapter HCI      Bluetooth adapter to use (default: the first powered one)\n"
-	       "      --passkey N        passkey to answer when the device asks to pair\n"
-	       "      --default-agent    register as BlueZ's default pairing agent\n"
 	       "      --smp-version 1|2  force the SMP header version (default: v2, v1 when the device is legacy)\n"
 	       "  -v, --verbose          debug lines on stderr\n"
 	       "  -h, --help             this help\n"
@@ -189,8 +184,6 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 
 static int parse_option(Cli *cli, int c, const char *arg)
 {
-	unsigned long v;
-
 	switch (c) {
 	case 'd': cli->device = arg; return 0;
 	case 'j': cli->json = true; return 0;
@@ -204,12 +197,6 @@ static int parse_option(Cli *cli, int c, const char *arg)
 			return usage_error("--reset-timeout takes seconds, not '%s'", arg);
 		return 0;
 	case OPT_ADAPTER: cli->transport.adapter = arg; return 0;
-	case OPT_PASSKEY:
-		if (parse_uint(arg, 999999, &v) < 0)
-			return usage_error("--passkey takes the 6-digit number the device shows, not '%s'", arg);
-		cli->transport.passkey = arg;
-		return 0;
-	case OPT_DEFAULT_AGENT: cli->transport.default_agent = true; return 0;
 	case OPT_SMP_VERSION:
 		if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
 			return usage_error("--smp-version takes 1 or 2, not '%s'", arg);

@@ -103,3 +103,60 @@ def main():
     """unittest with TAP-ish verbosity; exit status tells meson the verdict."""
     result = unittest.main(module="__main__", exit=False, verbosity=2).result
     sys.exit(0 if result.wasSuccessful() else 1)
+
+
+SMPCTL_BLUEZ_SIM = os.environ.get("SMPCTL_BLUEZ_SIM", "smpctl-bluez-sim")
+BUS_CONF = os.path.join(os.path.dirname(__file__), "bus.conf")
+SIM_ADDRESS = "ble:C0:FF:EE:00:00:01"
+
+
+class PrivateBus:
+    """A dbus-daemon of our own (BLUEZ.md §8): tests never touch the real system bus."""
+
+    def __init__(self):
+        self.dir = tempfile.TemporaryDirectory(prefix="smpctl-bus-")
+        self.proc = subprocess.Popen(["dbus-daemon", "--config-file", BUS_CONF, "--nofork", "--print-address=1",
+                                      "--address", "unix:path=" + os.path.join(self.dir.name, "bus")],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.address = self.proc.stdout.readline().strip()
+        self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.dir.cleanup()
+
+
+class BluezSim:
+    """smpctl-bluez-sim on a private bus; run() commands get DBUS_SYSTEM_BUS_ADDRESS."""
+
+    def __init__(self, *options, time_scale="0"):
+        self.bus = PrivateBus()
+        self.env = dict(self.bus.env)
+        ready = os.path.join(self.bus.dir.name, "ready")
+        self.log = open(os.path.join(self.bus.dir.name, "log"), "w+")
+        self.proc = subprocess.Popen([SMPCTL_BLUEZ_SIM, "--ready-file", ready, "--time-scale", time_scale]
+                                     + list(options), env=dict(os.environ, **self.env), stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while not os.path.exists(ready):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("smpctl-bluez-sim did not start")
+            time.sleep(0.02)
+
+    def run(self, args, device=SIM_ADDRESS, **kw):
+        env = dict(self.env, **kw.pop("env", {}))
+        return run(args, device=device, env=env, **kw)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.log.close()
+        self.bus.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,114 @@
+"""Every command over ble: against the BlueZ stand-in on a private bus: scan, MTUs, reassembly or not,
+the fallbacks of BlueZ 5.66, a lost link during an upload, a reset during dfu, and the error paths."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import *  # noqa: E402,F403
+
+
+def key(name, pub=True):
+    return os.path.join(KEYS, name + (".pub.pem" if pub else ".pem"))
+
+
+class Ble(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-ble-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", str(120 * 1024), "--version", "3.0.0",
+                            "--key", key("ed25519", False))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_scan(self):
+        with BluezSim("--device", "C0:FF:EE:00:00:01,name=board-a", "--device", "C0:FF:EE:00:00:02,name=board-b") as b:
+            r = b.run(["--json", "--timeout", "0.3", "scan"], device=None)
+            self.assertEqual(r.code, 0, r)
+            found = {d["address"]: d["name"] for d in r.json()["devices"]}
+            self.assertEqual(found, {"C0:FF:EE:00:00:01": "board-a", "C0:FF:EE:00:00:02": "board-b"})
+            r = b.run(["--timeout", "0.3", "scan"], device=None)
+            self.assertIn("board-b", r.out)
+
+    def test_every_command(self):
+        with BluezSim() as b:
+            self.assertEqual(b.run(["echo", "over the air"]).out, "over the air\n")
+            self.assertEqual(b.run(["--json", "params"]).json(), {"buf_size": 2475, "buf_count": 4})
+            self.assertEqual(b.run(["--json", "info"]).json()["bootloader"]["name"], "MCUboot")
+            images = b.run(["--json", "image", "list"]).json()["images"]
+            self.assertTrue(images[0]["active"])
+            self.assertEqual(b.run(["image", "erase"]).code, 0)
+            self.assertEqual(b.run(["--json", "settings", "erase"]).json(), {"settings_erased": True})
+            self.assertEqual(b.run(["datetime"]).code, EXIT_DEVICE)
+            self.assertEqual(b.run(["--json", "image", "confirm"]).code, 0)
+            self.assertEqual(b.run(["echo", "by name"], device="ble:name=smpctl-sim").out, "by name\n")
+            self.assertEqual(b.run(["echo", "case"], device="ble:c0:ff:ee:00:00:01").out, "case\n")
+
+    def test_mtus_and_long_frames(self):
+        for mtu in ("23", "247", "498"):
+            with BluezSim("--mtu", mtu) as b:
+                long_text = "y" * 400  # a frame of several writes at every one of these MTUs
+                r = b.run(["echo", long_text])
+                self.assertEqual((r.code, r.out), (0, long_text + "\n"), (mtu, r))
+                r = b.run(["--json", "image", "upload", self.image])
+                self.assertEqual(r.code, 0, (mtu, r))
+                self.assertEqual(r.json_lines()[-1]["frame_size"], 2475, mtu)
+
+    def test_device_without_reassembly(self):
+        with BluezSim("--no-reassembly", "--mtu", "247") as b:
+            r = b.run(["--json", "-v", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("reassembly no", r.err)
+            self.assertEqual(r.json_lines()[-1]["frame_size"], 244)
+            self.assertTrue(r.json_lines()[-1]["match"])
+
+    def test_fallbacks(self):
+        with BluezSim("--acquire-notify-hangs", "--acquire-write-fails") as b:
+            r = b.run(["-v", "echo", "fallback"])
+            self.assertEqual(r.out, "fallback\n", r)
+            self.assertIn("StartNotify", r.err)
+            self.assertIn("WriteValue", r.err)
+            r = b.run(["--json", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+
+    def test_lost_link_resumes(self):
+        with BluezSim("--disconnect-after-bytes", "60000") as b:
+            r = b.run(["--json", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertGreaterEqual(result["reconnects"], 1)
+            self.assertTrue(result["match"])
+
+    def test_dfu_over_ble(self):
+        with BluezSim() as b:
+            r = b.run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ed25519")])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"])
+            s0 = [i for i in b.run(["--json", "image", "list"]).json()["images"] if i["slot"] == 0][0]
+            self.assertEqual(s0["hash"], result["hash"])
+
+    def test_device_not_found(self):
+        with BluezSim() as b:
+            r = b.run(["--timeout", "1", "echo", "x"], device="ble:C0:FF:EE:99:99:99")
+            self.assertIn(r.code, (EXIT_TRANSPORT, EXIT_TIMEOUT), r)
+            self.assertIn("not found", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1)
+
+    def test_no_bluez(self):
+        bus = PrivateBus()
+        try:
+            r = run(["--timeout", "1", "echo", "x"], device=SIM_ADDRESS, env=bus.env)
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("is bluetoothd running", r.err)
+        finally:
+            bus.close()
+
+    def test_bad_address(self):
+        r = run(["echo", "x"], device="ble:nonsense")
+        self.assertEqual(r.code, EXIT_USAGE, r)
+
+
+if __name__ == "__main__":
+    main()
