@@ -24,6 +24,9 @@ enum {
  * CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on datagram transports, MTU-3 on BLE, window 1. */
 #define DEVICE_DEFAULT_BUF_SIZE 384u
 
+/* Erases (a slot, the settings partition) wait at least this long for their answer. */
+#define DEVICE_ERASE_TIMEOUT_USEC (30ull * 1000 * 1000)
+
 typedef struct DeviceOptions {
 	const char *address;
 	TransportOptions transport;

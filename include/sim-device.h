@@ -72,6 +72,11 @@ void sim_device_slot_state(const SimDevice *dev, unsigned slot, SimSlotState *ou
 /* Offset of the unfinished upload (0 when none). */
 uint64_t sim_device_upload_offset(const SimDevice *dev);
 
+/* A synthetic MCUboot image (header padded to 0x200, pseudo-random payload from seed, SHA-256 hash TLV)
+ * of version "major.minor.revision[+build]" into buf; returns its size, or 0 when it does not fit. It
+ * is the factory image in slot 0, and what tests upload. */
+size_t sim_make_image(uint8_t *buf, size_t buf_size, size_t payload, const char *version, uint8_t seed);
+
 /* Flash timing model of the nRF52833 (REFERENCE.md §14): device time to write n bytes and erase pages. */
 uint64_t sim_flash_write_usec(size_t bytes);
 uint64_t sim_flash_erase_usec(size_t pages);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "image.h"
@@ -211,32 +212,11 @@ int sim_loop_device(sd_event *event, const SimConfig *cfg, Device **out)
 	return device_learn_limits(*out);
 }
 
-/* MCUboot layout (REFERENCE.md §8): 32-byte header padded to 0x200, payload, then the unprotected TLV
- * area {0x6907, total} holding one SHA-256 TLV over header + payload. */
 size_t sim_loop_make_image(uint8_t *buf, size_t buf_size, size_t payload_size, uint8_t major, uint8_t minor,
 			   uint8_t seed)
 {
-	const size_t hdr = 0x200, tlv_total = 4 + 4 + 32;
-	size_t total = hdr + payload_size + tlv_total;
-	uint8_t *p;
-	uint32_t x = 0x9e3779b9u ^ seed;
+	char version[16];
 
-	if (total > buf_size)
-		return 0;
-	memset(buf, 0, hdr);
-	buf[0] = 0x3d; buf[1] = 0xb8; buf[2] = 0xf3; buf[3] = 0x96;       /* magic, little-endian */
-	buf[8] = (uint8_t)hdr; buf[9] = (uint8_t)(hdr >> 8);                 /* hdr_size */
-	for (int i = 0; i < 4; i++)
-		buf[12 + i] = (uint8_t)(payload_size >> (8 * i));           /* img_size */
-	buf[20] = major;
-	buf[21] = minor;
-	for (size_t i = 0; i < payload_size; i++) {
-		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-		buf[hdr + i] = (uint8_t)x;
-	}
-	p = buf + hdr + payload_size;
-	p[0] = 0x07; p[1] = 0x69; p[2] = (uint8_t)tlv_total; p[3] = 0;
-	p[4] = 0x10; p[5] = 0; p[6] = 32; p[7] = 0;
-	image_sha256(buf, hdr + payload_size, p + 8);
-	return total;
+	snprintf(version, sizeof(version), "%u.%u.0", major, minor);
+	return sim_make_image(buf, buf_size, payload_size, version, seed);
 }

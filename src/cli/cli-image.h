@@ -28,3 +28,5 @@ int cli_check_slot_free(Cli *cli, const MgmtImageList *list, const LoadedImage *
 int cli_verify_readback(Cli *cli, Device *d, const LoadedImage *img, MgmtImageList *list);
 int cli_upload_failed(Cli *cli, Device *d, int r);
 int cli_upload(Cli *cli, Device *d, const LoadedImage *img, UploadResult *res);
+int cli_prepare_update(Cli *cli, LoadedImage *img, Device **d);
+void cli_json_upload_stats(JsonWriter *j, const UploadResult *res);

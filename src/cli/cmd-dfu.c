@@ -41,18 +41,8 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 	json_key(j, "hash"); json_hex(j, img->image.hash, img->image.hash_len);
 	json_key(j, "uploaded"); json_bool(j, res->uploaded);
 	json_key(j, "upload_skipped"); json_bool(j, res->upload_skipped);
-	if (res->uploaded) {
-		json_key(j, "bytes"); json_uint(j, u->bytes);
-		json_key(j, "seconds"); json_double(j, (double)u->usec / 1e6);
-		json_key(j, "rate"); json_double(j, u->usec ? (double)u->bytes * 1e6 / (double)u->usec : 0);
-		json_key(j, "resends"); json_uint(j, u->resends);
-		json_key(j, "reconnects"); json_uint(j, u->reconnects);
-		json_key(j, "match");
-		if (u->has_match)
-			json_bool(j, u->match);
-		else
-			json_null(j);
-	}
+	if (res->uploaded)
+		cli_json_upload_stats(j, u);
 	json_key(j, "settings_erased"); json_bool(j, res->settings_erased);
 	json_key(j, "reset"); json_bool(j, res->reset);
 	json_key(j, "running"); json_bool(j, res->running);
@@ -96,15 +86,9 @@ int cmd_dfu(Cli *cli)
 	r = dfu_options(cli, &o, &progress);
 	if (r)
 		return r;
-	r = cli_load_image(cli, cli->args[0], &img);
+	r = cli_prepare_update(cli, &img, &d);
 	if (r)
 		return r;
-	r = cli_open_device(cli, &d);
-	if (r)
-		return r;
-	r = device_learn_limits(d);
-	if (r)
-		return cli_device_fail(cli, d, r);
 	di = (DfuImage){ .data = img.data, .size = img.size, .hash = img.image.hash, .hash_len = img.image.hash_len,
 			 .version = img.version };
 	r = dfu_run(d, &di, &o, &res);

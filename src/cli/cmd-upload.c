@@ -72,6 +72,24 @@ int cli_upload_failed(Cli *cli, Device *d, int r)
 	return cli_fail(cli, EXIT_FAILURE_GENERIC, "upload failed (%d)", r);
 }
 
+/* The figures of an upload, shared by the results of image upload and dfu. */
+void cli_json_upload_stats(JsonWriter *j, const UploadResult *res)
+{
+	json_key(j, "bytes"); json_uint(j, res->bytes);
+	json_key(j, "seconds"); json_double(j, (double)res->usec / 1e6);
+	json_key(j, "rate"); json_double(j, res->usec ? (double)res->bytes * 1e6 / (double)res->usec : 0);
+	json_key(j, "frame_size"); json_uint(j, res->frame_size);
+	json_key(j, "window"); json_uint(j, res->window);
+	json_key(j, "resends"); json_uint(j, res->resends);
+	json_key(j, "reconnects"); json_uint(j, res->reconnects);
+	json_key(j, "resumed_from"); json_uint(j, res->resumed_from);
+	json_key(j, "match");
+	if (res->has_match)
+		json_bool(j, res->match);
+	else
+		json_null(j);
+}
+
 static void upload_result_json(Cli *cli, const LoadedImage *img, const UploadResult *res, bool skipped)
 {
 	JsonWriter *j = &cli->json_out;
@@ -82,20 +100,10 @@ static void upload_result_json(Cli *cli, const LoadedImage *img, const UploadRes
 	json_key(j, "skipped"); json_bool(j, skipped);
 	json_key(j, "version"); json_string(j, img->version);
 	json_key(j, "hash"); json_hex(j, img->image.hash, img->image.hash_len);
-	json_key(j, "bytes"); json_uint(j, img->size);
-	if (!skipped) {
-		json_key(j, "seconds"); json_double(j, (double)res->usec / 1e6);
-		json_key(j, "rate"); json_double(j, res->usec ? (double)res->bytes * 1e6 / (double)res->usec : 0);
-		json_key(j, "frame_size"); json_uint(j, res->frame_size);
-		json_key(j, "window"); json_uint(j, res->window);
-		json_key(j, "resends"); json_uint(j, res->resends);
-		json_key(j, "reconnects"); json_uint(j, res->reconnects);
-		json_key(j, "resumed_from"); json_uint(j, res->resumed_from);
-		json_key(j, "match");
-		if (res->has_match)
-			json_bool(j, res->match);
-		else
-			json_null(j);
+	if (skipped) {
+		json_key(j, "bytes"); json_uint(j, img->size);
+	} else {
+		cli_json_upload_stats(j, res);
 	}
 	json_end_object(j);
 	json_end_line(j);
@@ -130,6 +138,20 @@ int cli_upload(Cli *cli, Device *d, const LoadedImage *img, UploadResult *res)
 	return 0;
 }
 
+/* What image upload and dfu both do first: check the file, connect, learn the device's limits. */
+int cli_prepare_update(Cli *cli, LoadedImage *img, Device **d)
+{
+	int r = cli_load_image(cli, cli->args[0], img);
+
+	if (r)
+		return r;
+	r = cli_open_device(cli, d);
+	if (r)
+		return r;
+	r = device_learn_limits(*d);
+	return r ? cli_device_fail(cli, *d, r) : 0;
+}
+
 int cmd_image_upload(Cli *cli)
 {
 	_cleanup_(loaded_image_clear) LoadedImage img = { 0 };
@@ -139,15 +161,10 @@ int cmd_image_upload(Cli *cli)
 	const MgmtImageSlot *there;
 	int r;
 
-	r = cli_load_image(cli, cli->args[0], &img);
+	r = cli_prepare_update(cli, &img, &d);
 	if (r)
 		return r;
-	r = cli_open_device(cli, &d);
-	if (r)
-		return r;
-	r = device_learn_limits(d);
-	if (r == 0)
-		r = device_image_list(d, &list);
+	r = device_image_list(d, &list);
 	if (r)
 		return cli_device_fail(cli, d, r);
 	there = mgmt_image_list_find_hash(&list, img.image.hash, img.image.hash_len);

@@ -71,6 +71,3 @@ SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter
 void sim_slots_init(SimDevice *dev);
 void sim_boot(SimDevice *dev);
 uint64_t sim_swap_image_bytes(const SimDevice *dev);
-
-/* A synthetic MCUboot image (header, payload, SHA-256 hash TLV) into buf; returns its size or 0. */
-size_t sim_make_image(uint8_t *buf, size_t buf_size, size_t payload, const char *version, uint8_t seed);
