@@ -80,6 +80,14 @@ class Ble(unittest.TestCase):
             self.assertGreaterEqual(result["reconnects"], 1)
             self.assertTrue(result["match"])
 
+    def test_dropped_notifications(self):
+        with BluezSim("--drop-notify", "7") as b:
+            r = b.run(["--json", "--timeout", "1", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["match"])
+            self.assertGreater(result["resends"], 0)
+
     def test_dfu_over_ble(self):
         with BluezSim() as b:
             r = b.run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ed25519")])

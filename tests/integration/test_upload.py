@@ -50,6 +50,13 @@ class Upload(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertGreater(r.json_lines()[-1]["resends"], 0)
 
+    def test_upload_survives_wrong_and_garbled_answers(self):
+        for fault in (["--wrong-seq", "5"], ["--corrupt-response", "6"]):
+            with Sim(*fault) as sim:
+                r = run(["--json", "--timeout", "0.5", "image", "upload", self.image], device=sim.address)
+                self.assertEqual(r.code, 0, (fault, r))
+                self.assertTrue(r.json_lines()[-1]["match"], fault)
+
     def test_upload_with_small_buffers_and_no_params(self):
         for opts in (["--buf-size", "384"], ["--no-params"], ["--legacy"], ["--no-image-check"],
                      ["--no-progressive-erase"]):
