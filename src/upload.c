@@ -105,10 +105,15 @@ static void chunk_release(Upload *u, Chunk *ch)
 }
 
 /* Everything in flight was sent for a past state of the device: their answers only inform. */
-static void upload_rewind(Upload *u, uint64_t to)
+static void upload_mark_stale(Upload *u)
 {
 	for (size_t i = 0; i < UPLOAD_MAX_WINDOW; i++)
 		u->chunks[i].stale = true;
+}
+
+static void upload_rewind(Upload *u, uint64_t to)
+{
+	upload_mark_stale(u);
 	u->next = to;
 	u->res->resends++;
 }
@@ -168,26 +173,35 @@ static int upload_send(Upload *u, uint64_t off, bool first, uint64_t timeout)
 	return (int)c.data_len;
 }
 
+/* The first chunk, and right behind it the rest of the window: the device handles frames in order, so
+ * they land at the offsets the first one leaves (a resume or an error is sorted out by its answer). */
 static void upload_start(Upload *u)
 {
 	int r;
 
 	u->started = false;
+	upload_mark_stale(u);
 	r = upload_send(u, 0, true, u->opt.first_timeout_usec);
 	if (r == -ENOTCONN || r == -ECONNRESET) {
 		u->renew_link = true;
 		u->wake = true;
 	} else if (r < 0) {
 		upload_finish(u, r);
+	} else {
+		u->next = (uint64_t)r;
+		upload_fill(u);
 	}
 }
 
 static void upload_fill(Upload *u)
 {
-	if (!u->started || u->done || u->renew_link)
+	/* Until the first answer the device may be erasing the slot: later chunks wait as long. */
+	uint64_t timeout = u->started ? u->opt.chunk_timeout_usec : u->opt.first_timeout_usec;
+
+	if (u->done || u->renew_link || (!u->started && u->next == 0))
 		return;
 	while (u->in_flight < u->window && u->next < u->len) {
-		int r = upload_send(u, u->next, false, u->opt.chunk_timeout_usec);
+		int r = upload_send(u, u->next, false, timeout);
 
 		if (r == -ENOTCONN || r == -ECONNRESET) {
 			u->renew_link = true;
@@ -230,12 +244,16 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 		upload_complete(u, r);
 		return;
 	}
-	/* A fresh start takes the first chunk's data; a resume ignores it and reports the session's offset. */
-	if (u->res->reconnects == 0 && r->off != ch->len) {
-		u->res->resumed = true;
-		u->res->resumed_from = r->off;
+	/* A fresh start takes the first chunk's data; a resume ignores it and reports the session's offset,
+	 * so what was sent behind the first chunk landed at wrong offsets: continue from the device's. */
+	if (r->off != ch->len) {
+		if (u->res->reconnects == 0) {
+			u->res->resumed = true;
+			u->res->resumed_from = r->off;
+		}
+		upload_mark_stale(u);
+		u->next = r->off;
 	}
-	u->next = r->off;
 	upload_on_progress(u, r->off);
 }
 

@@ -203,7 +203,9 @@ static void test_second_upload_is_instant(void)
 	run_upload(&run);
 	CHECK_INT(run.r, 0);
 	CHECK(run.res.has_match && run.res.match);
-	CHECK_INT(sim_loop_stats()->requests - before, 1);
+	/* The first chunk's answer says it is all there; only the window sent behind it went out too. */
+	CHECK(sim_loop_stats()->requests - before <= 3);
+	CHECK_INT(run.res.bytes, image_len);
 	run_teardown(&run);
 }
 
