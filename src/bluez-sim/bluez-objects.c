@@ -34,45 +34,21 @@ static Peer *peer_by_path(Stand *s, const char *path, int level)
 	return NULL;
 }
 
-static int find_device(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
-		       sd_bus_error *error)
-{
-	Peer *p = peer_by_path(userdata, path, 0);
+/* sd-bus object-find callbacks: the device and its GATT objects exist only while exported. */
+#define DEFINE_FIND(name, level) \
+	static int name(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found, \
+			sd_bus_error *error) \
+	{ \
+		Peer *p = peer_by_path(userdata, path, level); \
+		(void)bus, (void)iface, (void)error; \
+		*found = p; \
+		return p != NULL; \
+	}
 
-	(void)bus, (void)iface, (void)error;
-	*found = p;
-	return p != NULL;
-}
-
-static int find_service(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
-			sd_bus_error *error)
-{
-	Peer *p = peer_by_path(userdata, path, 1);
-
-	(void)bus, (void)iface, (void)error;
-	*found = p;
-	return p != NULL;
-}
-
-static int find_char(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
-		     sd_bus_error *error)
-{
-	Peer *p = peer_by_path(userdata, path, 2);
-
-	(void)bus, (void)iface, (void)error;
-	*found = p;
-	return p != NULL;
-}
-
-static int find_desc(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,
-		     sd_bus_error *error)
-{
-	Peer *p = peer_by_path(userdata, path, 3);
-
-	(void)bus, (void)iface, (void)error;
-	*found = p;
-	return p != NULL;
-}
+DEFINE_FIND(find_device, 0)
+DEFINE_FIND(find_service, 1)
+DEFINE_FIND(find_char, 2)
+DEFINE_FIND(find_desc, 3)
 
 /* Registered as a fallback like the objects below it: sd-bus does not mix the two kinds on one path. */
 static int find_adapter(sd_bus *bus, const char *path, const char *iface, void *userdata, void **found,

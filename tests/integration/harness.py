@@ -94,6 +94,11 @@ class Sim:
         self.close()
 
 
+def key(name, pub=True):
+    """A committed TEST key: the private PEM, or its public half."""
+    return os.path.join(KEYS, name + (".pub.pem" if pub else ".pem"))
+
+
 def mkimage(path, *options):
     subprocess.run([SMPCTL_MKIMAGE, "--output", path] + list(options), check=True, capture_output=True, timeout=60)
     return path

@@ -6,10 +6,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import *  # noqa: E402,F403
 
 
-def key(name, pub=True):
-    return os.path.join(KEYS, name + (".pub.pem" if pub else ".pem"))
-
-
 def slots(address):
     return {i["slot"]: i for i in run(["--json", "image", "list"], device=address).json()["images"]}
 

@@ -7,10 +7,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import *  # noqa: E402,F403
 
 
-def key(name, pub=True):
-    return os.path.join(KEYS, name + (".pub.pem" if pub else ".pem"))
-
-
 class Upload(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
