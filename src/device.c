@@ -310,8 +310,10 @@ static void device_apply_limits(Device *d, size_t fragment)
 		if (fragment && !d->reassembly)
 			d->frame_size = MIN(d->frame_size, fragment);
 		/* A frame split over link writes wastes the tail write's packet: use whole writes (2475 bytes
-		 * is 5 × 495 at MTU 498, but 10.1 × 244 at MTU 247, where 2440 fills 10 packets exactly). */
-		else if (fragment && d->frame_size > fragment)
+		 * is 5 × 495 at MTU 498, but 10.1 × 244 at MTU 247, where 2440 fills 10 packets exactly) —
+		 * unless that gives up much of the frame: small buffers are bound by round trips, not packets. */
+		else if (fragment && d->frame_size > fragment &&
+			 (d->frame_size - d->frame_size % fragment) * 8 >= d->frame_size * 7)
 			d->frame_size -= d->frame_size % fragment;
 		d->window = d->params.buf_count > 1 ? d->params.buf_count - 1 : 1;
 	}
