@@ -91,7 +91,8 @@ int mgmt_build_upload_chunk(uint8_t *out, size_t out_size, const MgmtUploadChunk
 /* Exact body size of the chunk with data_len = 0 but counting data's CBOR head for data_len bytes:
  * so body size = mgmt_upload_chunk_overhead(c) + c->data_len. */
 size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *chunk);
-/* Largest data_len such that the whole frame (8-byte header + body) fits frame_size; 0 if none. */
+/* Largest data_len such that the whole frame (8-byte header + body) fits frame_size; 0 if none.
+ * Frames are taken as at most 8 + 65535 bytes (the header's length field is 16 bits). */
 size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size);
 
 typedef struct MgmtUploadRsp {

@@ -5,8 +5,9 @@
  * Reading: device and file bytes never reach libcbor's tree decoder (cbor_load) unchecked. Debian's
  * libcbor 0.8 allocates for the count a header declares before it checks that the bytes exist
  * (9 hostile bytes, 9b 00 00 00 00 08 00 00 00, ask for 1 GiB). smp_cbor_check() first walks the input
- * with cbor_stream_decode(), checking every declared length and count against the bytes left and
- * capping nesting depth and item count; only then smp_cbor_decode() calls cbor_load().
+ * head by head (RFC 8949 §3) with a small parser of its own, checking every declared length and count
+ * against the bytes left (every item takes at least one byte) and capping nesting depth and item count;
+ * only then smp_cbor_decode() calls cbor_load().
  * Definite and indefinite-length maps, arrays and strings are all accepted (Zephyr emits indefinite
  * maps, REFERENCE.md §1). Duplicate map keys are tolerated (Zephyr task stats, §11): lookups return the
  * first match.
@@ -45,10 +46,12 @@ int smp_cbor_get_bool(const cbor_item_t *map, const char *key, bool *out);
 /* Copies a byte string (definite or chunked) into out[0..out_size); *out_len gets its length.
  * -EMSGSIZE when it does not fit. */
 int smp_cbor_get_bytes(const cbor_item_t *map, const char *key, uint8_t *out, size_t out_size, size_t *out_len);
-/* Copies a text string, NUL-terminated, into out[0..out_size). -EMSGSIZE when it does not fit. */
+/* Copies a text string, NUL-terminated, into out[0..out_size). -EMSGSIZE when it does not fit; out then
+ * holds the longest head that fits, cut at a UTF-8 character boundary (callers may show a cut text). */
 int smp_cbor_get_text(const cbor_item_t *map, const char *key, char *out, size_t out_size);
 
-/* Item-level accessors, same return conventions, for array elements and nested values. */
+/* Item-level accessors, same return conventions, for array elements and nested values (a NULL item is
+ * the wrong type: -EBADMSG). */
 int smp_cbor_item_uint(const cbor_item_t *item, uint64_t *out);
 int smp_cbor_item_int(const cbor_item_t *item, int64_t *out);
 int smp_cbor_item_bool(const cbor_item_t *item, bool *out);

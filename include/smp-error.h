@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <cbor.h>
 
@@ -96,6 +97,14 @@ typedef struct SmpStatus {
  * the body is not a map or rc/err have the wrong types. */
 int smp_status_decode(const cbor_item_t *body, SmpStatus *out);
 
+/* Request group to pass when the request is not known: codes are then read in err.group's list. */
+#define SMP_STATUS_ANY_REQUEST 0xffff
+
+/* The group whose code list st->rc belongs to, for an answer to a request of req_group: err.group,
+ * except that Zephyr reports stat-group errors under group 63 (REFERENCE.md §11), so a group-63 error
+ * answering a stat request is a stat code. Meaningful for SMP_STATUS_GROUP only. */
+uint16_t smp_status_code_group(const SmpStatus *st, uint16_t req_group);
+
 /* Symbolic names: "ENOTSUP", "NO_FREE_SLOT". NULL when unknown. */
 const char *smp_rc_name(int32_t rc);
 const char *smp_group_rc_name(uint16_t group, int32_t rc);
@@ -104,11 +113,16 @@ const char *smp_group_rc_name(uint16_t group, int32_t rc);
 const char *smp_rc_describe(int32_t rc);
 const char *smp_group_rc_describe(uint16_t group, int32_t rc);
 
-/* Writes one line naming the status, e.g. "device error: rc 8 (ENOTSUP: not supported by this device)"
- * or "device error: image error 9 (NO_FREE_SLOT: ...)" plus ": <rsn>" when present. */
+/* Writes one line naming the status, e.g. "device error: rc 8 (ENOTSUP: the command is not supported by
+ * this firmware)" or "device error: image error 9 (NO_FREE_SLOT: no free slot)" plus ": <rsn>" when
+ * present. Codes are read in err.group's list (the request is not known here). */
 void smp_status_format(const SmpStatus *st, char *out, size_t out_size);
+/* The same for the answer to a request of req_group (see smp_status_code_group()). */
+void smp_status_format_for(const SmpStatus *st, uint16_t req_group, char *out, size_t out_size);
 
-/* What to do about it, in the context of (group, command), or NULL when nothing useful can be said.
+/* What to do about it, in the context of the request (group, command), or NULL when nothing useful can
+ * be said. Group errors are read in smp_status_code_group()'s list; SMP v1 image answers are recognised by
+ * Zephyr's verbose reasons ("no slot", "magic mismatch", "downgrade"…) as the image codes behind them.
  * E.g. image upload + NO_FREE_SLOT → "slot 1 holds a pending or confirmed image: reset the device or run
  * 'smpctl image erase' first". */
 const char *smp_status_hint(const SmpStatus *st, uint16_t req_group, uint8_t req_id);

@@ -6,6 +6,7 @@
 
 #include "mgmt.h"
 #include "smp-cbor.h"
+#include "smp.h"
 #include "util.h"
 
 int mgmt_build_empty(uint8_t *out, size_t out_size)
@@ -119,13 +120,13 @@ int mgmt_decode_bootloader_info(const cbor_item_t *body, MgmtBootloaderInfo *out
 	return 0;
 }
 
-/* MCUboot modes as os_mgmt reports them (smp_group_0.rst, bootloader information, "mode"). */
+/* MCUboot's enum mcuboot_mode (bootutil/boot_status.h), which os_mgmt reports as "mode"
+ * (smp_group_0.rst, bootloader information; -1 is unknown). */
 const char *mgmt_bootloader_mode_name(int64_t mode)
 {
 	static const char *const names[] = {
-		"single application", "swap using scratch", "overwrite only",
-		"swap-using-move (swap without scratch)", "direct-XIP without revert", "direct-XIP with revert",
-		"RAM loader", "firmware loader", "RAM loader with network core", "swap using offset",
+		"single-application", "swap-using-scratch", "overwrite-only", "swap-using-move", "direct-xip",
+		"direct-xip-with-revert", "ram-load", "firmware-loader", "single-slot-ram-load", "swap-using-offset",
 	};
 
 	if (mode >= 0 && (size_t)mode < ARRAY_SIZE(names))
@@ -286,30 +287,48 @@ int mgmt_build_upload_chunk(uint8_t *out, size_t out_size, const MgmtUploadChunk
 	return smp_cbor_writer_done(&w);
 }
 
-/* Size of everything but the data bytes: computed exactly so the engine fills frames to the byte. */
-size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *chunk)
+/* Encoded size of a text key: head and bytes. */
+static size_t key_size(const char *key)
 {
-	uint8_t scratch[160];
-	SmpCborWriter w;
+	size_t n = strlen(key);
 
-	smp_cbor_writer_init(&w, scratch, sizeof(scratch));
-	put_upload_fields(&w, chunk);
-	smp_cbor_put_text(&w, "data");
-	return w.len + smp_cbor_head_size(chunk->data_len);
+	return smp_cbor_head_size(n) + n;
+}
+
+/* Size of everything but the data bytes, computed field by field as put_upload_fields() writes them,
+ * so the engine can fill frames to the byte (REFERENCE.md §4). */
+size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *c)
+{
+	size_t n = smp_cbor_head_size(upload_pairs(c));
+
+	if (c->image)
+		n += key_size("image") + smp_cbor_head_size(c->image);
+	if (c->first) {
+		n += key_size("len") + smp_cbor_head_size(c->len);
+		if (c->sha_len)
+			n += key_size("sha") + smp_cbor_head_size(c->sha_len) + c->sha_len;
+		if (c->upgrade)
+			n += key_size("upgrade") + 1;
+	}
+	n += key_size("off") + smp_cbor_head_size(c->off);
+	return n + key_size("data") + smp_cbor_head_size(c->data_len);
 }
 
 size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size)
 {
 	MgmtUploadChunk c = *chunk;
-	size_t fixed, n;
+	size_t fixed, room, n;
 
+	/* The header's length field is 16 bits (REFERENCE.md §1): no body may exceed 65535 bytes. */
+	frame_size = MIN(frame_size, (size_t)SMP_HEADER_SIZE + UINT16_MAX);
 	c.data_len = 0;
-	fixed = mgmt_upload_chunk_overhead(&c) - 1 + 8; /* the header; the data head is added below */
+	fixed = SMP_HEADER_SIZE + mgmt_upload_chunk_overhead(&c) - smp_cbor_head_size(0);
 	if (frame_size <= fixed + 1)
 		return 0;
-	n = frame_size - fixed - 1;
-	/* The data head grows with the length (1, 2, 3 or 5 bytes): shrink until head + data fit. */
-	while (n > 0 && smp_cbor_head_size(n) + n > frame_size - fixed)
+	room = frame_size - fixed; /* for data's head and its bytes */
+	n = room - 1;
+	/* The head grows with the length (1, 2, 3 or 5 bytes here): give up bytes until both fit. */
+	while (n > 0 && smp_cbor_head_size(n) + n > room)
 		n--;
 	return n;
 }

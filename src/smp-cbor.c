@@ -126,7 +126,7 @@ static int walk_indefinite(Walk *w, unsigned depth, unsigned per_entry)
 static int walk_definite(Walk *w, unsigned depth, uint64_t entries, unsigned per_entry)
 {
 	/* Each item takes at least one byte: a count larger than what is left is a lie (ISSUE-NOTES 5). */
-	if (entries > w->left || entries * per_entry > w->left)
+	if (entries > w->left / per_entry)
 		return -EBADMSG;
 	for (uint64_t i = 0; i < entries * per_entry; i++) {
 		int r = walk_count_item(w, depth + 1);
@@ -237,7 +237,7 @@ const cbor_item_t *smp_cbor_map_get(const cbor_item_t *map, const char *key)
 {
 	struct cbor_pair *pairs;
 
-	if (!map || !cbor_isa_map(map))
+	if (!map || !key || !cbor_isa_map(map))
 		return NULL;
 	pairs = cbor_map_handle(map);
 	for (size_t i = 0; i < cbor_map_size(map); i++)
@@ -248,7 +248,7 @@ const cbor_item_t *smp_cbor_map_get(const cbor_item_t *map, const char *key)
 
 int smp_cbor_item_uint(const cbor_item_t *item, uint64_t *out)
 {
-	if (!cbor_isa_uint(item))
+	if (!item || !cbor_isa_uint(item))
 		return -EBADMSG;
 	*out = cbor_get_int(item);
 	return 0;
@@ -258,7 +258,7 @@ int smp_cbor_item_int(const cbor_item_t *item, int64_t *out)
 {
 	uint64_t v;
 
-	if (!cbor_is_int(item))
+	if (!item || !cbor_is_int(item))
 		return -EBADMSG;
 	v = cbor_get_int(item);
 	if (v > INT64_MAX)
@@ -268,7 +268,8 @@ int smp_cbor_item_int(const cbor_item_t *item, int64_t *out)
 	return 0;
 }
 
-/* Copies a definite or chunked string (text or bytes) into out; -EMSGSIZE when it does not fit. */
+/* Copies a definite or chunked string (text or bytes) into out. When it does not fit, out holds as
+ * much as fits, *out_len says how much, and the result is -EMSGSIZE. */
 static int copy_string(const cbor_item_t *item, bool text, uint8_t *out, size_t out_size, size_t *out_len)
 {
 	bool definite = text ? cbor_string_is_definite(item) : cbor_bytestring_is_definite(item);
@@ -280,15 +281,34 @@ static int copy_string(const cbor_item_t *item, bool text, uint8_t *out, size_t 
 								    : cbor_bytestring_chunks_handle(item)[i];
 		size_t n = text ? cbor_string_length(chunk) : cbor_bytestring_length(chunk);
 		const uint8_t *p = text ? cbor_string_handle(chunk) : cbor_bytestring_handle(chunk);
+		size_t fits = MIN(n, out_size - len);
 
-		if (n > out_size - len)
+		if (fits)
+			memcpy(out + len, p, fits);
+		len += fits;
+		if (fits < n) {
+			*out_len = len;
 			return -EMSGSIZE;
-		if (n)
-			memcpy(out + len, p, n);
-		len += n;
+		}
 	}
 	*out_len = len;
 	return 0;
+}
+
+/* The length of s[0..len) without a trailing incomplete UTF-8 sequence (RFC 3629 §3), so that a cut
+ * text ends on a whole character. */
+static size_t utf8_whole(const char *s, size_t len)
+{
+	size_t start = len, need;
+	uint8_t lead;
+
+	while (start > 0 && len - start < 3 && ((uint8_t)s[start - 1] & 0xc0) == 0x80)
+		start--;
+	if (start == 0)
+		return len;
+	lead = (uint8_t)s[start - 1];
+	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+	return len - (start - 1) < need ? start - 1 : len;
 }
 
 int smp_cbor_item_text(const cbor_item_t *item, char *out, size_t out_size)
@@ -296,18 +316,20 @@ int smp_cbor_item_text(const cbor_item_t *item, char *out, size_t out_size)
 	size_t len;
 	int r;
 
-	if (!cbor_isa_string(item) || out_size == 0)
+	if (!item || !cbor_isa_string(item))
 		return -EBADMSG;
+	if (out_size == 0)
+		return -EMSGSIZE;
 	r = copy_string(item, true, (uint8_t *)out, out_size - 1, &len);
-	if (r < 0)
-		return r;
+	if (r == -EMSGSIZE)
+		len = utf8_whole(out, len);
 	out[len] = '\0';
-	return 0;
+	return r;
 }
 
 int smp_cbor_item_bytes(const cbor_item_t *item, uint8_t *out, size_t out_size, size_t *out_len)
 {
-	if (!cbor_isa_bytestring(item))
+	if (!item || !cbor_isa_bytestring(item))
 		return -EBADMSG;
 	return copy_string(item, false, out, out_size, out_len);
 }
@@ -315,7 +337,7 @@ int smp_cbor_item_bytes(const cbor_item_t *item, uint8_t *out, size_t out_size, 
 /* libcbor 0.8's cbor_is_bool() asserts (aborts) on a float: check the width first. */
 int smp_cbor_item_bool(const cbor_item_t *item, bool *out)
 {
-	if (!cbor_isa_float_ctrl(item) || cbor_float_get_width(item) != CBOR_FLOAT_0)
+	if (!item || !cbor_isa_float_ctrl(item) || cbor_float_get_width(item) != CBOR_FLOAT_0)
 		return -EBADMSG;
 	if (cbor_ctrl_value(item) != CBOR_CTRL_TRUE && cbor_ctrl_value(item) != CBOR_CTRL_FALSE)
 		return -EBADMSG;

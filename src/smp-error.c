@@ -26,7 +26,7 @@ static const ErrorName smp_rc_names[] = {
 	[5] = { "ENOENT", "no such entry" },
 	[6] = { "EBADSTATE", "the device's current state does not allow this" },
 	[7] = { "EMSGSIZE", "the answer would not fit the device's buffer" },
-	[8] = { "ENOTSUP", "this firmware does not support the command" },
+	[8] = { "ENOTSUP", "the command is not supported by this firmware" },
 	[9] = { "ECORRUPT", "the request arrived corrupt or too large for the device's buffer" },
 	[10] = { "EBUSY", "the device is busy with another command" },
 	[11] = { "EACCESSDENIED", "access denied" },
@@ -53,8 +53,8 @@ static const ErrorName image_names[] = {
 	[5] = { "INVALID_TLV", "the image in the slot has an invalid TLV" },
 	[6] = { "TLV_MULTIPLE_HASHES_FOUND", "the image in the slot has several hash TLVs" },
 	[7] = { "TLV_INVALID_SIZE", "the image in the slot has a TLV of invalid size" },
-	[8] = { "HASH_NOT_FOUND", "no image with that hash" },
-	[9] = { "NO_FREE_SLOT", "there is no free slot for an image" },
+	[8] = { "HASH_NOT_FOUND", "no image with that hash (or the image has no hash TLV)" },
+	[9] = { "NO_FREE_SLOT", "no free slot" },
 	[10] = { "FLASH_OPEN_FAILED", "the device could not open its flash" },
 	[11] = { "FLASH_READ_FAILED", "reading the flash failed" },
 	[12] = { "FLASH_WRITE_FAILED", "writing the flash failed" },
@@ -138,6 +138,15 @@ static const ErrorName zbasic_names[] = {
 	[4] = { "FLASH_ERASE_FAILED", "erasing the settings partition failed" },
 };
 
+/* Enumeration group (ENUM_MGMT_ERR_*, grp/enum_mgmt/enum_mgmt.h). */
+static const ErrorName enum_names[] = {
+	[0] = { "OK", "success" },
+	[1] = { "UNKNOWN", "unknown error" },
+	[2] = { "TOO_MANY_GROUP_ENTRIES", "too many group entries" },
+	[3] = { "INSUFFICIENT_HEAP_FOR_ENTRIES", "the device ran out of memory for the group list" },
+	[4] = { "INDEX_TOO_LARGE", "there is no group with that index" },
+};
+
 typedef struct GroupTable {
 	uint16_t group;
 	const ErrorName *names;
@@ -151,8 +160,11 @@ static const GroupTable group_tables[] = {
 	{ SMP_GROUP_SETTINGS, settings_names, ARRAY_SIZE(settings_names) },
 	{ SMP_GROUP_FS, fs_names, ARRAY_SIZE(fs_names) },
 	{ SMP_GROUP_SHELL, shell_names, ARRAY_SIZE(shell_names) },
+	{ SMP_GROUP_ENUM, enum_names, ARRAY_SIZE(enum_names) },
 	{ SMP_GROUP_ZEPHYR_BASIC, zbasic_names, ARRAY_SIZE(zbasic_names) },
 };
+
+#define UNKNOWN_MEANING "an error this tool does not know"
 
 static const ErrorName *lookup(const ErrorName *names, size_t count, int32_t rc)
 {
@@ -174,11 +186,12 @@ const char *smp_rc_name(int32_t rc)
 	return e ? e->name : NULL;
 }
 
+/* MGMT_ERR_EPERUSER (mgmt_defines.h): codes from 256 on belong to the application. */
 const char *smp_rc_describe(int32_t rc)
 {
 	const ErrorName *e = lookup(smp_rc_names, ARRAY_SIZE(smp_rc_names), rc);
 
-	return e ? e->meaning : rc >= 256 ? "an application-defined error" : "an error this tool does not know";
+	return e ? e->meaning : rc >= 256 ? "an error defined by the application" : UNKNOWN_MEANING;
 }
 
 const char *smp_group_rc_name(uint16_t group, int32_t rc)
@@ -192,75 +205,140 @@ const char *smp_group_rc_describe(uint16_t group, int32_t rc)
 {
 	const ErrorName *e = group_lookup(group, rc);
 
-	return e ? e->meaning : "an error this tool does not know";
+	return e ? e->meaning : UNKNOWN_MEANING;
 }
 
-int smp_status_decode(const cbor_item_t *body, SmpStatus *out)
+uint16_t smp_status_code_group(const SmpStatus *st, uint16_t req_group)
 {
-	const cbor_item_t *err;
-	int64_t rc = 0, group = 0;
-	int r;
+	if (st->group == SMP_GROUP_ZEPHYR_BASIC && req_group == SMP_GROUP_STAT)
+		return SMP_GROUP_STAT;
+	return st->group;
+}
 
-	*out = (SmpStatus){ .kind = SMP_STATUS_OK };
-	if (!body || !cbor_isa_map(body))
-		return -EBADMSG;
-	r = smp_cbor_get_text(body, "rsn", out->reason, sizeof(out->reason));
-	if (r == -EMSGSIZE)
-		out->reason[sizeof(out->reason) - 1] = '\0';
-	else if (r < 0)
+/* "rsn" is optional decoration (CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE): a wrong type is ignored, a long
+ * one cut. */
+static void status_decode_reason(const cbor_item_t *body, SmpStatus *out)
+{
+	int r = smp_cbor_get_text(body, "rsn", out->reason, sizeof(out->reason));
+
+	if (r < 0 && r != -EMSGSIZE)
 		out->reason[0] = '\0';
-	/* SMP v2 (smp_protocol.rst, "Minimal response"): {"err": {"group": G, "rc": R}}. */
-	err = smp_cbor_map_get(body, "err");
-	if (err) {
-		if (smp_cbor_get_int(err, "group", &group) < 0 || smp_cbor_get_int(err, "rc", &rc) < 0 ||
-		    group < 0 || group > UINT16_MAX || rc < INT32_MIN || rc > INT32_MAX)
-			return -EBADMSG;
-		if (rc != 0)
-			*out = (SmpStatus){ .kind = SMP_STATUS_GROUP, .group = (uint16_t)group, .rc = (int32_t)rc };
-		return 0;
-	}
-	/* SMP v1 and SMP-level errors: a top-level "rc"; 0 or absent is success. */
-	r = smp_cbor_get_int(body, "rc", &rc);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0 || rc < INT32_MIN || rc > INT32_MAX)
+}
+
+static bool int32_in_range(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* SMP v2 (smp_protocol.rst, "Minimal response"): {"err": {"group": G, "rc": R}}. */
+static int status_decode_err(const cbor_item_t *err, SmpStatus *out)
+{
+	int64_t group, rc;
+
+	if (smp_cbor_get_int(err, "group", &group) < 0 || smp_cbor_get_int(err, "rc", &rc) < 0)
+		return -EBADMSG;
+	if (group < 0 || group > UINT16_MAX || !int32_in_range(rc))
 		return -EBADMSG;
 	if (rc != 0) {
-		out->kind = SMP_STATUS_RC;
+		out->kind = SMP_STATUS_GROUP;
+		out->group = (uint16_t)group;
 		out->rc = (int32_t)rc;
 	}
 	return 0;
 }
 
-void smp_status_format(const SmpStatus *st, char *out, size_t out_size)
+int smp_status_decode(const cbor_item_t *body, SmpStatus *out)
 {
-	const char *group = smp_group_name(st->group);
-	const char *name;
-	int n;
+	const cbor_item_t *err;
+	int64_t rc;
+	int r;
 
+	*out = (SmpStatus){ .kind = SMP_STATUS_OK };
+	if (!body || !cbor_isa_map(body))
+		return -EBADMSG;
+	status_decode_reason(body, out);
+	/* SMP v1 and SMP-level errors: a top-level "rc"; 0 or absent is success. */
+	r = smp_cbor_get_int(body, "rc", &rc);
+	if (r == -EBADMSG || (r == 0 && !int32_in_range(rc)))
+		goto bad;
+	if (r == 0 && rc != 0) {
+		out->kind = SMP_STATUS_RC;
+		out->rc = (int32_t)rc;
+	}
+	err = smp_cbor_map_get(body, "err");
+	/* A group error says more than an SMP-level one; a device sends one or the other. */
+	if (err && status_decode_err(err, out) < 0)
+		goto bad;
+	return 0;
+bad:
+	*out = (SmpStatus){ .kind = SMP_STATUS_OK };
+	return -EBADMSG;
+}
+
+static void format_code(const SmpStatus *st, uint16_t req_group, char *out, size_t out_size)
+{
+	uint16_t group = smp_status_code_group(st, req_group);
+	const char *gname = smp_group_name(group);
+	const char *name = smp_group_rc_name(group, st->rc);
+	const char *meaning = smp_group_rc_describe(group, st->rc);
+
+	if (gname)
+		snprintf(out, out_size, "device error: %s error %d (%s%s%s)", gname, st->rc, name ? name : "",
+			 name ? ": " : "", meaning);
+	else
+		snprintf(out, out_size, "device error: group %u error %d (%s)", group, st->rc, meaning);
+}
+
+void smp_status_format_for(const SmpStatus *st, uint16_t req_group, char *out, size_t out_size)
+{
+	const char *name;
+	size_t n;
+
+	if (out_size == 0)
+		return;
 	switch (st->kind) {
 	case SMP_STATUS_OK:
 		snprintf(out, out_size, "success");
 		return;
 	case SMP_STATUS_RC:
 		name = smp_rc_name(st->rc);
-		n = snprintf(out, out_size, "device error rc %d (%s%s%s)", st->rc, name ? name : "", name ? ": " : "",
-			     smp_rc_describe(st->rc));
+		snprintf(out, out_size, "device error: rc %d (%s%s%s)", st->rc, name ? name : "", name ? ": " : "",
+			 smp_rc_describe(st->rc));
 		break;
 	default:
-		name = smp_group_rc_name(st->group, st->rc);
-		n = snprintf(out, out_size, "device error %s%s%u rc %d (%s%s%s)", group ? group : "group ",
-			     group ? " group " : "", st->group, st->rc, name ? name : "", name ? ": " : "",
-			     smp_group_rc_describe(st->group, st->rc));
+		format_code(st, req_group, out, out_size);
 		break;
 	}
-	if (st->reason[0] && n > 0 && (size_t)n < out_size)
-		snprintf(out + n, out_size - (size_t)n, ", device says: %s", st->reason);
+	n = strlen(out);
+	if (st->reason[0] && n < out_size)
+		snprintf(out + n, out_size - n, ": %s", st->reason);
 }
+
+void smp_status_format(const SmpStatus *st, char *out, size_t out_size)
+{
+	smp_status_format_for(st, SMP_STATUS_ANY_REQUEST, out, out_size);
+}
+
+/* SMP v1 answers carry an image error as a translated SMP-level rc (img_mgmt_translate_error_code():
+ * NO_FREE_SLOT, CURRENT_VERSION_IS_NEWER and IMAGE_ALREADY_PENDING all become EBADSTATE); the verbose
+ * reason strings of img_mgmt.c (CONFIG_MCUMGR_GRP_IMG_VERBOSE_ERR) tell which it was. */
+static const struct {
+	const char *rsn;
+	int32_t code;
+} image_reasons[] = {
+	{ "no slot", SMP_IMG_NO_FREE_SLOT },
+	{ "magic mismatch", SMP_IMG_INVALID_IMAGE_HEADER_MAGIC },
+	{ "downgrade", SMP_IMG_CURRENT_VERSION_IS_NEWER },
+	{ "img too large", SMP_IMG_INVALID_IMAGE_TOO_LARGE },
+	{ "data overrun", SMP_IMG_INVALID_IMAGE_DATA_OVERRUN },
+	{ "img addr mismatch", SMP_IMG_INVALID_FLASH_ADDRESS },
+	{ "fa erase fail", SMP_IMG_FLASH_ERASE_FAILED },
+	{ "fa write fail", SMP_IMG_FLASH_WRITE_FAILED },
+};
 
 typedef struct Hint {
 	SmpStatusKind kind;
-	uint16_t group;     /* SMP_STATUS_GROUP: err.group; SMP_STATUS_RC: the request's group, or ANY */
+	uint16_t group;     /* SMP_STATUS_GROUP: the code's group; SMP_STATUS_RC: the request's group, or ANY */
 	int32_t rc;
 	int16_t req_id;     /* the request's command id, or ANY */
 	const char *text;
@@ -268,71 +346,113 @@ typedef struct Hint {
 
 #define ANY_GROUP 0xffff
 #define ANY_ID (-1)
+#define RESET_TO_APPLY "reset the device to boot it (a tested image reverts unless confirmed)"
 
 /* The first row that matches wins: specific rows before general ones. */
 static const Hint hints[] = {
-	{ SMP_STATUS_RC, SMP_GROUP_ZEPHYR_BASIC, SMP_RC_ENOTSUP, SMP_ZBASIC_ERASE_STORAGE,
+	/* SMP-level codes (mgmt_defines.h) */
+	{ SMP_STATUS_RC, SMP_GROUP_ZEPHYR_BASIC, SMP_RC_ENOTSUP, ANY_ID,
 	  "this firmware cannot erase settings (enable CONFIG_MCUMGR_GRP_ZBASIC and "
 	  "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition)" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_PARAMS,
-	  "this firmware does not report its SMP buffers (CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS)" },
+	  "this firmware does not report its SMP buffers (CONFIG_MCUMGR_GRP_OS_MCUMGR_PARAMS): "
+	  "smpctl falls back to small frames; --frame-size sets them" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_DATETIME,
 	  "this firmware has no date-time command (CONFIG_MCUMGR_GRP_OS_DATETIME, which needs an RTC)" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_BOOTLOADER_INFO,
 	  "this firmware does not report bootloader info (CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO)" },
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_INFO,
+	  "this firmware has no info command (CONFIG_MCUMGR_GRP_OS_INFO)" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
 	  "the command is not built into this firmware: enable its MCUmgr group in the firmware's configuration" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ECORRUPT, SMP_IMAGE_UPLOAD,
+	  "the frame was larger than the device's SMP buffer or arrived broken: try a smaller --frame-size" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ECORRUPT, ANY_ID,
-	  "the request was larger than the device's buffer or arrived broken: try a smaller --frame-size" },
+	  "the request was larger than the device's SMP buffer or arrived broken: try a smaller --frame-size" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_EMSGSIZE, ANY_ID,
 	  "the answer would not fit the device's SMP buffer: make the request smaller" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EBADSTATE, SMP_IMAGE_ERASE,
+	  "the slot is running, or holds an image marked for the next boot: " RESET_TO_APPLY ", then erase" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EBADSTATE, SMP_IMAGE_STATE,
+	  "another image is already marked for the next boot: " RESET_TO_APPLY " first" },
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EBADSTATE, ANY_ID,
-	  "slot 1 may hold an image marked for the next boot, or the image is not newer than the running one: "
-	  "check 'smpctl image list'; a reset applies a pending image" },
-	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ENOENT, SMP_IMAGE_STATE,
-	  "no image with that hash: 'smpctl image list' shows the hashes the device holds" },
+	  "slot 1 holds an image marked for the next boot, or --upgrade refused an image that is not newer: "
+	  "'smpctl image list' shows the slots; a reset applies a pending image" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EUNKNOWN, SMP_IMAGE_STATE,
+	  "a hash the device does not hold is answered this way: 'smpctl image list' shows the hashes" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ENOENT, ANY_ID, "that slot holds no image: 'smpctl image list'" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_EBUSY, ANY_ID, "the device is busy: try again in a moment" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_OLD, ANY_ID, "try --smp-version 2" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_NEW, ANY_ID, "try --smp-version 1" },
+	/* Image group (img_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_HASH_NOT_FOUND, ANY_ID,
-	  "'smpctl image list' shows the hashes the device holds" },
+	  "the device holds no image with that hash: 'smpctl image list' shows the hashes" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_NO_FREE_SLOT, SMP_IMAGE_ERASE,
-	  "that slot is running, or marked for the next boot: reset the device first" },
+	  "that slot is running, or holds an image marked for the next boot: " RESET_TO_APPLY ", then erase" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_NO_FREE_SLOT, ANY_ID,
-	  "slot 1 holds an image marked for the next boot: reset the device to apply it, then try again" },
+	  "slot 1 holds a pending or confirmed image: " RESET_TO_APPLY ", or run 'smpctl image erase', "
+	  "then try again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_IMAGE_ALREADY_PENDING, ANY_ID,
-	  "another image is marked for the next boot: reset the device to apply it first" },
+	  "another image is already marked for the next boot: " RESET_TO_APPLY " first" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_HEADER_MAGIC, ANY_ID,
-	  "the file is not a signed MCUboot image: sign it with imgtool (or build with sysbuild)" },
+	  "the file is not an MCUboot image: sign it with imgtool (or build with sysbuild) and upload the signed "
+	  "file" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_CURRENT_VERSION_IS_NEWER, ANY_ID,
-	  "the device runs a newer version: drop --upgrade to allow a downgrade" },
+	  "the device runs a newer version: drop --upgrade to allow an older image" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_TOO_LARGE, ANY_ID,
-	  "the image does not fit the device's slot: build a smaller image" },
+	  "the image is larger than the device's slot: build a smaller image or check the partition layout" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_DATA_OVERRUN, ANY_ID,
-	  "the device reset its upload: run the upload again" },
+	  "the device dropped its upload state: run the upload again" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_FLASH_ADDRESS, ANY_ID,
+	  "the image was built for another load address: rebuild it for this device's slot" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_HASH, ANY_ID,
 	  "give the full hash as 'smpctl image list' shows it" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_IMAGE_CONFIRMATION_DENIED, ANY_ID,
-	  "the device refused the confirmation: check that the image runs ('smpctl image list')" },
+	  "the firmware refused the confirmation: check that the new image runs ('smpctl image list')" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_ERASE_FAILED, ANY_ID,
 	  "the device's flash failed: reset the device and try again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_WRITE_FAILED, ANY_ID,
 	  "the device's flash failed: reset the device and try again" },
+	/* Zephyr basic group (zephyr_basic_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_ZEPHYR_BASIC, SMP_ZBASIC_FLASH_OPEN_FAILED, ANY_ID,
 	  "the firmware has no usable storage partition: check its devicetree (storage_partition)" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_ZEPHYR_BASIC, SMP_ZBASIC_FLASH_ERASE_FAILED, ANY_ID,
 	  "erasing the settings partition failed: reset the device and try again" },
+	/* OS group (os_mgmt.h) */
+	{ SMP_STATUS_GROUP, SMP_GROUP_OS, 4 /* RTC_NOT_SET */, ANY_ID,
+	  "the device's clock is not set: set it with 'smpctl datetime' first" },
 };
+
+/* The (kind, group, rc) a hint is looked up by: the code's own group for group errors, and the image
+ * code behind a v1 image answer when its reason names it. */
+static SmpStatus hint_key(const SmpStatus *st, uint16_t req_group)
+{
+	SmpStatus k = *st;
+
+	if (st->kind == SMP_STATUS_GROUP)
+		k.group = smp_status_code_group(st, req_group);
+	else
+		k.group = req_group;
+	if (st->kind != SMP_STATUS_RC || req_group != SMP_GROUP_IMAGE)
+		return k;
+	for (size_t i = 0; i < ARRAY_SIZE(image_reasons); i++)
+		if (strcmp(st->reason, image_reasons[i].rsn) == 0) {
+			k.kind = SMP_STATUS_GROUP;
+			k.rc = image_reasons[i].code;
+		}
+	return k;
+}
 
 const char *smp_status_hint(const SmpStatus *st, uint16_t req_group, uint8_t req_id)
 {
+	SmpStatus k = hint_key(st, req_group);
+
 	for (size_t i = 0; i < ARRAY_SIZE(hints); i++) {
 		const Hint *h = &hints[i];
-		uint16_t group = st->kind == SMP_STATUS_GROUP ? st->group : req_group;
 
-		if (h->kind != st->kind || h->rc != st->rc)
+		if (h->kind != k.kind || h->rc != k.rc)
 			continue;
-		if (h->group != ANY_GROUP && h->group != group)
+		if (h->group != ANY_GROUP && h->group != k.group)
 			continue;
 		if (h->req_id != ANY_ID && h->req_id != req_id)
 			continue;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Management builders and decoders; upload chunks fill a frame to the byte at every offset. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mgmt.h"
@@ -9,103 +11,174 @@
 #include "tap.h"
 #include "util.h"
 
-static cbor_item_t *decode_hex(const char *hex)
+/* Decodes spaced hex; NULL (and a failed check) when it is not CBOR. */
+static cbor_item_t *decode_hex(const char *spaced)
 {
-	uint8_t buf[512];
+	char clean[1200];
+	uint8_t buf[600];
 	cbor_item_t *item = NULL;
-	int n = hex_decode(hex, buf, sizeof(buf));
+	size_t n = 0;
+	int len;
 
-	CHECK(n > 0);
-	CHECK_INT(smp_cbor_decode(buf, (size_t)n, &item), 0);
+	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
+		if (*c != ' ')
+			clean[n++] = *c;
+	clean[n] = '\0';
+	len = hex_decode(clean, buf, sizeof(buf));
+	CHECK(len > 0);
+	if (len > 0)
+		CHECK_INT(smp_cbor_decode(buf, (size_t)len, &item), 0);
 	return item;
 }
 
-/* For many offsets, lengths and frame sizes the fitted chunk fills the frame exactly, or as near as the
- * growing CBOR head allows, and one byte more would not fit. */
+/* Builds c with the fitted data length and checks the frame: it fits, it is at most one byte short of
+ * full (the data head can grow by one byte more than the data it makes room for), the overhead formula
+ * matches the builder, and one data byte more does not fit. */
+static void check_fit(MgmtUploadChunk c, size_t frame, uint8_t *body, size_t body_cap)
+{
+	size_t n = mgmt_upload_chunk_fit(&c, frame), limit = MIN(frame, SMP_HEADER_SIZE + 65535u);
+	int len;
+
+	c.data_len = n;
+	len = mgmt_build_upload_chunk(body, body_cap, &c);
+	if (n == 0) {
+		c.data_len = 1;
+		tap_checkf(SMP_HEADER_SIZE + mgmt_upload_chunk_overhead(&c) + 1 > limit, __FILE__, __LINE__,
+			   "frame %zu: nothing fits, yet one byte would", frame);
+		return;
+	}
+	tap_checkf(len > 0 && (size_t)len + SMP_HEADER_SIZE <= limit && (size_t)len + SMP_HEADER_SIZE + 1 >= limit,
+		   __FILE__, __LINE__, "frame %zu off %llu first %d: body %d for %zu data bytes", frame,
+		   (unsigned long long)c.off, c.first, len, n);
+	tap_checkf(len > 0 && (size_t)len == mgmt_upload_chunk_overhead(&c) + n, __FILE__, __LINE__,
+		   "overhead formula at frame %zu", frame);
+	c.data_len = n + 1;
+	tap_checkf(mgmt_build_upload_chunk(body, limit - SMP_HEADER_SIZE, &c) == -EMSGSIZE, __FILE__, __LINE__,
+		   "frame %zu off %llu: %zu + 1 data bytes still fit", frame, (unsigned long long)c.off, n);
+}
+
+/* For many offsets, frame sizes and first-chunk fields the fitted chunk fills the frame exactly, or as
+ * near as the growing CBOR head allows (heads grow at 24, 256 and 65536 bytes, offsets too). */
 static void test_chunk_fit_is_exact(void)
 {
-	static uint8_t data[70000];
-	static const size_t frames[] = { 64, 128, 247, 384, 498, 1024, 2475, 4096, 65535 };
-	static const uint64_t offsets[] = { 0, 23, 24, 255, 256, 65535, 65536, 1u << 20, 0xffffffffu };
-	uint8_t *body = malloc(70000);
+	static const uint64_t offsets[] = { 0, 1, 23, 24, 255, 256, 65535, 65536, 1u << 20, 0xffffffffu, 1ull << 32 };
+	static const uint32_t images[] = { 0, 1, 24 };
+	uint8_t sha[64] = { 1 };
+	size_t cap = SMP_HEADER_SIZE + 70000;
+	uint8_t *data = calloc(1, cap), *body = malloc(cap);
 
-	for (size_t f = 0; f < ARRAY_SIZE(frames); f++)
+	CHECK(data && body);
+	if (!data || !body)
+		goto out;
+	for (size_t frame = 0; frame < 700; frame++)
 		for (size_t o = 0; o < ARRAY_SIZE(offsets); o++)
-			for (int first = 0; first < 2; first++) {
-				MgmtUploadChunk c = { .off = offsets[o], .first = first, .len = 0x36000,
-						      .sha = data, .sha_len = 32, .data = data, .image = first ? 1 : 0 };
-				size_t n = mgmt_upload_chunk_fit(&c, frames[f]);
-				int body_len;
+			for (int variant = 0; variant < 4; variant++) {
+				MgmtUploadChunk c = { .off = offsets[o], .first = variant & 1, .len = 0x36000, .sha = sha,
+						      .sha_len = variant & 2 ? 32 : 0, .upgrade = variant == 3,
+						      .image = images[(size_t)variant % ARRAY_SIZE(images)], .data = data };
 
-				if (n == 0)
-					continue;
-				c.data_len = n;
-				body_len = mgmt_build_upload_chunk(body, 70000, &c);
-				CHECK(body_len > 0);
-				CHECK((size_t)body_len + SMP_HEADER_SIZE <= frames[f]);
-				CHECK_INT((size_t)body_len, mgmt_upload_chunk_overhead(&c) + n);
-				c.data_len = n + 1;
-				tap_checkf(mgmt_upload_chunk_overhead(&c) + n + 1 + SMP_HEADER_SIZE > frames[f], __FILE__,
-					   __LINE__, "frame %zu off %llu first %d: %zu fits, one more too", frames[f],
-					   (unsigned long long)offsets[o], first, n);
+				check_fit(c, frame, body, cap);
 			}
+	for (size_t frame = 240; frame < 70000; frame = frame * 5 / 4 + 1)
+		for (size_t o = 0; o < ARRAY_SIZE(offsets); o++) {
+			MgmtUploadChunk c = { .off = offsets[o], .first = o == 0, .len = 0x36000, .sha = sha, .sha_len = 64,
+					      .data = data };
+
+			check_fit(c, frame, body, cap);
+		}
+	/* Around each step of the data head: frames whose room is 22…27, 253…259, 65533…65540 bytes. */
+	for (size_t frame = 0; frame < 70000; frame++) {
+		MgmtUploadChunk c = { .off = 100, .data = data };
+
+		if (frame % 4096 == 0 || (frame > 20 && frame < 60) || (frame > 250 && frame < 290) || frame > 65530)
+			check_fit(c, frame, body, cap);
+	}
+out:
+	free(data);
 	free(body);
 }
 
-/* The first chunk carries len and sha; later ones do not; the body decodes to what was given. */
+/* The header's 16-bit length caps a body at 65535 bytes, however large the frame. */
+static void test_chunk_fit_caps_body(void)
+{
+	MgmtUploadChunk c = { .off = 0 };
+	size_t n = mgmt_upload_chunk_fit(&c, 1u << 20);
+
+	c.data_len = n;
+	CHECK_INT(mgmt_upload_chunk_overhead(&c) + n, 65535);
+}
+
+/* The first chunk carries image, len, sha and upgrade; later ones only off and data; values survive. */
 static void test_upload_chunk_fields(void)
 {
-	uint8_t sha[32] = { 1 }, data[10] = { 9 }, body[256];
-	MgmtUploadChunk c = { .off = 0, .first = true, .len = 1000, .sha = sha, .sha_len = 32, .data = data,
-			      .data_len = sizeof(data), .upgrade = true };
+	uint8_t sha[32] = { 1 }, data[10] = { 9 }, body[256], got[64];
+	MgmtUploadChunk c = { .image = 1, .off = 0, .first = true, .len = 1000, .sha = sha, .sha_len = 32,
+			      .data = data, .data_len = sizeof(data), .upgrade = true };
 	cbor_item_t *m = NULL;
 	uint64_t v;
+	size_t n;
 	bool b;
-	int n = mgmt_build_upload_chunk(body, sizeof(body), &c);
+	int len = mgmt_build_upload_chunk(body, sizeof(body), &c);
 
-	CHECK(n > 0);
-	CHECK_INT(smp_cbor_decode(body, (size_t)n, &m), 0);
+	CHECK(len > 0);
+	CHECK_INT(smp_cbor_decode(body, (size_t)len, &m), 0);
+	CHECK(smp_cbor_get_uint(m, "image", &v) == 0 && v == 1);
 	CHECK(smp_cbor_get_uint(m, "len", &v) == 0 && v == 1000);
+	CHECK(smp_cbor_get_uint(m, "off", &v) == 0 && v == 0);
 	CHECK(smp_cbor_get_bool(m, "upgrade", &b) == 0 && b);
-	CHECK(smp_cbor_map_get(m, "sha") != NULL);
-	cbor_decref(&m);
-	c.first = false;
-	c.off = 500;
-	n = mgmt_build_upload_chunk(body, sizeof(body), &c);
-	CHECK_INT(smp_cbor_decode(body, (size_t)n, &m), 0);
+	CHECK(smp_cbor_get_bytes(m, "sha", got, sizeof(got), &n) == 0 && n == 32 && memcmp(got, sha, 32) == 0);
+	CHECK(smp_cbor_get_bytes(m, "data", got, sizeof(got), &n) == 0 && n == 10 && memcmp(got, data, 10) == 0);
+	smp_cbor_freep(&m);
+	c = (MgmtUploadChunk){ .off = 500, .data = data, .data_len = 3 };
+	len = mgmt_build_upload_chunk(body, sizeof(body), &c);
+	CHECK_INT(smp_cbor_decode(body, (size_t)len, &m), 0);
 	CHECK(smp_cbor_map_get(m, "len") == NULL && smp_cbor_map_get(m, "sha") == NULL);
+	CHECK(smp_cbor_map_get(m, "image") == NULL && smp_cbor_map_get(m, "upgrade") == NULL);
 	CHECK(smp_cbor_get_uint(m, "off", &v) == 0 && v == 500);
-	cbor_decref(&m);
+	CHECK_INT(cbor_map_size(m), 2);
+	smp_cbor_freep(&m);
 	CHECK_INT(mgmt_build_upload_chunk(body, 8, &c), -EMSGSIZE);
 }
 
-/* Image lists: false flags omitted, 48-byte hashes, indefinite arrays, entries without a slot refused. */
+/* Image lists: false flags omitted, 48-byte hashes, indefinite arrays, the image field. */
 static void test_image_list_decoding(void)
 {
-	/* {_ "images": [_ {_ "slot": 1, "version": "1.2.3", "hash": h'00…' (48), "pending": true}]} */
-	char hex[600] = "bf66696d616765739fbf64736c6f74016776657273696f6e65312e322e3364686173685830";
+	/* {_ "images": [_ {_ "image": 1, "slot": 1, "version": "1.2.3", "hash": h'ab…' (48), "pending": true},
+	 *                 {"slot": 0, "hash": h'cd…' (64), "active": true, "confirmed": true}]} */
+	char hex[1200] = "bf 66 696d61676573 9f bf 65 696d616765 01 64 736c6f74 01 67 76657273696f6e 65 312e322e33"
+			 " 64 68617368 58 30";
+	uint8_t want48[48], want64[64];
 	MgmtImageList list;
 	cbor_item_t *m;
 
 	for (int i = 0; i < 48; i++)
 		strcat(hex, "ab");
-	strcat(hex, "6770656e64696e67f5ffffff");
+	strcat(hex, "67 70656e64696e67 f5 ff a4 64 736c6f74 00 64 68617368 58 40");
+	for (int i = 0; i < 64; i++)
+		strcat(hex, "cd");
+	strcat(hex, "66 616374697665 f5 69 636f6e6669726d6564 f5 ff ff");
+	memset(want48, 0xab, sizeof(want48));
+	memset(want64, 0xcd, sizeof(want64));
 	m = decode_hex(hex);
 	CHECK_INT(mgmt_decode_image_list(m, &list), 0);
-	CHECK_INT(list.count, 1);
+	CHECK_INT(list.count, 2);
+	CHECK_INT(list.slots[0].image, 1);
 	CHECK_INT(list.slots[0].slot, 1);
 	CHECK_INT(list.slots[0].hash_len, 48);
-	CHECK(list.slots[0].pending && !list.slots[0].active && !list.slots[0].confirmed);
+	CHECK(list.slots[0].pending && !list.slots[0].active && !list.slots[0].confirmed && !list.slots[0].bootable);
 	CHECK_STR(list.slots[0].version, "1.2.3");
-	CHECK(mgmt_image_list_slot(&list, 1) == &list.slots[0]);
-	CHECK(mgmt_image_list_slot(&list, 0) == NULL);
-	cbor_decref(&m);
-	m = decode_hex("a166696d6167657381a0"); /* an entry without "slot" */
-	CHECK_INT(mgmt_decode_image_list(m, &list), -EBADMSG);
-	cbor_decref(&m);
-	m = decode_hex("a0");
-	CHECK_INT(mgmt_decode_image_list(m, &list), -EBADMSG);
-	cbor_decref(&m);
+	CHECK_INT(list.slots[1].image, 0);
+	CHECK_INT(list.slots[1].hash_len, 64);
+	CHECK(list.slots[1].active && list.slots[1].confirmed && !list.slots[1].pending && !list.slots[1].permanent);
+	CHECK_STR(list.slots[1].version, "");
+	CHECK(!list.has_split_status);
+	CHECK(mgmt_image_list_slot(&list, 0) == &list.slots[1]);
+	CHECK(mgmt_image_list_slot(&list, 1) == NULL); /* that entry is image 1's */
+	CHECK(mgmt_image_list_find_hash(&list, want48, 48) == &list.slots[0]);
+	CHECK(mgmt_image_list_find_hash(&list, want64, 64) == &list.slots[1]);
+	CHECK(mgmt_image_list_find_hash(&list, want64, 32) == NULL);
+	CHECK(mgmt_image_list_find_hash(&list, want64, 0) == NULL);
+	smp_cbor_freep(&m);
 }
 
 typedef struct DecodeCase {
@@ -114,68 +187,244 @@ typedef struct DecodeCase {
 	int want;
 } DecodeCase;
 
-/* Params, echo, upload answers and bootloader info: right types accepted, wrong ones refused. */
+/* Image lists that are refused: missing or mistyped fields, oversized values. */
+static void test_image_list_refusals(void)
+{
+	static const DecodeCase cases[] = {
+		{ "no images", "a0", -EBADMSG },
+		{ "images not an array", "a1 66 696d61676573 a0", -EBADMSG },
+		{ "entry not a map", "a1 66 696d61676573 81 01", -EBADMSG },
+		{ "entry without slot", "a1 66 696d61676573 81 a0", -EBADMSG },
+		{ "slot as text", "a1 66 696d61676573 81 a1 64 736c6f74 61 30", -EBADMSG },
+		{ "slot beyond 32 bits", "a1 66 696d61676573 81 a1 64 736c6f74 1b 0000000100000000", -EBADMSG },
+		{ "image negative", "a1 66 696d61676573 81 a2 64 736c6f74 00 65 696d616765 20", -EBADMSG },
+		{ "flag as a number", "a1 66 696d61676573 81 a2 64 736c6f74 00 66 616374697665 01", -EBADMSG },
+		{ "hash as text", "a1 66 696d61676573 81 a2 64 736c6f74 00 64 68617368 61 61", -EBADMSG },
+		{ "version as bytes", "a1 66 696d61676573 81 a2 64 736c6f74 00 67 76657273696f6e 41 31", -EBADMSG },
+		{ "splitStatus as text", "a2 66 696d61676573 80 6b 73706c6974537461747573 61 30", -EBADMSG },
+		{ "empty list", "a1 66 696d61676573 80", 0 },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		MgmtImageList list;
+		cbor_item_t *m = decode_hex(cases[i].hex);
+		int r = mgmt_decode_image_list(m, &list);
+
+		tap_checkf(r == cases[i].want, __FILE__, __LINE__, "%s: %d", cases[i].what, r);
+		smp_cbor_freep(&m);
+	}
+}
+
+/* A hash longer than 64 bytes is refused; a list longer than MGMT_MAX_IMAGES is cut. */
+static void test_image_list_limits(void)
+{
+	char hex[1400] = "a1 66 696d61676573 81 a2 64 736c6f74 00 64 68617368 58 41";
+	MgmtImageList list;
+	cbor_item_t *m;
+
+	for (int i = 0; i < 65; i++)
+		strcat(hex, "00");
+	m = decode_hex(hex);
+	CHECK_INT(mgmt_decode_image_list(m, &list), -EBADMSG);
+	smp_cbor_freep(&m);
+	strcpy(hex, "a1 66 696d61676573 9f");
+	for (int i = 0; i < 12; i++) {
+		char entry[32];
+
+		snprintf(entry, sizeof(entry), " a1 64 736c6f74 %02x", i);
+		strcat(hex, entry);
+	}
+	strcat(hex, " ff");
+	m = decode_hex(hex);
+	CHECK_INT(mgmt_decode_image_list(m, &list), 0);
+	CHECK_INT(list.count, MGMT_MAX_IMAGES);
+	CHECK_INT(list.slots[MGMT_MAX_IMAGES - 1].slot, MGMT_MAX_IMAGES - 1);
+	smp_cbor_freep(&m);
+}
+
+/* Params, upload answers, bootloader info and the text answers: right types accepted, wrong refused. */
 static void test_decoders_table(void)
 {
 	static const DecodeCase params[] = {
-		{ "params", "a268627566 5f73697a651909ab69627566 5f636f756e7404", 0 },
-		{ "params without count", "a168627566 5f73697a651909ab", -EBADMSG },
-		{ "params as text", "a268627566 5f73697a656178 69627566 5f636f756e7404", -EBADMSG },
+		{ "params", "a2 68 6275665f73697a65 19 09ab 69 6275665f636f756e74 04", 0 },
+		{ "params without count", "a1 68 6275665f73697a65 19 09ab", -EBADMSG },
+		{ "params as text", "a2 68 6275665f73697a65 61 78 69 6275665f636f756e74 04", -EBADMSG },
+		{ "params beyond 32 bits", "a2 68 6275665f73697a65 1b 0000000100000000 69 6275665f636f756e74 04",
+		  -EBADMSG },
 	};
 	static const DecodeCase uploads[] = {
-		{ "off", "a1636f666618c8", 0 },
-		{ "off and match", "a2636f666618c8656d61746368f5", 0 },
+		{ "off", "a1 63 6f6666 18 c8", 0 },
+		{ "off and match", "a2 63 6f6666 18 c8 65 6d61746368 f5", 0 },
 		{ "no off", "a0", -EBADMSG },
-		{ "negative off", "a1636f666620", -EBADMSG },
-		{ "match not a bool", "a2636f666618c8656d6174636801", -EBADMSG },
+		{ "negative off", "a1 63 6f6666 20", -EBADMSG },
+		{ "match not a bool", "a2 63 6f6666 18 c8 65 6d61746368 01", -EBADMSG },
+	};
+	static const DecodeCase texts[] = {
+		{ "echo", "a1 61 72 62 6869", 0 },
+		{ "echo chunked", "bf 61 72 7f 61 68 61 69 ff ff", 0 },
+		{ "echo missing", "a0", -EBADMSG },
+		{ "echo as bytes", "a1 61 72 42 6869", -EBADMSG },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
-		char clean[200] = "";
 		MgmtParams p;
-		cbor_item_t *m;
+		cbor_item_t *m = decode_hex(params[i].hex);
+		int r = mgmt_decode_params(m, &p);
 
-		for (const char *c = params[i].hex; *c; c++)
-			if (*c != ' ')
-				strncat(clean, c, 1);
-		m = decode_hex(clean);
-		tap_checkf(mgmt_decode_params(m, &p) == params[i].want, __FILE__, __LINE__, "%s", params[i].what);
-		cbor_decref(&m);
+		tap_checkf(r == params[i].want && (r < 0 || (p.buf_size == 2475 && p.buf_count == 4)), __FILE__,
+			   __LINE__, "%s", params[i].what);
+		smp_cbor_freep(&m);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(uploads); i++) {
 		MgmtUploadRsp r;
 		cbor_item_t *m = decode_hex(uploads[i].hex);
+		int got = mgmt_decode_upload_rsp(m, &r);
 
-		tap_checkf(mgmt_decode_upload_rsp(m, &r) == uploads[i].want, __FILE__, __LINE__, "%s", uploads[i].what);
-		cbor_decref(&m);
+		tap_checkf(got == uploads[i].want && (got < 0 || r.off == 200), __FILE__, __LINE__, "%s", uploads[i].what);
+		smp_cbor_freep(&m);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		char out[8] = "";
+		cbor_item_t *m = decode_hex(texts[i].hex);
+		int got = mgmt_decode_echo(m, out, sizeof(out));
+
+		tap_checkf(got == texts[i].want && (got < 0 || strcmp(out, "hi") == 0), __FILE__, __LINE__, "%s",
+			   texts[i].what);
+		smp_cbor_freep(&m);
 	}
 }
 
-/* Requests with no fields are definite empty maps; echo and erase carry their field. */
-static void test_small_builders(void)
+/* A text answer longer than the buffer is cut, not refused; os info and datetime read their keys. */
+static void test_text_answers(void)
 {
-	uint8_t body[64];
+	cbor_item_t *m = decode_hex("a2 66 6f7574707574 6a 5a6570687972203420 31 68 6461746574696d65 63 323032");
+	char small[5], out[32];
 
-	CHECK_INT(mgmt_build_empty(body, sizeof(body)), 1);
-	CHECK_INT(body[0], 0xa0);
-	CHECK_INT(mgmt_build_echo(body, sizeof(body), "hi"), 6);
-	CHECK_INT(mgmt_build_image_erase(body, sizeof(body), 1), 7);
-	CHECK_INT(mgmt_build_image_erase(body, sizeof(body), -1), 1);
-	CHECK_INT(mgmt_build_reset(body, sizeof(body), true), 8);
-	CHECK_INT(mgmt_build_image_state_write(body, sizeof(body), NULL, 0, true), 10);
-	CHECK_INT(mgmt_build_echo(body, 3, "hello"), -EMSGSIZE);
-	CHECK_STR(mgmt_bootloader_mode_name(3), "swap-using-move (swap without scratch)");
+	CHECK_INT(mgmt_decode_os_info(m, small, sizeof(small)), 0);
+	CHECK_STR(small, "Zeph");
+	CHECK_INT(mgmt_decode_os_info(m, out, sizeof(out)), 0);
+	CHECK_STR(out, "Zephyr 4 1");
+	CHECK_INT(mgmt_decode_datetime(m, out, sizeof(out)), 0);
+	CHECK_STR(out, "202");
+	CHECK_INT(mgmt_decode_echo(m, out, sizeof(out)), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* Bootloader info: the name alone, the mode query's answer, and wrong types. */
+static void test_bootloader_info(void)
+{
+	MgmtBootloaderInfo b;
+	cbor_item_t *m = decode_hex("bf 6a 626f6f746c6f61646572 67 4d4355626f6f74 ff");
+
+	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
+	CHECK_STR(b.bootloader, "MCUboot");
+	CHECK(!b.has_mode && !b.has_no_downgrade);
+	smp_cbor_freep(&m);
+	m = decode_hex("a2 64 6d6f6465 03 6c 6e6f2d646f776e6772616465 f5");
+	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
+	CHECK(b.has_mode && b.mode == 3 && b.has_no_downgrade && b.no_downgrade);
+	smp_cbor_freep(&m);
+	m = decode_hex("a1 64 6d6f6465 20");
+	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
+	CHECK(b.has_mode && b.mode == -1);
+	smp_cbor_freep(&m);
+	m = decode_hex("a1 64 6d6f6465 61 33");
+	CHECK_INT(mgmt_decode_bootloader_info(m, &b), -EBADMSG);
+	smp_cbor_freep(&m);
+	m = decode_hex("a1 6c 6e6f2d646f776e6772616465 01");
+	CHECK_INT(mgmt_decode_bootloader_info(m, &b), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* MCUboot's enum mcuboot_mode, as os_mgmt reports it. */
+static void test_bootloader_mode_names(void)
+{
+	static const char *const want[] = {
+		"single-application", "swap-using-scratch", "overwrite-only", "swap-using-move", "direct-xip",
+		"direct-xip-with-revert", "ram-load", "firmware-loader", "single-slot-ram-load", "swap-using-offset",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+		CHECK_STR(mgmt_bootloader_mode_name((int64_t)i), want[i]);
 	CHECK_STR(mgmt_bootloader_mode_name(-1), "unknown");
+	CHECK_STR(mgmt_bootloader_mode_name(10), "unknown");
+	CHECK_STR(mgmt_bootloader_mode_name(INT64_MIN), "unknown");
+}
+
+/* The body just built equals the expected spaced hex. */
+static void check_body(const char *what, int len, const uint8_t *body, const char *spaced)
+{
+	char clean[200];
+	uint8_t want[96];
+	size_t n = 0;
+	int want_len;
+
+	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
+		if (*c != ' ')
+			clean[n++] = *c;
+	clean[n] = '\0';
+	want_len = hex_decode(clean, want, sizeof(want));
+	tap_checkf(len == want_len && len > 0 && memcmp(body, want, (size_t)len) == 0, __FILE__, __LINE__,
+		   "%s: %d bytes, want %d", what, len, want_len);
+}
+
+/* Every builder writes exactly the expected body (definite maps, smp_group_0.rst and _1.rst names). */
+static void test_builders_exact(void)
+{
+	static const uint8_t hash[32] = { 0xbc, 0x1d };
+	uint8_t b[96];
+
+	check_body("empty", mgmt_build_empty(b, sizeof(b)), b, "a0");
+	check_body("echo", mgmt_build_echo(b, sizeof(b), "hi"), b, "a1 61 64 62 6869");
+	check_body("reset", mgmt_build_reset(b, sizeof(b), false), b, "a0");
+	check_body("reset force", mgmt_build_reset(b, sizeof(b), true), b, "a1 65 666f726365 01");
+	check_body("os info", mgmt_build_os_info(b, sizeof(b), "a"), b, "a1 66 666f726d6174 61 61");
+	check_body("os info, no format", mgmt_build_os_info(b, sizeof(b), NULL), b, "a0");
+	check_body("bootloader mode", mgmt_build_bootloader_info(b, sizeof(b), "mode"), b, "a1 65 7175657279 64 6d6f6465");
+	check_body("bootloader", mgmt_build_bootloader_info(b, sizeof(b), NULL), b, "a0");
+	check_body("datetime", mgmt_build_datetime_set(b, sizeof(b), "2025-01-02T03:04:05"), b,
+		   "a1 68 6461746574696d65 73 323032352d30312d30325430333a30343a3035");
+	check_body("erase slot 1", mgmt_build_image_erase(b, sizeof(b), 1), b, "a1 64 736c6f74 01");
+	check_body("erase, no slot", mgmt_build_image_erase(b, sizeof(b), -1), b, "a0");
+	check_body("confirm running", mgmt_build_image_state_write(b, sizeof(b), NULL, 0, true), b,
+		   "a1 67 636f6e6669726d f5");
+	check_body("test hash", mgmt_build_image_state_write(b, sizeof(b), hash, 32, false), b,
+		   "a2 64 68617368 58 20 bc1d000000000000000000000000000000000000000000000000000000000000"
+		   " 67 636f6e6669726d f4");
+}
+
+/* Every buffer too small for the body is refused with -EMSGSIZE. */
+static void test_builders_refuse_small_buffers(void)
+{
+	static const uint8_t hash[64] = { 0 };
+	uint8_t b[128];
+
+	for (size_t cap = 0; cap < 81; cap++)
+		tap_checkf(mgmt_build_image_state_write(b, cap, hash, 64, true) == -EMSGSIZE, __FILE__, __LINE__,
+			   "state write, cap %zu", cap);
+	CHECK_INT(mgmt_build_image_state_write(b, 81, hash, 64, true), 81);
+	for (size_t cap = 0; cap < 6; cap++)
+		tap_checkf(mgmt_build_echo(b, cap, "hi") == -EMSGSIZE, __FILE__, __LINE__, "echo, cap %zu", cap);
+	CHECK_INT(mgmt_build_echo(b, 6, "hi"), 6);
+	CHECK_INT(mgmt_build_empty(b, 0), -EMSGSIZE);
+	CHECK_INT(mgmt_build_image_erase(b, 6, 1), -EMSGSIZE);
 }
 
 int main(void)
 {
 	static const TapTest tests[] = {
 		TAP_TEST(test_chunk_fit_is_exact),
+		TAP_TEST(test_chunk_fit_caps_body),
 		TAP_TEST(test_upload_chunk_fields),
 		TAP_TEST(test_image_list_decoding),
+		TAP_TEST(test_image_list_refusals),
+		TAP_TEST(test_image_list_limits),
 		TAP_TEST(test_decoders_table),
-		TAP_TEST(test_small_builders),
+		TAP_TEST(test_text_answers),
+		TAP_TEST(test_bootloader_info),
+		TAP_TEST(test_bootloader_mode_names),
+		TAP_TEST(test_builders_exact),
+		TAP_TEST(test_builders_refuse_small_buffers),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* libFuzzer: an SMP response frame from a hostile device, through everything the client reads it with. */
+/* libFuzzer: an SMP response frame from a hostile device, through everything the client reads it with:
+ * the header, the bounded CBOR decoder, the status (names, line, advice) and every management decoder. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,31 +11,61 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_status(const cbor_item_t *body, const SmpHeader *h)
 {
-	cbor_item_t *body = NULL;
-	SmpHeader h;
+	static const uint16_t groups[] = { SMP_GROUP_OS, SMP_GROUP_IMAGE, SMP_GROUP_STAT, SMP_GROUP_ZEPHYR_BASIC,
+					   SMP_STATUS_ANY_REQUEST };
+	char line[256];
 	SmpStatus st;
+
+	if (smp_status_decode(body, &st) < 0)
+		return;
+	smp_status_format(&st, line, sizeof(line));
+	smp_status_format(&st, line, 8);
+	for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		smp_status_format_for(&st, groups[i], line, sizeof(line));
+		smp_status_hint(&st, groups[i], h->id);
+	}
+	smp_rc_name(st.rc);
+	smp_group_rc_name(st.group, st.rc);
+}
+
+static void fuzz_decoders(const cbor_item_t *body)
+{
 	MgmtParams p;
 	MgmtImageList list;
 	MgmtUploadRsp up;
 	MgmtBootloaderInfo boot;
-	char text[256];
+	char text[64];
 
-	if (smp_header_decode(data, size, &h) < 0 || smp_cbor_decode(data + SMP_HEADER_SIZE, size - SMP_HEADER_SIZE,
-								      &body) < 0)
-		return 0;
-	if (smp_status_decode(body, &st) == 0) {
-		smp_status_format(&st, text, sizeof(text));
-		smp_status_hint(&st, h.group, h.id);
-	}
 	mgmt_decode_params(body, &p);
-	mgmt_decode_image_list(body, &list);
-	mgmt_image_list_slot(&list, 1);
+	if (mgmt_decode_image_list(body, &list) == 0) {
+		mgmt_image_list_slot(&list, 1);
+		for (size_t i = 0; i < list.count; i++)
+			mgmt_image_list_find_hash(&list, list.slots[i].hash, list.slots[i].hash_len);
+	}
 	mgmt_decode_upload_rsp(body, &up);
-	mgmt_decode_bootloader_info(body, &boot);
+	if (mgmt_decode_bootloader_info(body, &boot) == 0 && boot.has_mode)
+		mgmt_bootloader_mode_name(boot.mode);
 	mgmt_decode_echo(body, text, sizeof(text));
-	mgmt_decode_os_info(body, text, sizeof(text));
-	cbor_decref(&body);
+	mgmt_decode_os_info(body, text, 3);
+	mgmt_decode_datetime(body, text, sizeof(text));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	cbor_item_t *body = NULL;
+	size_t body_len;
+	SmpHeader h;
+
+	if (smp_header_decode(data, size, &h) < 0)
+		return 0;
+	/* As the client reads it: the header's length when the bytes are there, else all that came. */
+	body_len = size - SMP_HEADER_SIZE >= h.len ? h.len : size - SMP_HEADER_SIZE;
+	if (smp_cbor_decode(data + SMP_HEADER_SIZE, body_len, &body) < 0)
+		return 0;
+	fuzz_status(body, &h);
+	fuzz_decoders(body);
+	smp_cbor_freep(&body);
 	return 0;
 }
