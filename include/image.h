@@ -16,6 +16,14 @@
 #define IMAGE_TLV_PROT_INFO_MAGIC 0x6908u
 #define IMAGE_HASH_MAX 64u
 
+/* Header flags (MCUboot image.h IMAGE_F_*) that change what a verifier can check. Spelled as
+ * sim-image-group.c spells its own copy, so the two definitions agree. */
+#define IMAGE_F_ENCRYPTED_AES128 0x04u
+#define IMAGE_F_ENCRYPTED_AES256 0x08u
+#define IMAGE_F_NON_BOOTABLE 0x10u
+#define IMAGE_F_RAM_LOAD 0x20u
+#define IMAGE_F_ROM_FIXED 0x100u
+
 enum ImageTlvType {
 	IMAGE_TLV_KEYHASH = 0x01,
 	IMAGE_TLV_PUBKEY = 0x02,
@@ -28,8 +36,14 @@ enum ImageTlvType {
 	IMAGE_TLV_RSA3072_PSS = 0x23,
 	IMAGE_TLV_ED25519 = 0x24,
 	IMAGE_TLV_SIG_PURE = 0x25,
+	IMAGE_TLV_ENC_RSA2048 = 0x30,
+	IMAGE_TLV_ENC_KW = 0x31,
+	IMAGE_TLV_ENC_EC256 = 0x32,
+	IMAGE_TLV_ENC_X25519 = 0x33,
+	IMAGE_TLV_ENC_X25519_SHA512 = 0x34,
 	IMAGE_TLV_DEPENDENCY = 0x40,
 	IMAGE_TLV_SEC_CNT = 0x50,
+	IMAGE_TLV_BOOT_RECORD = 0x60,
 };
 
 typedef struct ImageVersion {
@@ -87,18 +101,22 @@ typedef enum ImageSigState {
 
 typedef struct ImageVerdict {
 	bool hash_ok;                     /* recomputed hash equals the hash TLV */
+	bool encrypted;                   /* IMAGE_F_ENCRYPTED_*: the hash covers the plaintext, not checkable */
 	uint8_t computed[IMAGE_HASH_MAX];
 	uint16_t sig_type;                /* signature TLV type, 0 when none */
 	ImageSigState sig;
 	bool has_key_tlv;                 /* KEYHASH or PUBKEY present */
 	bool key_tlv_matches;             /* … and names the given key */
-	char why[200];                    /* one line when something does not verify */
+	char why[200];                    /* one line when something does not verify; the first problem found */
 } ImageVerdict;
 
-/* Recomputes the hash and, with key_path (a PEM public or private key), verifies the signature as
- * MCUboot does. Returns 0 with the verdict filled, or -errno / -EINVAL when the key cannot be used
- * (why explains). */
+/* Recomputes the hash and, with key_path (a PEM or DER public or private key), verifies the signature as
+ * MCUboot does (bootutil image_validate.c): over the recomputed digest, or over the image bytes when a
+ * SIG_PURE TLV is present. With several signatures, the one whose KEYHASH/PUBKEY names the key is
+ * checked. An encrypted image's hash covers its plaintext: hash_ok is then false and why says so.
+ * Returns 0 with the verdict filled, or -errno / -EINVAL when the key cannot be used (why explains). */
 int image_verify(const Image *img, const char *key_path, ImageVerdict *out);
+/* "none", "unchecked", "ok", "bad", "wrong-key", "unsupported". */
 const char *image_sig_state_name(ImageSigState s);
 /* "ECDSA (P-256 or P-384)", "RSA-2048 PSS", … or NULL. */
 const char *image_sig_type_name(uint16_t tlv_type);
@@ -115,13 +133,40 @@ typedef struct ImageSignSpec {
 	bool has_security_counter;   /* a protected TLV, as imgtool --security-counter */
 	uint32_t security_counter;
 	const char *key_path;        /* private key PEM, or NULL for an unsigned (hash-only) image */
-	uint16_t hash_type;          /* 0: SHA-384 for P-384 keys, else SHA-256 (imgtool's choice) */
-	bool pad_sig;                /* ECDSA: pad the DER signature to a fixed length (imgtool --pad-sig) */
+	uint16_t hash_type;          /* 0: imgtool's choice (SHA-384 for P-384, SHA-512 for pure, else SHA-256);
+				      * otherwise only what imgtool allows for the key (else -EINVAL) */
+	bool pad_sig;                /* ECDSA: pad the DER signature with zeros (imgtool --pad-sig: 72/103 bytes) */
+	bool pure;                   /* Ed25519: sign the image bytes, add SIG_PURE (imgtool --pure) */
+	bool embed_pubkey;           /* PUBKEY TLV instead of KEYHASH (imgtool --public-key-format full) */
 } ImageSignSpec;
 
+/* Builds header, payload, protected TLVs (SEC_CNT), then the unprotected area in imgtool's order: hash,
+ * SIG_PURE, KEYHASH/PUBKEY, signature. Returns 0 and a malloc'd image, or -EINVAL/-ENOMEM (why explains). */
 int image_sign(const ImageSignSpec *spec, uint8_t **out, size_t *out_len, char *why, size_t why_size);
 
-/* Reads a binary image or an Intel HEX file (image-hex.c) into a new buffer. */
+/* Flipping one bit of a signed image, to make images that must be refused (smpctl-mkimage --tamper). */
+typedef enum ImageTamper {
+	IMAGE_TAMPER_HEADER,        /* the version's major number: under the hash */
+	IMAGE_TAMPER_PAYLOAD,       /* the middle of the payload */
+	IMAGE_TAMPER_PROTECTED_TLV, /* the last byte of the protected area (SEC_CNT's value) */
+	IMAGE_TAMPER_SIGNATURE,     /* the middle of the signature TLV's value: the hash still matches */
+} ImageTamper;
+
+/* Returns 0, or -EINVAL when the image does not parse or has no such part (no protected TLVs, unsigned). */
+int image_tamper(uint8_t *buf, size_t len, ImageTamper what);
+/* "header", "payload", "protected-tlv", "signature" → the kind, or -EINVAL. */
+int image_tamper_from_string(const char *name);
+
+/* Image files (image-hex.c): binary as is, or Intel HEX (detected by a leading ':'; records 00-05 with
+ * their checksums). Intel HEX becomes the bytes from its lowest to its highest data address, gaps filled
+ * with 0xff as erased flash reads back. Files and spans over 16 MiB are refused. */
+#define IMAGE_FILE_MAX (16u * 1024 * 1024)
+
+/* Reads a binary image or an Intel HEX file into a new buffer. Returns 0, -EBADMSG (malformed HEX),
+ * -EFBIG or -errno; why says which line or what. */
 int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size);
 /* The same for a file's bytes already in memory. */
 int image_file_decode(const uint8_t *raw, size_t raw_len, uint8_t **data, size_t *len, char *why, size_t why_size);
+/* Intel HEX text for len bytes placed at base_addr: 16-byte data records, 04 records at every 64 KiB,
+ * an end-of-file record. Returns 0 and a malloc'd NUL-terminated text, or -EINVAL (past 4 GiB), -ENOMEM. */
+int image_hex_encode(const uint8_t *data, size_t len, uint32_t base_addr, char **text, size_t *text_len);

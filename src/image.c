@@ -56,7 +56,8 @@ static int parse_tlv_area(const uint8_t *buf, uint64_t off, uint64_t total, bool
 		if (img->tlv_count == IMAGE_MAX_TLVS)
 			return fail(why, why_size, "more TLVs than any MCUboot image has");
 		t = &img->tlvs[img->tlv_count++];
-		*t = (ImageTlv){ .type = type, .len = len, .offset = (uint32_t)(p + 4), .protected_area = protected_area };
+		*t = (ImageTlv){ .type = type, .len = len, .offset = (uint32_t)(p + 4),
+				 .protected_area = protected_area };
 		if (hash_len_of(type)) {
 			if (protected_area || img->hash_type)
 				return fail(why, why_size, "more than one hash TLV, or one in the protected area");
@@ -94,10 +95,22 @@ static int parse_header(const uint8_t *buf, size_t len, Image *img, char *why, s
 	return 0;
 }
 
+/* MCUboot tlv.c: the protected area's info must agree with the header's protect_tlv_size. */
+static int parse_protected(const uint8_t *buf, size_t len, uint64_t off, Image *img, char *why, size_t why_size)
+{
+	if (off + 4 > len || le16(buf + off) != IMAGE_TLV_PROT_INFO_MAGIC)
+		return fail(why, why_size, "the header announces protected TLVs but there are none");
+	if (img->protect_tlv_size < 4 || le16(buf + off + 2) != img->protect_tlv_size)
+		return fail(why, why_size, "the protected TLV area's size does not match the header");
+	if (off + img->protect_tlv_size > len)
+		return fail(why, why_size, "the protected TLV area runs past the end of the file");
+	return parse_tlv_area(buf, off, img->protect_tlv_size, true, img, why, why_size);
+}
+
 int image_parse(const uint8_t *buf, size_t len, Image *out, char *why, size_t why_size)
 {
 	Image img = { .data = buf };
-	uint64_t off;
+	uint64_t off, total;
 	int r;
 
 	r = parse_header(buf, len, &img, why, why_size);
@@ -105,25 +118,27 @@ int image_parse(const uint8_t *buf, size_t len, Image *out, char *why, size_t wh
 		return r;
 	off = (uint64_t)img.hdr_size + img.img_size;
 	if (img.protect_tlv_size) {
-		if (off + 4 > len || le16(buf + off) != IMAGE_TLV_PROT_INFO_MAGIC)
-			return fail(why, why_size, "the header announces protected TLVs but there are none");
-		if (le16(buf + off + 2) != img.protect_tlv_size || off + img.protect_tlv_size > len)
-			return fail(why, why_size, "the protected TLV area's size does not match the header");
-		r = parse_tlv_area(buf, off, img.protect_tlv_size, true, &img, why, why_size);
+		r = parse_protected(buf, len, off, &img, why, why_size);
 		if (r < 0)
 			return r;
 		off += img.protect_tlv_size;
+	} else if (off + 4 <= len && le16(buf + off) == IMAGE_TLV_PROT_INFO_MAGIC) {
+		return fail(why, why_size, "protected TLVs that the header does not announce");
 	}
 	if (off + 4 > len || le16(buf + off) != IMAGE_TLV_INFO_MAGIC)
 		return fail(why, why_size, "no TLV area after the payload (is the image signed?)");
-	if (le16(buf + off + 2) < 4 || off + le16(buf + off + 2) > len)
+	total = le16(buf + off + 2);
+	if (total < 4 || off + total > len)
 		return fail(why, why_size, "the TLV area runs past the end of the file");
-	r = parse_tlv_area(buf, off, le16(buf + off + 2), false, &img, why, why_size);
+	/* ImageTlv.offset is 32 bits, as MCUboot's flash offsets are. */
+	if (off + total > UINT32_MAX)
+		return fail(why, why_size, "larger than 4 GiB");
+	r = parse_tlv_area(buf, off, total, false, &img, why, why_size);
 	if (r < 0)
 		return r;
 	if (!img.hash_type)
 		return fail(why, why_size, "no hash TLV (SHA-256/384/512)");
-	img.size = (size_t)(off + le16(buf + off + 2));
+	img.size = (size_t)(off + total);
 	*out = img;
 	return 0;
 }
