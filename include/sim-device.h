@@ -7,7 +7,12 @@
  * serial pty) schedule replies on their own sd-event loop, scaled by SimConfig.time_scale.
  *
  * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
- * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase.
+ * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase,
+ * verbose errors; no slot info, no frugal list, no build date in OS info, no MCUboot downgrade prevention.
+ *
+ * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
+ * header's version bits: it answers every request with a version-0 header, never says rc 13, and its
+ * group errors are plain "rc" codes (the v1 translation), never "err".
  */
 #pragma once
 
@@ -31,6 +36,11 @@ typedef struct SimConfig {
 	bool datetime;              /* RTC present; false → date-time answers rc 8 */
 	bool verbose_errors;        /* add "rsn" to v1 errors (CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE) */
 	bool new_image_crashes;     /* a tested image never confirms: the watchdog resets, MCUboot reverts */
+	bool frugal_list;           /* CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST: image list without false flags and
+				     * splitStatus (default off: every flag, true or false, as the seed device) */
+	bool slot_info;             /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image command 6 (false → rc 8) */
+	bool info_build_date;       /* CONFIG_MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME: OS info letter "b" */
+	bool no_downgrade;          /* MCUboot built with downgrade prevention (bootloader info, boot) */
 	uint32_t slot_size;
 	char app_version[32];       /* version of the factory image in slot 0, e.g. "1.0.0" */
 	char hostname[32];          /* OS info "n" */
@@ -48,10 +58,12 @@ void sim_device_free(SimDevice *dev);
 /* Called once per response frame produced by sim_device_process. */
 typedef void (*SimEmitFn)(void *userdata, const uint8_t *frame, size_t len);
 
-/* Handles one received SMP buffer (it may hold several frames, processed in order, as Zephyr does).
- * Emits zero or more response frames. Returns the device time in µs the handling took (flash writes and
- * erases per the nRF52833 model), which the host waits (× time scale) before it delivers the responses.
- * A frame larger than buf_size is answered {"rc": 9} as over UDP (§11). */
+/* Handles one received SMP buffer (it may hold several frames, processed in order, as Zephyr's smp.c
+ * does: an error answer ends the buffer, bytes after it are dropped). Emits zero or more response frames.
+ * Returns the device time in µs the handling took (flash writes and erases per the nRF52833 model), which
+ * the host waits (× time scale) before it delivers the responses. The buffer is cut to buf_size first,
+ * as the transport's net_buf does over UDP, so a frame larger than buf_size is answered {"rc": 9} (§11);
+ * hosts whose transport drops such frames silently (BLE with reassembly) drop them before calling. */
 uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata);
 
 /* After a reset command was answered the device goes away. Returns true once, with the device time
@@ -77,7 +89,10 @@ uint64_t sim_device_upload_offset(const SimDevice *dev);
  * is the factory image in slot 0, and what tests upload. */
 size_t sim_make_image(uint8_t *buf, size_t buf_size, size_t payload, const char *version, uint8_t seed);
 
-/* Flash timing model of the nRF52833 (REFERENCE.md §14): device time to write n bytes and erase pages. */
+/* Flash timing model of the nRF52833 (REFERENCE.md §14): device time to write n bytes (⌈n/4⌉ × 41 µs) and
+ * erase pages (89.7 ms each). An upload with progressive erase pays each page of slot 1 when it first
+ * writes there, and the last chunk also erases MCUboot's trailer page (flash_img's flush); without it,
+ * the first chunk erases ⌈len/4096⌉ pages plus the trailer page, only if slot 1 holds any data. */
 uint64_t sim_flash_write_usec(size_t bytes);
 uint64_t sim_flash_erase_usec(size_t pages);
 /* MCUboot swap-using-move of an image of n bytes: about three erase+write passes per sector (§13). */

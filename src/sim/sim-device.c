@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* The simulated device: SMP framing and dispatch as Zephyr's smp.c does it (REFERENCE.md §1, §3, §11). */
+/* The simulated device: SMP framing and dispatch as Zephyr 4.1's smp.c does it (REFERENCE.md §1, §3, §11). */
 #include <errno.h>
-#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
@@ -36,6 +36,8 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 	dev->cfg = *cfg;
 	if (dev->cfg.slot_size == 0 || dev->cfg.slot_size > SIM_SLOT_SIZE)
 		dev->cfg.slot_size = SIM_SLOT_SIZE;
+	if (dev->cfg.buf_size < SMP_HEADER_SIZE + 2)
+		dev->cfg.buf_size = SMP_HEADER_SIZE + 2;
 	sim_slots_init(dev);
 	*out = dev;
 	return 0;
@@ -46,55 +48,98 @@ void sim_device_free(SimDevice *dev)
 	free(dev);
 }
 
-/* Over SMP v1, group errors become SMP-level codes (img_mgmt_translate_error_code() and its siblings). */
-static int32_t translate_v1(uint16_t group, int32_t rc)
+/* img_mgmt_translate_error_code() (img_mgmt.c). */
+static int32_t translate_image(int32_t rc)
 {
-	if (group == SMP_GROUP_IMAGE) {
-		switch (rc) {
-		case SMP_IMG_NO_IMAGE: case SMP_IMG_NO_TLVS: return SMP_RC_ENOENT;
-		case SMP_IMG_NO_FREE_SLOT: case SMP_IMG_CURRENT_VERSION_IS_NEWER: case SMP_IMG_IMAGE_ALREADY_PENDING:
-			return SMP_RC_EBADSTATE;
-		case SMP_IMG_NO_FREE_MEMORY: return SMP_RC_ENOMEM;
-		case SMP_IMG_INVALID_SLOT: case SMP_IMG_INVALID_PAGE_OFFSET: case SMP_IMG_INVALID_OFFSET:
-		case SMP_IMG_INVALID_LENGTH: case SMP_IMG_INVALID_IMAGE_HEADER: case SMP_IMG_INVALID_HASH:
-		case SMP_IMG_INVALID_FLASH_ADDRESS:
-			return SMP_RC_EINVAL;
-		default: return SMP_RC_EUNKNOWN;
-		}
-	}
-	if (group == SMP_GROUP_ZEPHYR_BASIC)
-		/* Zephyr's quirk (REFERENCE.md §3): a failed erase looks like success over v1. */
-		return rc == SMP_ZBASIC_FLASH_OPEN_FAILED ? SMP_RC_ENOENT : rc == SMP_ZBASIC_UNKNOWN ? SMP_RC_EUNKNOWN : 0;
-	if (group == SMP_GROUP_OS && rc == 2)
+	switch (rc) {
+	case SMP_IMG_NO_IMAGE: case SMP_IMG_NO_TLVS:
+		return SMP_RC_ENOENT;
+	case SMP_IMG_NO_FREE_SLOT: case SMP_IMG_CURRENT_VERSION_IS_NEWER: case SMP_IMG_IMAGE_ALREADY_PENDING:
+		return SMP_RC_EBADSTATE;
+	case SMP_IMG_NO_FREE_MEMORY:
+		return SMP_RC_ENOMEM;
+	case SMP_IMG_INVALID_SLOT: case SMP_IMG_INVALID_PAGE_OFFSET: case SMP_IMG_INVALID_OFFSET:
+	case SMP_IMG_INVALID_LENGTH: case SMP_IMG_INVALID_IMAGE_HEADER: case SMP_IMG_INVALID_HASH:
+	case SMP_IMG_INVALID_FLASH_ADDRESS:
 		return SMP_RC_EINVAL;
-	return SMP_RC_EUNKNOWN;
+	default: /* magic, too large, overrun, hash not found… all EUNKNOWN (§11: {"rc":1,"rsn":"magic mismatch"}) */
+		return SMP_RC_EUNKNOWN;
+	}
 }
 
-static void put_status(SimDevice *dev, SmpCborWriter *w, const SmpHeader *h, SimStatus st)
+/* Over SMP v1, group errors become SMP-level codes: the groups' mg_translate_error functions. */
+static int32_t translate_v1(uint16_t group, int32_t rc)
 {
-	int32_t rc = st.rc;
+	switch (group) {
+	case SMP_GROUP_IMAGE:
+		return translate_image(rc);
+	case SMP_GROUP_OS: /* os_mgmt_translate_error_code(): INVALID_FORMAT, QUERY_YIELDS_NO_ANSWER/RTC_NOT_SET */
+		return rc == 2 ? SMP_RC_EINVAL : rc == 3 || rc == 4 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
+	case SMP_GROUP_ZEPHYR_BASIC:
+		/* Zephyr's quirk (REFERENCE.md §3): a failed erase translates to 0. */
+		if (rc == SMP_ZBASIC_FLASH_OPEN_FAILED)
+			return SMP_RC_ENOENT;
+		return rc == SMP_ZBASIC_FLASH_CONFIG_QUERY_FAIL || rc == SMP_ZBASIC_FLASH_ERASE_FAILED ? 0 : SMP_RC_EUNKNOWN;
+	default:
+		return SMP_RC_EUNKNOWN;
+	}
+}
 
-	if (!rc && st.group_rc && h->version >= SMP_VERSION_2 && dev->cfg.smp_v2) {
-		/* SMP v2: {"err": {"group": G, "rc": R}} */
-		smp_cbor_put_text(w, "err");
-		smp_cbor_put_indef_map(w);
-		smp_cbor_put_text(w, "group");
-		smp_cbor_put_uint(w, st.group);
-		smp_cbor_put_text(w, "rc");
-		smp_cbor_put_int(w, st.group_rc);
-		smp_cbor_put_break(w);
-		return;
+/* smp_rsp_op(): read → read response, anything else → write response. */
+static uint8_t response_op(uint8_t op)
+{
+	return op == SMP_OP_READ ? SMP_OP_READ_RSP : SMP_OP_WRITE_RSP;
+}
+
+/* smp_make_rsp_hdr(): the version is min(request, v2); a pre-v2 server always answers version 0. */
+static uint8_t response_version(const SimDevice *dev, uint8_t version)
+{
+	return dev->cfg.smp_v2 ? MIN(version, (uint8_t)SMP_VERSION_2) : SMP_VERSION_1;
+}
+
+static size_t finish_frame(SimDevice *dev, const SmpHeader *req, size_t body_len)
+{
+	SmpHeader h = {
+		.op = response_op(req->op),
+		.version = response_version(dev, req->version),
+		.len = (uint16_t)body_len,
+		.group = req->group,
+		.seq = req->seq,
+		.id = req->id,
+	};
+
+	smp_header_encode(&h, dev->reply);
+	return SMP_HEADER_SIZE + body_len;
+}
+
+/* smp_build_err_rsp(): {"rc": N, "rsn"?} in a fresh buffer. It always fits: buf_size ≥ 10 bytes, and
+ * the model's reply buffer is larger still when a reason makes it longer. */
+static size_t error_frame(SimDevice *dev, const SmpHeader *req, int32_t rc, const char *rsn)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, dev->reply + SMP_HEADER_SIZE, sizeof(dev->reply) - SMP_HEADER_SIZE);
+	smp_cbor_put_indef_map(&w);
+	smp_cbor_put_text(&w, "rc");
+	smp_cbor_put_int(&w, rc);
+	if (rsn && dev->cfg.verbose_errors) {
+		smp_cbor_put_text(&w, "rsn");
+		smp_cbor_put_text(&w, rsn);
 	}
-	if (!rc && st.group_rc)
-		rc = translate_v1(st.group, st.group_rc);
-	if (rc || dev->cfg.legacy_rc) {
-		smp_cbor_put_text(w, "rc");
-		smp_cbor_put_int(w, rc);
-	}
-	if (rc && st.rsn && dev->cfg.verbose_errors) {
-		smp_cbor_put_text(w, "rsn");
-		smp_cbor_put_text(w, st.rsn);
-	}
+	smp_cbor_put_break(&w);
+	return finish_frame(dev, req, w.len);
+}
+
+/* smp_add_cmd_err(): {"err": {"group": G, "rc": R}} as the whole body of a successful answer. */
+static void put_group_error(SmpCborWriter *w, SimStatus st)
+{
+	smp_cbor_put_text(w, "err");
+	smp_cbor_put_indef_map(w);
+	smp_cbor_put_text(w, "group");
+	smp_cbor_put_uint(w, st.group);
+	smp_cbor_put_text(w, "rc");
+	smp_cbor_put_uint(w, (uint64_t)st.group_rc);
+	smp_cbor_put_break(w);
 }
 
 static SimStatus dispatch(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
@@ -107,80 +152,78 @@ static SimStatus dispatch(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 	}
 }
 
-/* Writes a whole response frame for status-only answers (rc 7, 9, 13…). */
-static size_t status_frame(SimDevice *dev, const SmpHeader *req, SimStatus st, uint8_t *out, size_t out_size)
+/* A v2 group error is a successful answer; over v1 (or from a pre-v2 server) it becomes an error
+ * answer with the translated rc (smp_handle_single_req). */
+static bool group_error_as_rc(const SimDevice *dev, const SmpHeader *h)
 {
-	SmpHeader h = *req;
-	SmpCborWriter w;
-
-	smp_cbor_writer_init(&w, out + SMP_HEADER_SIZE, out_size - SMP_HEADER_SIZE);
-	smp_cbor_put_indef_map(&w);
-	put_status(dev, &w, req, st);
-	smp_cbor_put_break(&w);
-	h.op = (uint8_t)(req->op | 1);
-	h.version = dev->cfg.smp_v2 ? MIN(req->version, (uint8_t)SMP_VERSION_2) : SMP_VERSION_1;
-	h.len = (uint16_t)w.len;
-	smp_header_encode(&h, out);
-	return SMP_HEADER_SIZE + w.len;
+	return !dev->cfg.smp_v2 || h->version == SMP_VERSION_1;
 }
 
-static size_t handle_frame(SimDevice *dev, const SmpHeader *h, const uint8_t *body, uint8_t *out, size_t out_size)
+/* smp_handle_single_req(): one read/write request. Returns the answer's length in dev->reply and
+ * whether it is an error answer, which ends the buffer. */
+static size_t handle_request(SimDevice *dev, const SmpHeader *h, const uint8_t *body, bool *failed)
 {
 	_cleanup_(smp_cbor_freep) cbor_item_t *item = NULL;
-	SmpHeader rh = *h;
+	const size_t cap = dev->cfg.buf_size - SMP_HEADER_SIZE;
 	SmpCborWriter w;
 	SimStatus st;
 
-	if (h->version > SMP_VERSION_2 && dev->cfg.smp_v2)
-		return status_frame(dev, h, SIM_RC(SMP_RC_UNSUPPORTED_TOO_NEW), out, out_size);
-	if (h->op != SMP_OP_READ && h->op != SMP_OP_WRITE)
-		return status_frame(dev, h, SIM_RC(SMP_RC_ENOTSUP), out, out_size);
-	if (smp_cbor_decode(body, h->len, &item) < 0 || !cbor_isa_map(item))
-		return status_frame(dev, h, SIM_RC(SMP_RC_EINVAL), out, out_size);
-	rh.version = dev->cfg.smp_v2 ? MIN(h->version, (uint8_t)SMP_VERSION_2) : SMP_VERSION_1;
-	smp_cbor_writer_init(&w, out + SMP_HEADER_SIZE, out_size - SMP_HEADER_SIZE);
+	*failed = true;
+	if (dev->cfg.smp_v2 && h->version > SMP_VERSION_2)
+		return error_frame(dev, h, SMP_RC_UNSUPPORTED_TOO_NEW, NULL);
+	if (smp_cbor_decode(body, h->len, &item) == 0 && !cbor_isa_map(item))
+		smp_cbor_freep(&item);
+	smp_cbor_writer_init(&w, dev->reply + SMP_HEADER_SIZE, cap);
 	smp_cbor_put_indef_map(&w);
-	st = dispatch(dev, &(SimRequest){ .header = &rh, .body = item }, &w);
-	if (st.rc || st.group_rc) {
-		/* Errors carry only the status: start the body again. */
-		smp_cbor_writer_init(&w, out + SMP_HEADER_SIZE, out_size - SMP_HEADER_SIZE);
+	st = dispatch(dev, &(SimRequest){ .header = h, .body = item }, &w);
+	if (st.rc)
+		return error_frame(dev, h, st.rc, st.rsn);
+	if (st.group_rc && group_error_as_rc(dev, h))
+		return error_frame(dev, h, translate_v1(st.group, st.group_rc), st.rsn);
+	if (st.group_rc) {
+		smp_cbor_writer_init(&w, dev->reply + SMP_HEADER_SIZE, cap);
 		smp_cbor_put_indef_map(&w);
+		put_group_error(&w, st);
+	} else if (dev->cfg.legacy_rc) {
+		smp_cbor_put_text(&w, "rc");
+		smp_cbor_put_int(&w, 0);
 	}
-	put_status(dev, &w, &rh, st);
 	smp_cbor_put_break(&w);
-	/* The answer must fit the device's buffer too (REFERENCE.md §11: rc 7). */
-	if (w.overflow || SMP_HEADER_SIZE + w.len > dev->cfg.buf_size)
-		return status_frame(dev, h, SIM_RC(SMP_RC_EMSGSIZE), out, out_size);
-	rh.op = (uint8_t)(h->op + 1);
-	rh.len = (uint16_t)w.len;
-	smp_header_encode(&rh, out);
-	return SMP_HEADER_SIZE + w.len;
+	/* The answer is built in a buf_size net_buf: one that does not fit is EMSGSIZE (§11: rc 7). */
+	if (w.overflow)
+		return error_frame(dev, h, SMP_RC_EMSGSIZE, NULL);
+	*failed = false;
+	return finish_frame(dev, h, w.len);
 }
 
+/* smp_process_request_packet(): frames in order until the buffer ends or one fails. */
 uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata)
 {
-	uint8_t *out = dev->reply;
-	const size_t out_size = sizeof(dev->reply);
 	uint64_t spent = 0;
 
+	len = MIN(len, (size_t)dev->cfg.buf_size);
+	/* Fewer bytes than a header: ECORRUPT without a valid header, so nothing is sent. */
 	while (len >= SMP_HEADER_SIZE) {
 		SmpHeader h;
-		size_t frame_len, n;
+		bool failed = true;
+		size_t n;
 
 		smp_header_decode(buf, len, &h);
-		frame_len = SMP_HEADER_SIZE + (size_t)h.len;
-		if (frame_len > len || frame_len > dev->cfg.buf_size) {
-			/* Oversized or truncated frame (smp.c): rc 9, and the rest of the buffer is dropped. */
-			n = status_frame(dev, &h, SIM_RC(SMP_RC_ECORRUPT), out, out_size);
-			emit(userdata, out, n);
-			break;
-		}
+		buf += SMP_HEADER_SIZE;
+		len -= SMP_HEADER_SIZE;
 		dev->flash_usec = 0;
-		n = handle_frame(dev, &h, buf + SMP_HEADER_SIZE, out, out_size);
+		if (h.len > len)
+			n = error_frame(dev, &h, SMP_RC_ECORRUPT, NULL); /* truncated or over buf_size */
+		else if (h.op != SMP_OP_READ && h.op != SMP_OP_WRITE)
+			n = error_frame(dev, &h, SMP_RC_ENOTSUP, NULL); /* a response: no SMP client here */
+		else
+			n = handle_request(dev, &h, buf, &failed);
 		spent += dev->flash_usec;
-		emit(userdata, out, n);
-		buf += frame_len;
-		len -= frame_len;
+		emit(userdata, dev->reply, n);
+		if (failed)
+			break;
+		buf += h.len;
+		len -= h.len;
 	}
 	return spent;
 }
@@ -190,14 +233,17 @@ bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec)
 	if (!dev->reset_requested)
 		return false;
 	dev->reset_requested = false;
-	/* ~250 ms until the device drops off (§11), MCUboot's swap or revert (§13), then the boot. */
-	*offline_usec = 250 * 1000 + sim_swap_usec(sim_swap_image_bytes(dev)) + 300 * 1000;
+	/* CONFIG_MCUMGR_GRP_OS_RESET_MS (250 ms) until the device drops off (§11), MCUboot's swap or revert
+	 * (§13), then the application's boot. */
+	*offline_usec = 250 * 1000 + sim_boot_usec(dev) + 300 * 1000;
 	return true;
 }
 
 void sim_device_reboot(SimDevice *dev)
 {
-	dev->upload = (SimUpload){ 0 }; /* upload sessions live in RAM */
+	dev->upload = (SimUpload){ 0 }; /* upload sessions and the RTC live in RAM */
+	dev->rtc_set = false;
+	dev->reset_requested = false;
 	sim_boot(dev);
 }
 

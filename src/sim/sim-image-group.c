@@ -1,43 +1,38 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Image group (1) of the simulated device and the MCUboot it boots through: Zephyr's img_mgmt.c and
- * img_mgmt_state.c behaviour (REFERENCE.md §4, §5, §11) over two slots of the nRF52833 DK layout (§12),
- * swap-using-move on reboot (§13).
+ * Image group (1) of the simulated device: Zephyr 4.1's img_mgmt.c, img_mgmt_state.c and
+ * zephyr_img_mgmt.c (REFERENCE.md §4, §5, §11) over the two slots of the nRF52833 DK layout (§12).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "image.h"
 #include "log.h"
 #include "sim-internal.h"
 #include "smp-error.h"
 #include "util.h"
 
-#define FACTORY_PAYLOAD (120u * 1024)
+#define IMAGE_F_NON_BOOTABLE 0x10u
 
-static bool slot_image(const SimDevice *dev, unsigned slot, Image *img)
+/* CONFIG_MCUMGR_GRP_IMG_VERBOSE_ERR reasons (img_mgmt.c), sent as "rsn" over v1. */
+#define RSN_HDR_MALFORMED "header malformed"
+#define RSN_MAGIC_MISMATCH "magic mismatch"
+#define RSN_NO_SLOT "no slot"
+#define RSN_TOO_LARGE "img too large"
+#define RSN_DOWNGRADE "downgrade"
+#define RSN_DATA_OVERRUN "data overrun"
+
+static SimStatus image_error(int32_t rc)
 {
-	return image_parse(dev->slot[slot], dev->cfg.slot_size, img, NULL, 0) == 0;
+	return SIM_GROUP_ERR(SMP_GROUP_IMAGE, rc);
 }
 
-static void slot_erase_all(SimDevice *dev, unsigned slot)
+static SimStatus upload_error(int32_t rc, const char *rsn)
 {
-	memset(dev->slot[slot], 0xff, SIM_SLOT_SIZE);
-	memset(dev->page_erased[slot], true, sizeof(dev->page_erased[slot]));
+	return SIM_GROUP_ERR_RSN(SMP_GROUP_IMAGE, rc, rsn);
 }
 
-void sim_slots_init(SimDevice *dev)
-{
-	slot_erase_all(dev, 0);
-	slot_erase_all(dev, 1);
-	sim_make_image(dev->slot[0], dev->cfg.slot_size, FACTORY_PAYLOAD, dev->cfg.app_version, 1);
-	memset(dev->page_erased[0], false, sizeof(dev->page_erased[0]));
-	memset(dev->page_erased[1], false, sizeof(dev->page_erased[1]));
-	dev->swap = SIM_SWAP_NONE;
-}
-
-/* img_mgmt_state_flags(): which flags a slot shows for the swap MCUboot will do next. */
+/* The flags img_mgmt_state_read() reports for the swap MCUboot will do next (next boot slot and type). */
 static void slot_flags(const SimDevice *dev, unsigned slot, SimSlotState *st)
 {
 	bool active = slot == 0;
@@ -53,275 +48,402 @@ static void slot_flags(const SimDevice *dev, unsigned slot, SimSlotState *st)
 	}
 }
 
+/* img_mgmt_ver_str(): "major.minor.revision", ".build" appended when not 0. */
+static void version_text(const ImageVersion *v, char *out, size_t size)
+{
+	if (v->build)
+		snprintf(out, size, "%u.%u.%u.%u", v->major, v->minor, v->revision, v->build);
+	else
+		snprintf(out, size, "%u.%u.%u", v->major, v->minor, v->revision);
+}
+
 void sim_device_slot_state(const SimDevice *dev, unsigned slot, SimSlotState *out)
 {
 	Image img;
 
 	*out = (SimSlotState){ 0 };
-	if (slot > 1 || !slot_image(dev, slot, &img))
+	if (slot > 1 || !sim_slot_image(dev, slot, &img))
 		return;
 	out->present = true;
-	/* img_mgmt_ver_str(): "major.minor.revision", ".build" appended when not 0 */
-	if (img.version.build)
-		snprintf(out->version, sizeof(out->version), "%u.%u.%u.%u", img.version.major, img.version.minor,
-			 img.version.revision, img.version.build);
-	else
-		snprintf(out->version, sizeof(out->version), "%u.%u.%u", img.version.major, img.version.minor,
-			 img.version.revision);
+	version_text(&img.version, out->version, sizeof(out->version));
 	memcpy(out->hash, img.hash, img.hash_len);
 	out->hash_len = img.hash_len;
 	slot_flags(dev, slot, out);
 }
 
-static void put_flag(SmpCborWriter *w, const char *key, bool v)
+/* ZCBOR_ENCODE_FLAG: every flag by default, only true ones with CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST. */
+static void put_flag(const SimDevice *dev, SmpCborWriter *w, const char *key, bool v)
 {
-	if (!v)
-		return; /* Zephyr omits false flags */
+	if (!v && dev->cfg.frugal_list)
+		return;
 	smp_cbor_put_text(w, key);
-	smp_cbor_put_bool(w, true);
+	smp_cbor_put_bool(w, v);
 }
 
-static void put_image_list(SimDevice *dev, SmpCborWriter *w)
+static void put_slot(const SimDevice *dev, SmpCborWriter *w, unsigned slot)
+{
+	SimSlotState st;
+	Image img;
+
+	sim_device_slot_state(dev, slot, &st);
+	if (!st.present || !sim_slot_image(dev, slot, &img))
+		return; /* img_mgmt_read_info() fails: the slot is left out */
+	smp_cbor_put_indef_map(w);
+	smp_cbor_put_text(w, "slot");
+	smp_cbor_put_uint(w, slot);
+	smp_cbor_put_text(w, "version");
+	smp_cbor_put_text(w, st.version);
+	smp_cbor_put_text(w, "hash");
+	smp_cbor_put_bytes(w, st.hash, st.hash_len);
+	put_flag(dev, w, "bootable", !(img.flags & IMAGE_F_NON_BOOTABLE));
+	put_flag(dev, w, "pending", st.pending);
+	put_flag(dev, w, "confirmed", st.confirmed);
+	put_flag(dev, w, "active", st.active);
+	put_flag(dev, w, "permanent", st.permanent);
+	smp_cbor_put_break(w);
+}
+
+static void put_image_list(const SimDevice *dev, SmpCborWriter *w)
 {
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
+	put_slot(dev, w, 0);
+	put_slot(dev, w, 1);
+	smp_cbor_put_break(w);
+	if (!dev->cfg.frugal_list) {
+		smp_cbor_put_text(w, "splitStatus");
+		smp_cbor_put_int(w, 0);
+	}
+}
+
+/* img_mgmt_slot_in_use(): the running slot, and slot 1 while MCUboot will use it at the next boot
+ * (test, permanent, or holding the image a revert restores). */
+static bool slot_in_use(const SimDevice *dev, unsigned slot)
+{
+	return slot == 0 || dev->swap != SIM_SWAP_NONE;
+}
+
+/* img_mgmt_set_next_boot_slot() for one image: which requests change nothing, which are refused. */
+static SimStatus set_next_boot(SimDevice *dev, unsigned slot, bool confirm)
+{
+	if (!confirm && slot == 0)
+		return image_error(SMP_IMG_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
+	switch (dev->swap) {
+	case SIM_SWAP_TEST:
+		/* Testing slot 1 again is a no-op; anything else while a test is pending is refused. */
+		return !confirm && slot == 1 ? SIM_OK : image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
+	case SIM_SWAP_NONE:
+		if (confirm && slot == 0)
+			return SIM_OK;
+		dev->swap = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
+		return SIM_OK;
+	case SIM_SWAP_PERM:
+		if (confirm && slot == 1)
+			return SIM_OK;
+		return image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
+	case SIM_SWAP_REVERT:
+		/* The old image in slot 1 is the confirmed next boot already; confirming slot 0 keeps the new one. */
+		if (!confirm)
+			return image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
+		if (slot == 0)
+			dev->swap = SIM_SWAP_NONE; /* boot_set_next(active, confirm): image_ok written */
+		return SIM_OK;
+	}
+	return SIM_OK;
+}
+
+/* img_mgmt_find_by_hash(): exact 32-byte compare against each slot's hash TLV. */
+static int find_by_hash(const SimDevice *dev, const uint8_t *hash, size_t len)
+{
 	for (unsigned slot = 0; slot < 2; slot++) {
 		SimSlotState st;
 
 		sim_device_slot_state(dev, slot, &st);
-		if (!st.present)
-			continue;
-		smp_cbor_put_indef_map(w);
-		smp_cbor_put_text(w, "slot");
-		smp_cbor_put_uint(w, slot);
-		smp_cbor_put_text(w, "version");
-		smp_cbor_put_text(w, st.version);
-		smp_cbor_put_text(w, "hash");
-		smp_cbor_put_bytes(w, st.hash, st.hash_len);
-		put_flag(w, "bootable", true);
-		put_flag(w, "pending", st.pending);
-		put_flag(w, "confirmed", st.confirmed);
-		put_flag(w, "active", st.active);
-		put_flag(w, "permanent", st.permanent);
-		smp_cbor_put_break(w);
+		if (st.present && st.hash_len == len && memcmp(st.hash, hash, len) == 0)
+			return (int)slot;
 	}
-	smp_cbor_put_break(w);
-	smp_cbor_put_text(w, "splitStatus");
-	smp_cbor_put_uint(w, 0);
+	return -1;
 }
 
-/* Slot 1 cannot take an upload or an erase while MCUboot will use it at the next boot. */
-static bool slot1_busy(const SimDevice *dev)
-{
-	return dev->swap != SIM_SWAP_NONE;
-}
-
-static SimStatus state_confirm_running(SimDevice *dev)
-{
-	if (dev->swap == SIM_SWAP_TEST || dev->swap == SIM_SWAP_PERM)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_IMAGE_ALREADY_PENDING, "pending");
-	if (dev->swap == SIM_SWAP_REVERT)
-		dev->swap = SIM_SWAP_NONE; /* boot_write_img_confirmed() */
-	return SIM_OK;
-}
-
+/* img_mgmt_state_write(): {hash?, confirm?}; answers with the image list. */
 static SimStatus state_write(SimDevice *dev, const SimRequest *req)
 {
 	uint8_t hash[IMAGE_HASH_MAX];
 	size_t hash_len = 0;
 	bool confirm = false;
-	SimSlotState s0, s1;
-	int r = smp_cbor_get_bytes(req->body, "hash", hash, sizeof(hash), &hash_len);
+	int r, slot;
 
-	if (r < 0 && r != -ENOENT)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_HASH, "hash");
-	if (smp_cbor_get_bool(req->body, "confirm", &confirm) == -EBADMSG)
+	if (!req->body)
 		return SIM_RC(SMP_RC_EINVAL);
-	if (r == -ENOENT) {
+	r = smp_cbor_get_bytes(req->body, "hash", hash, sizeof(hash), &hash_len);
+	if (r == -EBADMSG || smp_cbor_get_bool(req->body, "confirm", &confirm) == -EBADMSG)
+		return SIM_RC(SMP_RC_EINVAL);
+	if (r == -EMSGSIZE)
+		return image_error(SMP_IMG_INVALID_HASH);
+	if (hash_len == 0) {
 		if (!confirm)
-			return SIM_RC(SMP_RC_EINVAL);
-		return state_confirm_running(dev);
+			return image_error(SMP_IMG_INVALID_HASH); /* a test without a hash */
+		slot = 0;
+	} else if (hash_len != 32) {
+		return image_error(SMP_IMG_INVALID_HASH);
+	} else {
+		slot = find_by_hash(dev, hash, hash_len);
+		if (slot < 0)
+			return image_error(SMP_IMG_HASH_NOT_FOUND);
 	}
-	sim_device_slot_state(dev, 0, &s0);
-	sim_device_slot_state(dev, 1, &s1);
-	if (s0.present && s0.hash_len == hash_len && memcmp(s0.hash, hash, hash_len) == 0) {
-		if (!confirm)
-			return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED, "active");
-		return state_confirm_running(dev);
-	}
-	if (!s1.present || s1.hash_len != hash_len || memcmp(s1.hash, hash, hash_len) != 0)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_HASH_NOT_FOUND, "hash not found");
-	if (dev->swap == SIM_SWAP_REVERT)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_IMAGE_ALREADY_PENDING, "revert pending");
-	/* Marking slot 1 for test again is fine; a confirm while it is pending is refused (§11: rc 28). */
-	if (dev->swap == SIM_SWAP_TEST && confirm)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_IMAGE_ALREADY_PENDING, "pending");
-	if (dev->swap != SIM_SWAP_PERM)
-		dev->swap = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
-	return SIM_OK;
+	return set_next_boot(dev, (unsigned)slot, confirm);
 }
 
+/* img_mgmt_erase(): slot 1 by default; a slot with a valid image that is in use is refused. Erasing
+ * flash that reads erased costs nothing (img_mgmt_erase_slot checks first). The session is dropped. */
 static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 {
 	uint64_t slot = 1;
+	Image img;
 
-	if (smp_cbor_get_uint(req->body, "slot", &slot) == -EBADMSG || slot > 1)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_SLOT, "slot");
-	if (slot == 0 || slot1_busy(dev))
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_NO_FREE_SLOT, "busy");
-	slot_erase_all(dev, 1);
+	if (!req->body || smp_cbor_get_uint(req->body, "slot", &slot) == -EBADMSG || slot > UINT32_MAX)
+		return SIM_RC(SMP_RC_EINVAL);
+	if (slot <= 1 && sim_slot_image(dev, (unsigned)slot, &img) && slot_in_use(dev, (unsigned)slot))
+		return image_error(SMP_IMG_NO_FREE_SLOT);
 	dev->upload = (SimUpload){ 0 };
-	dev->flash_usec += sim_flash_erase_usec(dev->cfg.slot_size / SIM_PAGE_SIZE);
+	if (slot > 1)
+		return image_error(SMP_IMG_INVALID_SLOT);
+	if (!sim_flash_is_empty(dev, (unsigned)slot))
+		sim_flash_erase_pages(dev, (unsigned)slot, 0, dev->cfg.slot_size / SIM_PAGE_SIZE);
 	return SIM_OK;
 }
 
-/* Progressive erase (CONFIG_IMG_ERASE_PROGRESSIVELY): each page is erased just before its first write. */
-static void slot1_write(SimDevice *dev, uint64_t off, const uint8_t *data, size_t n)
+/* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads. */
+static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 {
-	for (uint64_t page = off / SIM_PAGE_SIZE; page * SIM_PAGE_SIZE < off + n; page++)
-		if (!dev->page_erased[1][page]) {
-			memset(dev->slot[1] + page * SIM_PAGE_SIZE, 0xff, SIM_PAGE_SIZE);
-			dev->page_erased[1][page] = true;
-			dev->flash_usec += sim_flash_erase_usec(1);
+	if (!dev->cfg.slot_info)
+		return SIM_RC(SMP_RC_ENOTSUP);
+	smp_cbor_put_text(w, "images");
+	smp_cbor_put_indef_array(w);
+	smp_cbor_put_indef_map(w);
+	smp_cbor_put_text(w, "image");
+	smp_cbor_put_uint(w, 0);
+	smp_cbor_put_text(w, "slots");
+	smp_cbor_put_indef_array(w);
+	for (unsigned slot = 0; slot < 2; slot++) {
+		smp_cbor_put_indef_map(w);
+		smp_cbor_put_text(w, "slot");
+		smp_cbor_put_uint(w, slot);
+		smp_cbor_put_text(w, "size");
+		smp_cbor_put_uint(w, dev->cfg.slot_size);
+		if (slot == 1) {
+			smp_cbor_put_text(w, "upload_image_id");
+			smp_cbor_put_uint(w, 0);
 		}
-	memcpy(dev->slot[1] + off, data, n);
-	dev->flash_usec += sim_flash_write_usec(n);
+		smp_cbor_put_break(w);
+	}
+	smp_cbor_put_break(w);
+	smp_cbor_put_break(w);
+	smp_cbor_put_break(w);
+	return SIM_OK;
 }
 
-/* Without progressive erase the first chunk erases len bytes up front (the stock smp_svr sample). */
-static void slot1_begin(SimDevice *dev, uint64_t len)
-{
-	size_t pages = (size_t)((len + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE);
-
-	memset(dev->page_erased[1], false, sizeof(dev->page_erased[1]));
-	if (dev->cfg.progressive_erase)
-		return;
-	memset(dev->slot[1], 0xff, pages * SIM_PAGE_SIZE);
-	memset(dev->page_erased[1], true, pages);
-	dev->flash_usec += sim_flash_erase_usec(pages);
-}
+/* --- Upload (img_mgmt_upload, img_mgmt_upload_inspect) --- */
 
 typedef struct UploadReq {
 	bool has_off, has_len, upgrade;
 	uint64_t off, len;
 	uint8_t sha[64];
 	size_t sha_len;
-	const cbor_item_t *data;
+	const uint8_t *data;
+	size_t data_len;
 } UploadReq;
 
+/* zcbor_map_decode_bulk() of {image, data, len, off, sha, upgrade}: a field of the wrong type → rc 3. */
 static SimStatus upload_decode(const SimRequest *req, UploadReq *u)
 {
+	const cbor_item_t *data;
+	uint64_t image;
 	int r;
 
 	*u = (UploadReq){ 0 };
-	u->data = smp_cbor_map_get(req->body, "data");
-	if (u->data && !cbor_isa_bytestring(u->data))
+	if (!req->body)
 		return SIM_RC(SMP_RC_EINVAL);
+	data = smp_cbor_map_get(req->body, "data");
+	if (data) {
+		if (!cbor_isa_bytestring(data) || !cbor_bytestring_is_definite(data))
+			return SIM_RC(SMP_RC_EINVAL);
+		u->data = cbor_bytestring_handle(data);
+		u->data_len = cbor_bytestring_length(data);
+	}
 	r = smp_cbor_get_uint(req->body, "off", &u->off);
-	if (r == -EBADMSG)
-		return SIM_RC(SMP_RC_EINVAL);
 	u->has_off = r == 0;
-	r = smp_cbor_get_uint(req->body, "len", &u->len);
 	if (r == -EBADMSG)
 		return SIM_RC(SMP_RC_EINVAL);
+	r = smp_cbor_get_uint(req->body, "len", &u->len);
 	u->has_len = r == 0;
+	if (r == -EBADMSG || smp_cbor_get_uint(req->body, "image", &image) == -EBADMSG ||
+	    smp_cbor_get_bool(req->body, "upgrade", &u->upgrade) == -EBADMSG)
+		return SIM_RC(SMP_RC_EINVAL);
 	r = smp_cbor_get_bytes(req->body, "sha", u->sha, sizeof(u->sha), &u->sha_len);
 	if (r == -EBADMSG)
 		return SIM_RC(SMP_RC_EINVAL);
-	if (r == -EMSGSIZE || u->sha_len > 32)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_HASH, "sha");
-	if (smp_cbor_get_bool(req->body, "upgrade", &u->upgrade) == -EBADMSG)
-		return SIM_RC(SMP_RC_EINVAL);
-	if (!u->has_off)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_OFFSET, "off");
+	if (r == -EMSGSIZE)
+		u->sha_len = sizeof(u->sha); /* longer than any hash: refused as INVALID_HASH below */
 	return SIM_OK;
 }
 
-static uint64_t version_key(const ImageVersion *v)
+/* img_mgmt_vercmp() without the build number (CONFIG_MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER off). */
+static bool version_newer(const uint8_t *hdr, const ImageVersion *cur)
 {
-	return (uint64_t)v->major << 56 | (uint64_t)v->minor << 48 | (uint64_t)v->revision << 32 | v->build;
+	uint32_t a = (uint32_t)hdr[20] << 24 | (uint32_t)hdr[21] << 16 | (uint32_t)(hdr[22] | hdr[23] << 8);
+	uint32_t b = (uint32_t)cur->major << 24 | (uint32_t)cur->minor << 16 | cur->revision;
+
+	return a > b;
 }
 
-/* The first chunk (off 0): Zephyr checks len, the header magic, the size and the slot, then starts a
- * session — or resumes the unfinished one that has the same sha (REFERENCE.md §4, §11). */
-static SimStatus upload_first(SimDevice *dev, const UploadReq *u, const uint8_t *data, size_t n)
+static bool header_magic(const uint8_t *p)
+{
+	return p[0] == 0x3d && p[1] == 0xb8 && p[2] == 0xf3 && p[3] == 0x96;
+}
+
+/* First chunk checks of img_mgmt_upload_inspect(), in Zephyr's order. *proceed false = resume: answer
+ * with the session's offset and keep it. */
+static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *proceed)
 {
 	Image running;
 
+	if (u->data_len < IMAGE_HEADER_SIZE)
+		return upload_error(SMP_IMG_INVALID_IMAGE_HEADER, RSN_HDR_MALFORMED);
 	if (!u->has_len)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_LENGTH, "len");
-	if (dev->upload.active && u->sha_len && u->sha_len == dev->upload.sha_len &&
-	    memcmp(u->sha, dev->upload.sha, u->sha_len) == 0 && u->len == dev->upload.len)
-		return SIM_OK; /* resume: answered with the session's offset */
-	if (n < IMAGE_HEADER_SIZE || !(data[0] == 0x3d && data[1] == 0xb8 && data[2] == 0xf3 && data[3] == 0x96))
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_HEADER_MAGIC, "magic mismatch");
-	if (u->len > dev->cfg.slot_size)
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_TOO_LARGE, "too large");
-	if (u->upgrade && slot_image(dev, 0, &running)) {
-		ImageVersion v = { data[20], data[21], (uint16_t)(data[22] | data[23] << 8),
-				   (uint32_t)data[24] | (uint32_t)data[25] << 8 | (uint32_t)data[26] << 16 |
-					   (uint32_t)data[27] << 24 };
-
-		if (version_key(&v) <= version_key(&running.version))
-			return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_CURRENT_VERSION_IS_NEWER, "downgrade");
+		return upload_error(SMP_IMG_INVALID_LENGTH, RSN_HDR_MALFORMED);
+	if (!header_magic(u->data))
+		return upload_error(SMP_IMG_INVALID_IMAGE_HEADER_MAGIC, RSN_MAGIC_MISMATCH);
+	if (u->sha_len > 32)
+		return image_error(SMP_IMG_INVALID_HASH);
+	if (u->sha_len > 0 && dev->upload.active && dev->upload.sha_len == u->sha_len &&
+	    memcmp(dev->upload.sha, u->sha, u->sha_len) == 0) {
+		*proceed = false;
+		return SIM_OK;
 	}
-	if (slot1_busy(dev))
-		return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_NO_FREE_SLOT, "no free slot");
-	dev->upload = (SimUpload){ .active = true, .len = u->len, .sha_len = u->sha_len };
-	memcpy(dev->upload.sha, u->sha, u->sha_len);
-	slot1_begin(dev, u->len);
+	if (slot_in_use(dev, 1))
+		return upload_error(SMP_IMG_NO_FREE_SLOT, RSN_NO_SLOT);
+	if (u->len > dev->cfg.slot_size)
+		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
+	if (u->upgrade && sim_slot_image(dev, 0, &running) && !version_newer(u->data, &running.version))
+		return upload_error(SMP_IMG_CURRENT_VERSION_IS_NEWER, RSN_DOWNGRADE);
 	return SIM_OK;
 }
 
-/* CONFIG_IMG_ENABLE_IMAGE_CHECK: the slot's data hashes to the first chunk's sha, which must be a whole
- * SHA-256 (else match is false even for a good image, §11). */
-static bool upload_matches(const SimDevice *dev)
+/* img_mgmt_upload_inspect(): continuation chunks at the wrong offset are dropped (answered with the
+ * expected one, even with no session: off 0); data past len is an overrun. */
+static SimStatus inspect(const SimDevice *dev, const UploadReq *u, bool *proceed)
+{
+	*proceed = true;
+	if (!u->has_off)
+		return upload_error(SMP_IMG_INVALID_OFFSET, RSN_HDR_MALFORMED);
+	if (u->off == 0)
+		return inspect_first(dev, u, proceed);
+	if (u->off != dev->upload.off) {
+		*proceed = false;
+		return SIM_OK;
+	}
+	if (u->data_len > dev->upload.len - u->off)
+		return upload_error(SMP_IMG_INVALID_IMAGE_DATA_OVERRUN, RSN_DATA_OVERRUN);
+	return SIM_OK;
+}
+
+/* flash_img_check(): SHA-256 of the slot's first len bytes against the session's sha (zero-padded to
+ * 32 bytes, so a shorter sha never matches, §11). */
+static bool slot1_matches(const SimDevice *dev, uint64_t len)
 {
 	uint8_t digest[32];
 
-	if (dev->upload.sha_len != 32)
-		return false;
-	image_sha256(dev->slot[1], (size_t)dev->upload.len, digest);
-	return memcmp(digest, dev->upload.sha, 32) == 0;
+	image_sha256(dev->slot[1], (size_t)len, digest);
+	return memcmp(digest, dev->upload.sha, sizeof(digest)) == 0;
 }
 
+/* The slot's last page holds MCUboot's trailer (boot_get_trailer_status_offset). */
+static size_t trailer_page(const SimDevice *dev)
+{
+	return dev->cfg.slot_size / SIM_PAGE_SIZE - 1;
+}
+
+/* A new upload: the session starts over (g_img_mgmt_state.off = 0, the new sha kept). */
+static void upload_start(SimDevice *dev, const UploadReq *u)
+{
+	dev->upload = (SimUpload){ .active = true, .len = u->len, .sha_len = u->sha_len };
+	memcpy(dev->upload.sha, u->sha, u->sha_len);
+	memset(dev->erased_this_upload, false, sizeof(dev->erased_this_upload));
+}
+
+/* Without progressive erase the slot is erased up front for len (rounded to pages) plus the trailer
+ * page, unless it reads erased already (img_mgmt_flash_check_empty, img_mgmt_erase_image_data). */
+static void upload_erase_up_front(SimDevice *dev)
+{
+	size_t pages = (size_t)((dev->upload.len + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE);
+
+	if (dev->cfg.progressive_erase || sim_flash_is_empty(dev, 1))
+		return;
+	sim_flash_erase_pages(dev, 1, 0, pages);
+	if (pages <= trailer_page(dev))
+		sim_flash_erase_pages(dev, 1, trailer_page(dev), 1);
+}
+
+/* The last write flushes the image; with progressive erase flash_img then erases the trailer page
+ * when the upload did not reach it (flash_img_buffered_write, BOOT_TRAILER_IMG_STATUS_OFFS). */
+static void upload_write(SimDevice *dev, const UploadReq *u, bool last)
+{
+	sim_flash_write(dev, 1, u->off, u->data, u->data_len);
+	dev->upload.off += u->data_len;
+	if (last && dev->cfg.progressive_erase && !dev->erased_this_upload[trailer_page(dev)]) {
+		sim_flash_erase_pages(dev, 1, trailer_page(dev), 1);
+		dev->erased_this_upload[trailer_page(dev)] = true;
+	}
+}
+
+static void put_upload_answer(SmpCborWriter *w, uint64_t off, bool last, bool check, bool match)
+{
+	smp_cbor_put_text(w, "off");
+	smp_cbor_put_uint(w, off);
+	if (last && check) {
+		smp_cbor_put_text(w, "match");
+		smp_cbor_put_bool(w, match);
+	}
+}
+
+/* img_mgmt_upload(). Any failed check drops the session (§11: after an overrun the next chunk gets off 0). */
 static SimStatus image_upload(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 {
-	const uint8_t *data = NULL;
-	size_t n = 0;
+	bool proceed, last = false, match = false;
 	UploadReq u;
 	SimStatus st = upload_decode(req, &u);
 
-	if (st.rc || st.group_rc)
+	if (sim_status_failed(st))
 		return st;
-	if (u.data) {
-		if (!cbor_bytestring_is_definite(u.data))
-			return SIM_RC(SMP_RC_EINVAL);
-		data = cbor_bytestring_handle(u.data);
-		n = cbor_bytestring_length(u.data);
+	st = inspect(dev, &u, &proceed);
+	if (sim_status_failed(st)) {
+		dev->upload = (SimUpload){ 0 };
+		return st;
+	}
+	if (!proceed) {
+		put_upload_answer(w, dev->upload.off, false, false, false);
+		return SIM_OK;
 	}
 	if (u.off == 0) {
-		st = upload_first(dev, &u, data, n);
-		if (st.rc || st.group_rc)
-			return st;
-		if (dev->upload.off > 0)
-			n = 0; /* resumed: the device keeps what it has and says where it stands */
-	}
-	if (dev->upload.active && u.off == dev->upload.off && n > 0) {
-		if (u.off + n > dev->upload.len) {
-			dev->upload = (SimUpload){ 0 }; /* §11: the state is reset, the next chunk gets off 0 */
-			return SIM_GROUP_ERR(SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_DATA_OVERRUN, "overrun");
+		upload_start(dev, &u);
+		/* Slot 1 holds exactly this file already: done at once (CONFIG_IMG_ENABLE_IMAGE_CHECK). */
+		if (dev->cfg.image_check && u.sha_len == 32 && slot1_matches(dev, u.len)) {
+			put_upload_answer(w, u.len, true, true, true);
+			dev->upload = (SimUpload){ 0 };
+			return SIM_OK;
 		}
-		slot1_write(dev, u.off, data, n);
-		dev->upload.off += n;
+		upload_erase_up_front(dev);
 	}
-	/* Data at any other offset is dropped and the answer says which offset is expected (§4). */
-	smp_cbor_put_text(w, "off");
-	smp_cbor_put_uint(w, dev->upload.active ? dev->upload.off : 0);
-	if (dev->upload.active && dev->upload.off == dev->upload.len && dev->cfg.image_check) {
-		smp_cbor_put_text(w, "match");
-		smp_cbor_put_bool(w, upload_matches(dev));
+	if (u.data_len > 0) {
+		last = dev->upload.off + u.data_len == dev->upload.len;
+		upload_write(dev, &u, last);
+		if (dev->upload.off == dev->upload.len)
+			match = slot1_matches(dev, dev->upload.len);
 	}
+	put_upload_answer(w, dev->upload.off, last, dev->cfg.image_check, match);
+	if (dev->upload.off == dev->upload.len && u.data_len > 0)
+		dev->upload = (SimUpload){ 0 };
 	return SIM_OK;
 }
 
@@ -333,109 +455,16 @@ SimStatus sim_image_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter 
 	switch (req->header->id) {
 	case SMP_IMAGE_STATE:
 		st = write ? state_write(dev, req) : SIM_OK;
-		if (!st.rc && !st.group_rc)
+		if (!sim_status_failed(st))
 			put_image_list(dev, w);
 		return st;
 	case SMP_IMAGE_UPLOAD:
 		return write ? image_upload(dev, req, w) : SIM_RC(SMP_RC_ENOTSUP);
 	case SMP_IMAGE_ERASE:
 		return write ? image_erase(dev, req) : SIM_RC(SMP_RC_ENOTSUP);
+	case SMP_IMAGE_SLOT_INFO:
+		return write ? SIM_RC(SMP_RC_ENOTSUP) : slot_info(dev, w);
 	default:
 		return SIM_RC(SMP_RC_ENOTSUP);
 	}
-}
-
-/* MCUboot validates slot 1 before it swaps (bootutil_img_validate): a broken image is not booted. */
-static bool slot1_valid(const SimDevice *dev)
-{
-	uint8_t digest[32];
-	Image img;
-
-	if (!slot_image(dev, 1, &img))
-		return false;
-	if (img.hash_type != IMAGE_TLV_SHA256)
-		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
-	image_sha256(dev->slot[1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
-	return memcmp(digest, img.hash, 32) == 0;
-}
-
-static void slots_swap(SimDevice *dev)
-{
-	static uint8_t tmp[SIM_SLOT_SIZE];
-
-	memcpy(tmp, dev->slot[0], SIM_SLOT_SIZE);
-	memcpy(dev->slot[0], dev->slot[1], SIM_SLOT_SIZE);
-	memcpy(dev->slot[1], tmp, SIM_SLOT_SIZE);
-}
-
-uint64_t sim_swap_image_bytes(const SimDevice *dev)
-{
-	Image a, b;
-	size_t n = 0;
-
-	if (dev->swap == SIM_SWAP_NONE)
-		return 0;
-	if (slot_image(dev, 0, &a))
-		n = a.size;
-	if (slot_image(dev, 1, &b))
-		n = MAX(n, b.size);
-	return n;
-}
-
-/* What MCUboot (swap-using-move) does at boot with the state the application left (§13). */
-void sim_boot(SimDevice *dev)
-{
-	switch (dev->swap) {
-	case SIM_SWAP_NONE:
-		return;
-	case SIM_SWAP_TEST:
-	case SIM_SWAP_PERM:
-		if (!slot1_valid(dev)) {
-			log_debug("sim: slot 1 does not validate; MCUboot keeps the running image");
-			dev->swap = SIM_SWAP_NONE;
-			return;
-		}
-		slots_swap(dev);
-		dev->swap = dev->swap == SIM_SWAP_TEST ? SIM_SWAP_REVERT : SIM_SWAP_NONE;
-		/* A tested image that never confirms itself and crashes: the watchdog resets, MCUboot reverts. */
-		if (dev->swap == SIM_SWAP_REVERT && dev->cfg.new_image_crashes)
-			sim_boot(dev);
-		return;
-	case SIM_SWAP_REVERT:
-		slots_swap(dev);
-		dev->swap = SIM_SWAP_NONE;
-		return;
-	}
-}
-
-/* MCUboot layout (REFERENCE.md §8): 32-byte header padded to 0x200, payload, unprotected TLV area with a
- * SHA-256 hash TLV over header and payload. */
-size_t sim_make_image(uint8_t *buf, size_t buf_size, size_t payload, const char *version, uint8_t seed)
-{
-	const size_t hdr = 0x200, tlv_total = 4 + 4 + 32;
-	unsigned major = 0, minor = 0, revision = 0, build = 0;
-	uint32_t x = 0x2545f491u ^ seed;
-	uint8_t *p;
-
-	if (hdr + payload + tlv_total > buf_size)
-		return 0;
-	sscanf(version, "%u.%u.%u+%u", &major, &minor, &revision, &build);
-	memset(buf, 0, hdr);
-	buf[0] = 0x3d; buf[1] = 0xb8; buf[2] = 0xf3; buf[3] = 0x96;
-	buf[8] = (uint8_t)hdr; buf[9] = (uint8_t)(hdr >> 8);
-	for (int i = 0; i < 4; i++) {
-		buf[12 + i] = (uint8_t)(payload >> (8 * i));
-		buf[24 + i] = (uint8_t)(build >> (8 * i));
-	}
-	buf[20] = (uint8_t)major; buf[21] = (uint8_t)minor;
-	buf[22] = (uint8_t)revision; buf[23] = (uint8_t)(revision >> 8);
-	for (size_t i = 0; i < payload; i++) {
-		x ^= x << 13; x ^= x >> 17; x ^= x << 5;
-		buf[hdr + i] = (uint8_t)x;
-	}
-	p = buf + hdr + payload;
-	p[0] = 0x07; p[1] = 0x69; p[2] = (uint8_t)tlv_total; p[3] = 0;
-	p[4] = 0x10; p[5] = 0; p[6] = 32; p[7] = 0;
-	image_sha256(buf, hdr + payload, p + 8);
-	return hdr + payload + tlv_total;
 }

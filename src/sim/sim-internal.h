@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cbor.h>
 
+#include "image.h"
 #include "sim-device.h"
 #include "smp-cbor.h"
 #include "smp.h"
@@ -20,44 +21,50 @@ typedef enum SimSwap {
 	SIM_SWAP_REVERT, /* slot 0 runs a tested image that is not confirmed: the next boot reverts */
 } SimSwap;
 
+/* g_img_mgmt_state of img_mgmt.c: the upload session, in RAM. */
 typedef struct SimUpload {
-	bool active;
+	bool active;      /* area_id != -1 */
 	uint64_t off;
 	uint64_t len;
-	uint8_t sha[32];
+	uint8_t sha[32];  /* zero-padded as Zephyr keeps it */
 	size_t sha_len;
 } SimUpload;
 
 struct SimDevice {
 	SimConfig cfg;
 	uint8_t slot[2][SIM_SLOT_SIZE]; /* flash contents: 0xff where erased */
-	bool page_erased[2][SIM_PAGES];
+	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
 	SimSwap swap;
 	SimUpload upload;
 	bool reset_requested;
+	bool rtc_set;
+	char rtc[32];                   /* date-time last written (the model keeps no clock) */
 	uint64_t flash_usec;            /* device time spent by the frame being handled */
 	uint8_t reply[65536];           /* the response being built */
 };
 
-/* A response under construction: the handler writes the body's fields between begin and end. */
-typedef struct SimReply {
-	SmpCborWriter w;
-	bool error;       /* an error status was put: no legacy "rc": 0 */
-} SimReply;
-
-/* Group handlers: write the response body fields (without the enclosing map) and return 0, or return
- * a status: a positive SMP-level rc (SimStatus.group 0) or a group error. */
+/* The outcome of a handler. rc: an SMP-level code the handler returned (error frame {"rc": N}).
+ * group/group_rc: a group error added with smp_add_cmd_err() (v2 "err", v1 translated). rsn: the reason
+ * Zephyr sets in the streamer context (only image upload checks set one). */
 typedef struct SimStatus {
-	int32_t rc;       /* SMP-level rc, 0 if none */
-	uint16_t group;   /* with group_rc: a group error (v2 "err", translated for v1) */
+	int32_t rc;
+	uint16_t group;
 	int32_t group_rc;
 	const char *rsn;
 } SimStatus;
 
 #define SIM_OK ((SimStatus){ 0 })
 #define SIM_RC(n) ((SimStatus){ .rc = (n) })
-#define SIM_GROUP_ERR(g, n, why) ((SimStatus){ .group = (g), .group_rc = (n), .rsn = (why) })
+#define SIM_GROUP_ERR(g, n) ((SimStatus){ .group = (g), .group_rc = (n) })
+#define SIM_GROUP_ERR_RSN(g, n, why) ((SimStatus){ .group = (g), .group_rc = (n), .rsn = (why) })
 
+static inline bool sim_status_failed(SimStatus st)
+{
+	return st.rc != 0 || st.group_rc != 0;
+}
+
+/* body is NULL when the request's CBOR does not decode: handlers that read fields answer rc 3 then,
+ * those that ignore the body (params, state read, reset) answer as usual, as with zcbor. */
 typedef struct SimRequest {
 	const SmpHeader *header;
 	const cbor_item_t *body;
@@ -67,7 +74,13 @@ SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 SimStatus sim_image_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 
-/* Image slots and MCUboot. */
+/* Flash of the two slots (sim-flash.c): contents and the time each operation costs. */
+void sim_flash_erase_pages(SimDevice *dev, unsigned slot, size_t first, size_t count);
+bool sim_flash_is_empty(const SimDevice *dev, unsigned slot);
+void sim_flash_write(SimDevice *dev, unsigned slot, uint64_t off, const uint8_t *data, size_t n);
+
+/* Image slots and MCUboot (sim-boot.c). */
 void sim_slots_init(SimDevice *dev);
+bool sim_slot_image(const SimDevice *dev, unsigned slot, Image *img);
+uint64_t sim_boot_usec(const SimDevice *dev);
 void sim_boot(SimDevice *dev);
-uint64_t sim_swap_image_bytes(const SimDevice *dev);

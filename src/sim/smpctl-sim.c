@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * smpctl-sim: one simulated nRF52833 (sim-device.h) served over UDP, one SMP frame per datagram, as
- * Zephyr's smp_udp.c does. The device handles one frame at a time in device time (flash model × time
- * scale); frames that arrive meanwhile wait in its buf_count buffers, and one that finds them all
- * taken is dropped, as on Zephyr.
+ * Zephyr's smp_udp.c does. The device handles one datagram at a time in device time (flash model × time
+ * scale). Requests and responses share the buf_count net_bufs: a request waits in one, the request being
+ * handled holds two (its own and its response's), and a datagram that finds no free buffer is dropped,
+ * as on Zephyr; so at most buf_count − 1 requests are held at once (REFERENCE.md §6, §14).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -47,9 +48,22 @@ typedef struct Host {
 	size_t reply_len[8];
 	size_t replies_count;
 	sd_event_source *timer;
+	struct Delayed *delayed;  /* answers waiting out --delay-ms, oldest first */
+	sd_event_source *delay_timer;
 	const char *listen;
 	const char *ready_file;
+	bool print_port;
 } Host;
+
+/* Answers held back by --delay-ms: link latency, which does not keep the device busy. */
+typedef struct Delayed {
+	struct Delayed *next;
+	uint64_t due;             /* CLOCK_MONOTONIC µs */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	size_t len;
+	uint8_t frame[];
+} Delayed;
 
 static uint64_t scaled(const Host *h, uint64_t device_usec)
 {
@@ -103,6 +117,65 @@ static void go_offline(Host *h, uint64_t offline_usec)
 	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 1, on_back, h);
 }
 
+static void delayed_arm(Host *h);
+
+/* Sends the held answers that are due, in the order they were produced. */
+static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	Host *h = userdata;
+
+	(void)s;
+	while (h->delayed && h->delayed->due <= usec) {
+		Delayed *d = h->delayed;
+
+		h->delayed = d->next;
+		sendto(h->fd, d->frame, d->len, MSG_NOSIGNAL, (struct sockaddr *)&d->peer, d->peer_len);
+		free(d);
+	}
+	delayed_arm(h);
+	return 0;
+}
+
+static void delayed_arm(Host *h)
+{
+	h->delay_timer = sd_event_source_disable_unref(h->delay_timer);
+	if (h->delayed)
+		sd_event_add_time(h->event, &h->delay_timer, CLOCK_MONOTONIC, h->delayed->due, 1, on_delayed, h);
+}
+
+static void delayed_free_all(Host *h)
+{
+	while (h->delayed) {
+		Delayed *d = h->delayed;
+
+		h->delayed = d->next;
+		free(d);
+	}
+	h->delay_timer = sd_event_source_disable_unref(h->delay_timer);
+}
+
+static void send_answer(Host *h, const Pending *p, const uint8_t *frame, size_t len)
+{
+	Delayed *d, **tail;
+	uint64_t now = 0;
+
+	if (h->delay_usec == 0) {
+		sendto(h->fd, frame, len, MSG_NOSIGNAL, (const struct sockaddr *)&p->peer, p->peer_len);
+		return;
+	}
+	d = malloc(sizeof(*d) + len);
+	if (!d)
+		return;
+	sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+	*d = (Delayed){ .due = now + h->delay_usec, .peer = p->peer, .peer_len = p->peer_len, .len = len };
+	memcpy(d->frame, frame, len);
+	for (tail = &h->delayed; *tail; tail = &(*tail)->next)
+		;
+	*tail = d;
+	if (!h->delay_timer)
+		delayed_arm(h);
+}
+
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Host *h = userdata;
@@ -114,7 +187,7 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 	h->timer = sd_event_source_disable_unref(h->timer);
 	for (size_t i = 0; i < h->replies_count; i++) {
 		apply_faults(h, h->replies[i], h->reply_len[i]);
-		sendto(h->fd, h->replies[i], h->reply_len[i], MSG_NOSIGNAL, (struct sockaddr *)&p->peer, p->peer_len);
+		send_answer(h, p, h->replies[i], h->reply_len[i]);
 	}
 	free(p->data);
 	memmove(h->queue, h->queue + 1, (h->queued - 1) * sizeof(h->queue[0]));
@@ -136,8 +209,13 @@ static void process_next(Host *h)
 	h->busy = true;
 	h->replies_count = 0;
 	device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
-	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec) + h->delay_usec, 1,
-				   on_done, h);
+	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec), 1, on_done, h);
+}
+
+/* Buffers in use: one per held request, plus the response buffer of the one being handled. */
+static bool buffer_free(const Host *h)
+{
+	return h->queued + (h->busy ? 1u : 0u) < h->cfg.buf_count;
 }
 
 static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -153,8 +231,8 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userd
 	if (n <= 0)
 		return 0;
 	h->requests++;
-	/* Gone (resetting), a deliberate drop, or every buffer taken: the frame is lost, as on Zephyr. */
-	if (h->offline || (h->drop_every && h->requests % h->drop_every == 0) || h->queued >= h->cfg.buf_count ||
+	/* Gone (resetting), a deliberate drop, or no free net_buf: the frame is lost, as on Zephyr. */
+	if (h->offline || (h->drop_every && h->requests % h->drop_every == 0) || !buffer_free(h) ||
 	    h->queued >= SIM_QUEUE_MAX) {
 		if (h->verbose)
 			fprintf(stderr, "smpctl-sim: dropped request %u\n", h->requests);
@@ -213,7 +291,11 @@ static int write_ready(Host *h)
 		return -errno;
 	port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					       : ((struct sockaddr_in *)&ss)->sin_port);
-	if (h->verbose || !h->ready_file)
+	if (h->print_port) {
+		printf("%u\n", port);
+		fflush(stdout);
+	}
+	if (h->verbose || (!h->ready_file && !h->print_port))
 		fprintf(stderr, "smpctl-sim: simulated nRF52833 listening on UDP port %u\n", port);
 	if (!h->ready_file)
 		return 0;
@@ -230,22 +312,31 @@ static int write_ready(Host *h)
 static void usage(void)
 {
 	printf("Usage: smpctl-sim [OPTIONS]\n\n"
-	       "A simulated nRF52833 running Zephyr's mcumgr SMP server and MCUboot (swap-using-move), on UDP.\n\n"
+	       "A simulated nRF52833 running Zephyr 4.1's mcumgr SMP server and MCUboot (swap-using-move), on UDP.\n\n"
+	       "Where and how fast:\n"
 	       "  --listen ADDR:PORT       where to listen (default 127.0.0.1:1337; [::1]:1337 for IPv6; port 0 = any)\n"
 	       "  --ready-file PATH        write the bound port there once listening\n"
-	       "  --time-scale X           device time × X: 1 real (default), 0 instant\n"
+	       "  --print-port             print the bound port on stdout once listening\n"
+	       "  --time-scale X           device time x X: 1 real (default), 0 instant\n"
+	       "The firmware (defaults follow firmware/prj.conf):\n"
 	       "  --buf-size N             MCUmgr buffer size (default 2475)\n"
 	       "  --buf-count N            MCUmgr buffer count (default 4)\n"
 	       "  --app-version V          version of the factory image in slot 0 (default 1.0.0)\n"
 	       "  --no-params              no MCUmgr params command (answers rc 8)\n"
-	       "  --legacy                 a legacy server: SMP v1 only, \"rc\": 0 on success\n"
+	       "  --legacy                 a pre-v2 server (older nRF Connect SDK): v1 headers only, \"rc\": 0 on success\n"
 	       "  --no-progressive-erase   erase the whole upload length on the first chunk\n"
 	       "  --no-image-check         no \"match\" on the last upload answer\n"
 	       "  --no-storage-erase       no Zephyr basic storage erase (answers rc 8)\n"
+	       "  --no-verbose-errors      no \"rsn\" in error answers\n"
+	       "  --frugal-list            image list without false flags and splitStatus\n"
+	       "  --slot-info              image slot info command (6)\n"
+	       "  --build-date             OS info knows letter b (build date and time)\n"
 	       "  --datetime               the device has an RTC (date-time command)\n"
+	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
 	       "  --new-image-crashes      a tested image never confirms: MCUboot reverts it\n"
+	       "Faults for client tests:\n"
 	       "  --drop-every N           drop every Nth request\n"
-	       "  --delay-ms N             add N ms to every answer\n"
+	       "  --delay-ms N             deliver every answer N ms late (link latency; the device is not slowed)\n"
 	       "  --corrupt-response N     garble the body of the Nth answer\n"
 	       "  --wrong-seq N            give the Nth answer a wrong sequence number\n"
 	       "  --verbose                log what happens on stderr\n"
@@ -253,9 +344,12 @@ static void usage(void)
 }
 
 enum {
-	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_NO_PARAMS,
-	OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_DATETIME, OPT_CRASHES, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_VERBOSE, OPT_HELP,
+	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ,
+	OPT_FLAGS_FIRST, /* options without a value from here on */
+	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
+	OPT_FRUGAL, OPT_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
+	OPT_VERBOSE, OPT_HELP,
 };
 
 static const struct option sim_options[] = {
@@ -265,17 +359,23 @@ static const struct option sim_options[] = {
 	{ "buf-size", required_argument, NULL, OPT_BUF_SIZE },
 	{ "buf-count", required_argument, NULL, OPT_BUF_COUNT },
 	{ "app-version", required_argument, NULL, OPT_APP_VERSION },
+	{ "drop-every", required_argument, NULL, OPT_DROP },
+	{ "delay-ms", required_argument, NULL, OPT_DELAY },
+	{ "corrupt-response", required_argument, NULL, OPT_CORRUPT },
+	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
 	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
 	{ "no-image-check", no_argument, NULL, OPT_NO_CHECK },
 	{ "no-storage-erase", no_argument, NULL, OPT_NO_STORAGE },
+	{ "no-verbose-errors", no_argument, NULL, OPT_NO_VERBOSE_ERR },
+	{ "frugal-list", no_argument, NULL, OPT_FRUGAL },
+	{ "slot-info", no_argument, NULL, OPT_SLOT_INFO },
+	{ "build-date", no_argument, NULL, OPT_BUILD_DATE },
 	{ "datetime", no_argument, NULL, OPT_DATETIME },
+	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
 	{ "new-image-crashes", no_argument, NULL, OPT_CRASHES },
-	{ "drop-every", required_argument, NULL, OPT_DROP },
-	{ "delay-ms", required_argument, NULL, OPT_DELAY },
-	{ "corrupt-response", required_argument, NULL, OPT_CORRUPT },
-	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
+	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{}
@@ -320,28 +420,47 @@ static int parse_value_option(Host *h, int c, const char *arg)
 	}
 }
 
+static int parse_flag_option(Host *h, int c)
+{
+	switch (c) {
+	case OPT_NO_PARAMS: h->cfg.params = false; break;
+	case OPT_LEGACY: h->cfg.smp_v2 = false; h->cfg.legacy_rc = true; break;
+	case OPT_NO_PROGRESSIVE: h->cfg.progressive_erase = false; break;
+	case OPT_NO_CHECK: h->cfg.image_check = false; break;
+	case OPT_NO_STORAGE: h->cfg.storage_erase = false; break;
+	case OPT_NO_VERBOSE_ERR: h->cfg.verbose_errors = false; break;
+	case OPT_FRUGAL: h->cfg.frugal_list = true; break;
+	case OPT_SLOT_INFO: h->cfg.slot_info = true; break;
+	case OPT_BUILD_DATE: h->cfg.info_build_date = true; break;
+	case OPT_DATETIME: h->cfg.datetime = true; break;
+	case OPT_NO_DOWNGRADE: h->cfg.no_downgrade = true; break;
+	case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
+	case OPT_PRINT_PORT: h->print_port = true; break;
+	case OPT_VERBOSE: h->verbose = true; break;
+	default: return -EINVAL;
+	}
+	return 0;
+}
+
 static int parse_options(Host *h, int argc, char **argv)
 {
 	int c;
 
 	while ((c = getopt_long(argc, argv, "", sim_options, NULL)) >= 0) {
-		switch (c) {
-		case OPT_NO_PARAMS: h->cfg.params = false; break;
-		case OPT_LEGACY: h->cfg.smp_v2 = false; h->cfg.legacy_rc = true; break;
-		case OPT_NO_PROGRESSIVE: h->cfg.progressive_erase = false; break;
-		case OPT_NO_CHECK: h->cfg.image_check = false; break;
-		case OPT_NO_STORAGE: h->cfg.storage_erase = false; break;
-		case OPT_DATETIME: h->cfg.datetime = true; break;
-		case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
-		case OPT_VERBOSE: h->verbose = true; break;
-		case OPT_HELP: usage(); return 1;
-		case '?': return -EINVAL;
-		default:
-			if (parse_value_option(h, c, optarg) < 0) {
-				fprintf(stderr, "smpctl-sim: invalid value '%s' for --%s (see --help)\n", optarg,
-					sim_options[c - OPT_LISTEN].name);
-				return -EINVAL;
-			}
+		if (c == OPT_HELP) {
+			usage();
+			return 1;
+		}
+		if (c == '?')
+			return -EINVAL;
+		if (c >= OPT_FLAGS_FIRST) {
+			parse_flag_option(h, c);
+			continue;
+		}
+		if (parse_value_option(h, c, optarg) < 0) {
+			fprintf(stderr, "smpctl-sim: invalid value '%s' for --%s (see --help)\n", optarg,
+				sim_options[c - OPT_LISTEN].name);
+			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
@@ -390,6 +509,8 @@ int main(int argc, char **argv)
 	r = sd_event_loop(h.event);
 	for (size_t i = 0; i < h.queued; i++)
 		free(h.queue[i].data);
+	delayed_free_all(&h);
+	h.timer = sd_event_source_disable_unref(h.timer);
 	sim_device_free(h.dev);
 	sd_event_unref(h.event);
 	close(h.fd);

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * MCUboot (swap-using-move) of the simulated device: the factory image, and what happens at boot with the
+ * state the application left (REFERENCE.md §8, §12, §13; MCUboot docs/design.md, loader.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "sim-internal.h"
+#include "util.h"
+
+#define FACTORY_PAYLOAD (120u * 1024)
+#define WATCHDOG_USEC (2u * 1000 * 1000)   /* a crashing test image: until the watchdog resets */
+#define BOOT_USEC (300u * 1000)
+
+bool sim_slot_image(const SimDevice *dev, unsigned slot, Image *img)
+{
+	return image_parse(dev->slot[slot], dev->cfg.slot_size, img, NULL, 0) == 0;
+}
+
+void sim_slots_init(SimDevice *dev)
+{
+	memset(dev->slot, 0xff, sizeof(dev->slot));
+	sim_make_image(dev->slot[0], dev->cfg.slot_size, FACTORY_PAYLOAD, dev->cfg.app_version, 1);
+	dev->swap = SIM_SWAP_NONE;
+}
+
+static int version_cmp(const ImageVersion *a, const ImageVersion *b)
+{
+	uint64_t ka = (uint64_t)a->major << 56 | (uint64_t)a->minor << 48 | (uint64_t)a->revision << 32 | a->build;
+	uint64_t kb = (uint64_t)b->major << 56 | (uint64_t)b->minor << 48 | (uint64_t)b->revision << 32 | b->build;
+
+	return ka < kb ? -1 : ka > kb;
+}
+
+/* bootutil_img_validate(): the hash TLV matches the image (signatures are not modelled), and with
+ * downgrade prevention the version is not older than the running one. */
+static bool slot1_bootable(const SimDevice *dev)
+{
+	uint8_t digest[32];
+	Image img, running;
+
+	if (!sim_slot_image(dev, 1, &img))
+		return false;
+	if (dev->cfg.no_downgrade && sim_slot_image(dev, 0, &running) && version_cmp(&img.version, &running.version) < 0)
+		return false;
+	if (img.hash_type != IMAGE_TLV_SHA256)
+		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
+	image_sha256(dev->slot[1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
+	return memcmp(digest, img.hash, 32) == 0;
+}
+
+/* Swap-using-move moves every sector either image occupies. */
+static uint64_t swap_usec(const SimDevice *dev)
+{
+	Image a, b;
+	size_t n = 0;
+
+	if (sim_slot_image(dev, 0, &a))
+		n = a.size;
+	if (sim_slot_image(dev, 1, &b))
+		n = MAX(n, b.size);
+	return sim_swap_usec(n);
+}
+
+uint64_t sim_boot_usec(const SimDevice *dev)
+{
+	switch (dev->swap) {
+	case SIM_SWAP_TEST:
+	case SIM_SWAP_PERM:
+		if (!slot1_bootable(dev))
+			return sim_flash_erase_usec(dev->cfg.slot_size / SIM_PAGE_SIZE);
+		if (dev->swap == SIM_SWAP_TEST && dev->cfg.new_image_crashes)
+			return 2 * swap_usec(dev) + BOOT_USEC + WATCHDOG_USEC;
+		return swap_usec(dev);
+	case SIM_SWAP_REVERT:
+		return swap_usec(dev);
+	case SIM_SWAP_NONE:
+	default:
+		return 0;
+	}
+}
+
+static void slots_swap(SimDevice *dev)
+{
+	static uint8_t tmp[SIM_SLOT_SIZE];
+
+	memcpy(tmp, dev->slot[0], SIM_SLOT_SIZE);
+	memcpy(dev->slot[0], dev->slot[1], SIM_SLOT_SIZE);
+	memcpy(dev->slot[1], tmp, SIM_SLOT_SIZE);
+}
+
+/* What MCUboot does at boot (§13). A test swap leaves the new image running unconfirmed (the next boot
+ * reverts unless it is confirmed); a permanent one leaves it confirmed. An image that does not validate
+ * is erased from slot 1 and the running one stays (boot_validate_slot). */
+void sim_boot(SimDevice *dev)
+{
+	switch (dev->swap) {
+	case SIM_SWAP_NONE:
+		return;
+	case SIM_SWAP_TEST:
+	case SIM_SWAP_PERM:
+		if (!slot1_bootable(dev)) {
+			log_debug("sim: slot 1 does not validate; MCUboot erases it and keeps the running image");
+			memset(dev->slot[1], 0xff, SIM_SLOT_SIZE);
+			dev->swap = SIM_SWAP_NONE;
+			return;
+		}
+		slots_swap(dev);
+		dev->swap = dev->swap == SIM_SWAP_TEST ? SIM_SWAP_REVERT : SIM_SWAP_NONE;
+		/* A tested image that crashes before it confirms: the watchdog resets, MCUboot reverts. */
+		if (dev->swap == SIM_SWAP_REVERT && dev->cfg.new_image_crashes)
+			sim_boot(dev);
+		return;
+	case SIM_SWAP_REVERT:
+		slots_swap(dev);
+		dev->swap = SIM_SWAP_NONE;
+		return;
+	}
+}
+
+static void put_le(uint8_t *p, uint32_t v, unsigned bytes)
+{
+	for (unsigned i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* MCUboot layout (REFERENCE.md §8): 32-byte header padded to 0x200, payload, unprotected TLV area with a
+ * SHA-256 hash TLV over header and payload. */
+size_t sim_make_image(uint8_t *buf, size_t buf_size, size_t payload, const char *version, uint8_t seed)
+{
+	const size_t hdr = 0x200, tlv_total = 4 + 4 + 32;
+	unsigned major = 0, minor = 0, revision = 0, build = 0;
+	uint32_t x = 0x2545f491u ^ seed;
+	uint8_t *p;
+
+	if (payload > UINT32_MAX || buf_size < hdr + tlv_total || payload > buf_size - hdr - tlv_total)
+		return 0;
+	if (sscanf(version, "%u.%u.%u+%u", &major, &minor, &revision, &build) < 1)
+		return 0;
+	memset(buf, 0, hdr);
+	put_le(buf, 0x96f3b83du, 4);
+	put_le(buf + 8, (uint32_t)hdr, 2);
+	put_le(buf + 12, (uint32_t)payload, 4);
+	buf[20] = (uint8_t)major;
+	buf[21] = (uint8_t)minor;
+	put_le(buf + 22, revision, 2);
+	put_le(buf + 24, build, 4);
+	for (size_t i = 0; i < payload; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[hdr + i] = (uint8_t)x;
+	}
+	p = buf + hdr + payload;
+	put_le(p, 0x6907, 2);
+	put_le(p + 2, (uint32_t)tlv_total, 2);
+	put_le(p + 4, 0x10, 2);
+	put_le(p + 6, 32, 2);
+	image_sha256(buf, hdr + payload, p + 8);
+	return hdr + payload + tlv_total;
+}
