@@ -31,6 +31,13 @@ typedef struct TransportOptions {
 	 * own transport (the tests host the simulated device in-process this way). */
 	const struct TransportOps *ops;
 	bool verbose;
+	/* BLE pairing (ISSUE-NOTES 19): the passkey the device shows ("123456"), NULL if none; make
+	 * smpctl's agent BlueZ's default agent (--default-agent). */
+	const char *passkey;
+	bool default_agent;
+	/* One line the user should see although nothing failed ("removed the stale bond with …, paired
+	 * again"); NULL: such lines only go to log_debug. */
+	void (*notice)(const char *line);
 } TransportOptions;
 
 typedef struct TransportOps {

@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ble:AA:BB:CC:DD:EE:FF | ble:name=NAME — SMP over the device's SMP GATT characteristic through BlueZ's
- * D-Bus API (BLUEZ.md; REFERENCE.md §6). Everything runs asynchronously on the caller's sd-event loop:
- * find the device (known objects first, else an LE scan), Connect, wait for ServicesResolved, find the
- * characteristic by UUID, AcquireNotify and AcquireWrite (falling back to StartNotify and
- * WriteValue(type=command)), then frames go out split into writes of at most min(MTU-3, 512) bytes and
- * answers come back reassembled from notifications by the SMP header's length.
+ * D-Bus API (BLUEZ.md; REFERENCE.md §6). Everything runs asynchronously on the caller's sd-event loop,
+ * one step after the other:
+ *
+ *   FINDING     matches first, then GetManagedObjects: the adapter, and the device if BlueZ knows it
+ *   SCANNING    else an LE discovery (filtered on the transport only, ISSUE-NOTES 18) until it shows up
+ *   CONNECTING  Device1.Connect with a long timeout; le-connection-* failures are retried (bounded)
+ *   RESOLVING   wait for ServicesResolved, find the SMP characteristic by UUID under the device
+ *   NOTIFYING   AcquireNotify, else StartNotify; "not paired" leads to PAIRING (our own Agent1), and a
+ *               bond the device forgot to REMOVING (Adapter1.RemoveDevice) and a fresh scan and pairing
+ *   WRITING     AcquireWrite, else WriteValue(type=command)
+ *   OPEN        frames go out in writes of at most min(MTU-3, 512) bytes; answers are reassembled from
+ *               notifications by the SMP header's length
+ *
+ * A lost link (socket hang-up, Connected=false, the device object removed) is reported once through
+ * events.lost; open() again finds and connects the device anew.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,232 +24,309 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <systemd/sd-bus.h>
 
+#include "ble-bluez.h"
 #include "ble.h"
 #include "log.h"
 #include "smp.h"
 #include "transport.h"
 #include "util.h"
 
-#define BLE_SMP_CHAR_UUID "da2e7828-fbce-4e01-ae9e-261174997c48"
-#define BLE_CONNECT_TIMEOUT_USEC (35ull * 1000 * 1000) /* kernel LE connect 20 s + discovery */
-#define BLE_NOTIFY_TIMEOUT_USEC (3ull * 1000 * 1000)   /* 5.66 may never answer AcquireNotify */
-#define BLE_RETRY_USEC (1000ull * 1000)
+#define USEC_PER_SEC 1000000ull
+#define _fallthrough_ __attribute__((fallthrough))
+#define BLE_CONNECT_TIMEOUT_USEC (35 * USEC_PER_SEC) /* kernel LE connect gives up after 20 s, + discovery */
+#define BLE_NOTIFY_TIMEOUT_USEC (3 * USEC_PER_SEC)   /* 5.66 may never answer AcquireNotify (BLUEZ.md §4) */
+#define BLE_PAIR_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define BLE_RETRY_USEC (1 * USEC_PER_SEC)
+#define BLE_CONNECT_TRIES 5
+#define BLE_BOND_LOST_BLIPS 3 /* link up then dropped before ATT, on a paired device: the key is refused */
+#define BLE_SCANS 3
 #define BLE_TXQ_MAX (256u * 1024)
-#define BLE_WRITES_IN_FLIGHT 32u
+#define BLE_WRITES_IN_FLIGHT 32u /* a bus allows 128 pending replies per connection */
 
 typedef enum BleStep {
 	BLE_IDLE,
 	BLE_FINDING,
 	BLE_SCANNING,
 	BLE_CONNECTING,
+	BLE_CONNECT_WAIT,
 	BLE_RESOLVING,
-	BLE_ACQUIRING,
+	BLE_NOTIFYING,
+	BLE_PAIRING,
+	BLE_REMOVING,
+	BLE_WRITING,
 	BLE_OPEN,
 } BleStep;
 
 typedef struct BleState {
 	BleAddress want;
+	BleAgentOptions agent_options;
 	sd_bus *bus;
-	sd_bus_slot *match_added, *match_props, *call;
-	sd_event_source *retry;
+	sd_bus_slot *match_added, *match_removed, *match_props, *call;
+	sd_event_source *retry, *deadline, *lost_later;
+	uint64_t deadline_usec;
+	BleAgent *agent;
 	BleStep step;
 	char adapter[64], device[128], chr[192];
-	bool we_connected, scanning;
+	bool dev_connected, dev_paired;   /* as BlueZ last said */
+	bool paired_before;               /* a bond from an earlier session, not from this open */
+	bool was_connected, we_connected; /* Disconnect only a link we made */
+	bool scanning, bond_removed;
+	bool we_paired;          /* our Pair() succeeded in this open */
+	bool pair_first;         /* the device needs pairing: Pair() before the notification setup */
+	bool blip;               /* Connected=true seen during this Connect */
+	unsigned blip_failures;  /* consecutive Connect failures after such a blip */
 	int notify_fd, write_fd;
-	uint16_t mtu;
 	sd_event_source *notify_io, *write_io;
-	bool start_notify, write_value;
+	uint16_t mtu;
+	bool start_notify, notify_started, write_value;
 	size_t reassembly;
 	BleRx rx;
-	uint8_t *txq;           /* writes waiting for POLLOUT: [u16 length][bytes]… */
+	uint8_t *txq;           /* writes waiting for POLLOUT or a WriteValue slot: [u16 length][bytes]… */
 	size_t txq_len;
-	unsigned connect_tries, resolve_tries;
 	unsigned writes_pending;
+	unsigned connect_tries, resolve_tries, scans;
+	uint64_t scan_started_usec;
+	char last_connect_error[160];
 	char error[320];
 } BleState;
 
-static void ble_fail(Transport *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void ble_close(Transport *t);
+static int ble_connect(Transport *t);
+static int ble_scan_for_device(Transport *t);
+static int ble_notify_start(Transport *t);
+static int ble_pair(Transport *t);
 
-static void ble_reset(Transport *t)
+static const char *ble_who(const BleState *s)
 {
-	BleState *s = t->state;
-
-	s->call = sd_bus_slot_unref(s->call);
-	s->match_added = sd_bus_slot_unref(s->match_added);
-	s->match_props = sd_bus_slot_unref(s->match_props);
-	s->retry = sd_event_source_disable_unref(s->retry);
-	s->notify_io = sd_event_source_disable_unref(s->notify_io);
-	s->write_io = sd_event_source_disable_unref(s->write_io);
-	if (s->notify_fd >= 0)
-		close(s->notify_fd);
-	if (s->write_fd >= 0)
-		close(s->write_fd);
-	s->notify_fd = s->write_fd = -1;
-	free(s->txq);
-	s->txq = NULL;
-	s->txq_len = s->rx.len = 0;
-	s->start_notify = s->write_value = s->scanning = false;
-	s->writes_pending = 0;
-	s->step = BLE_IDLE;
+	return s->want.by_name ? s->want.name : s->want.address;
 }
 
+static void ble_notice(Transport *t, const char *line)
+{
+	log_debug("ble: %s", line);
+	if (t->options.notice)
+		t->options.notice(line);
+}
+
+/* What the step we are stuck in means, for a deadline or a close while opening. */
+static void ble_describe_step(Transport *t)
+{
+	BleState *s = t->state;
+	const char *problem = ble_agent_problem(s->agent);
+	char *e = s->error;
+	size_t n = sizeof(s->error);
+
+	switch (s->step) {
+	case BLE_FINDING: snprintf(e, n, "BlueZ did not list its objects in time"); break;
+	case BLE_SCANNING:
+		snprintf(e, n, "%s%s not found after %.0f s of scanning: is it advertising and in range?",
+			 s->want.by_name ? "a device named " : "device ", ble_who(s),
+			 (double)(now_usec() - s->scan_started_usec) / 1e6);
+		break;
+	case BLE_CONNECTING:
+	case BLE_CONNECT_WAIT:
+		snprintf(e, n, "could not connect to %s%s%s (is it advertising, and in range?)", ble_who(s),
+			 s->last_connect_error[0] ? ": " : "", s->last_connect_error);
+		break;
+	case BLE_RESOLVING: snprintf(e, n, "%s connected but its services were not resolved in time", ble_who(s)); break;
+	case BLE_NOTIFYING: snprintf(e, n, "BlueZ did not set up notifications from %s in time", ble_who(s)); break;
+	case BLE_PAIRING:
+		snprintf(e, n, "%s", problem ? problem : "pairing did not finish in time (is a passkey shown on the device?)");
+		break;
+	case BLE_REMOVING: snprintf(e, n, "removing the stale bond with %s did not finish", ble_who(s)); break;
+	case BLE_WRITING: snprintf(e, n, "BlueZ did not hand over the write socket of %s in time", ble_who(s)); break;
+	default: break;
+	}
+}
+
+/* Ends an open in progress (events.opened) or an open link (events.lost), once. fmt NULL keeps the
+ * error text already set. */
+static void ble_fail(Transport *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void ble_fail(Transport *t, int err, const char *fmt, ...)
 {
 	BleState *s = t->state;
 	bool opening = s->step != BLE_OPEN;
 	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(s->error, sizeof(s->error), fmt, ap);
-	va_end(ap);
+	if (s->step == BLE_IDLE)
+		return;
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(s->error, sizeof(s->error), fmt, ap);
+		va_end(ap);
+	}
+	if (!s->error[0])
+		ble_describe_step(t);
 	log_debug("ble: %s", s->error);
-	t->ops->close(t);
+	ble_close(t);
 	if (opening)
 		t->events.opened(t->userdata, err);
 	else
 		t->events.lost(t->userdata, err);
 }
 
-/* D-Bus error name → what the user should do. */
-static void ble_fail_call(Transport *t, const sd_bus_error *e, const char *what)
-{
-	if (sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.ServiceUnknown") ||
-	    sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.NameHasNoOwner"))
-		ble_fail(t, -EHOSTUNREACH, "no BlueZ on the system bus (org.bluez not found): is bluetoothd running?");
-	else if (sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.NoReply") ||
-		 sd_bus_error_has_name(e, "org.freedesktop.DBus.Error.Timeout"))
-		ble_fail(t, -ETIMEDOUT, "BlueZ did not answer %s in time", what);
-	else
-		ble_fail(t, -EIO, "%s failed: %s (%s)", what, e->message ? e->message : "", e->name ? e->name : "?");
-}
-
-static int ble_call(Transport *t, const char *path, const char *iface, const char *member, uint64_t usec,
-		    sd_bus_message_handler_t cb, const char *types, ...)
+static void ble_fail_call(Transport *t, sd_bus_message *reply, const char *what)
 {
 	BleState *s = t->state;
-	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-	va_list ap;
-	int r;
+	int err = ble_bus_error_explain(sd_bus_message_get_error(reply), what, s->error, sizeof(s->error));
 
-	r = sd_bus_message_new_method_call(s->bus, &m, "org.bluez", path, iface, member);
-	if (r < 0)
-		return r;
-	if (types) {
-		va_start(ap, types);
-		r = sd_bus_message_appendv(m, types, ap);
-		va_end(ap);
-		if (r < 0)
-			return r;
-	}
-	s->call = sd_bus_slot_unref(s->call);
-	return sd_bus_call_async(s->bus, &s->call, m, cb, t, usec);
+	ble_fail(t, err, NULL);
 }
 
-static int ble_step_connect(Transport *t);
-static int ble_step_find_char(Transport *t);
-
-/* Whether a Device1 property dict (an a{sv} the message is positioned at) is the wanted device. */
-static int ble_device_matches(BleState *s, sd_bus_message *m, bool *match)
+static const sd_bus_error *ble_reply_error(sd_bus_message *reply)
 {
-	int r;
-
-	*match = false;
-	r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key, *value;
-
-		r = sd_bus_message_read(m, "s", &key);
-		if (r < 0)
-			return r;
-		if ((!strcmp(key, "Address") && !s->want.by_name) || (!strcmp(key, "Name") && s->want.by_name)) {
-			r = sd_bus_message_read(m, "v", "s", &value);
-			if (r < 0)
-				return r;
-			*match |= s->want.by_name ? !strcmp(value, s->want.name) : !strcasecmp(value, s->want.address);
-		} else {
-			sd_bus_message_skip(m, "v");
-		}
-		sd_bus_message_exit_container(m);
-	}
-	return sd_bus_message_exit_container(m);
+	return sd_bus_message_is_method_error(reply, NULL) ? sd_bus_message_get_error(reply) : NULL;
 }
 
-/* One object of GetManagedObjects or InterfacesAdded: {interface: {property: value}}. Notes the adapter
- * and the wanted device. */
-static int ble_scan_object(Transport *t, sd_bus_message *m, const char *path)
+/* Time left of the open budget for one long call, at least a second. */
+static uint64_t ble_budget(const BleState *s, uint64_t most)
+{
+	uint64_t now = now_usec();
+
+	if (!s->deadline_usec)
+		return most;
+	return s->deadline_usec > now + USEC_PER_SEC ? MIN(most, s->deadline_usec - now) : USEC_PER_SEC;
+}
+
+static int ble_call_step(Transport *t, const char *path, const char *iface, const char *member, uint64_t usec,
+			 sd_bus_message_handler_t callback)
 {
 	BleState *s = t->state;
-	int r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
 
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
-		const char *iface;
-		bool match = false;
-
-		sd_bus_message_read(m, "s", &iface);
-		if (!strcmp(iface, "org.bluez.Adapter1") && !s->adapter[0] &&
-		    (!t->options.adapter || !strcmp(strrchr(path, '/') + 1, t->options.adapter))) {
-			snprintf(s->adapter, sizeof(s->adapter), "%s", path);
-			sd_bus_message_skip(m, "a{sv}");
-		} else if (!strcmp(iface, "org.bluez.Device1")) {
-			r = ble_device_matches(s, m, &match);
-			if (r < 0)
-				return r;
-			if (match && !s->device[0] && (!s->adapter[0] || !strncmp(path, s->adapter, strlen(s->adapter))))
-				snprintf(s->device, sizeof(s->device), "%s", path);
-		} else if (!strcmp(iface, "org.bluez.GattCharacteristic1") && s->device[0] &&
-			   !strncmp(path, s->device, strlen(s->device))) {
-			r = sd_bus_message_enter_container(m, 'a', "{sv}");
-			while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-				const char *key, *uuid;
-
-				sd_bus_message_read(m, "s", &key);
-				if (!strcmp(key, "UUID") && sd_bus_message_read(m, "v", "s", &uuid) >= 0 &&
-				    !strcasecmp(uuid, BLE_SMP_CHAR_UUID))
-					snprintf(s->chr, sizeof(s->chr), "%s", path);
-				else if (strcmp(key, "UUID"))
-					sd_bus_message_skip(m, "v");
-				sd_bus_message_exit_container(m);
-			}
-			sd_bus_message_exit_container(m);
-		} else {
-			sd_bus_message_skip(m, "a{sv}");
-		}
-		sd_bus_message_exit_container(m);
-	}
-	return sd_bus_message_exit_container(m);
+	return ble_call(s->bus, &s->call, path, iface, member, usec, callback, t, NULL);
 }
 
-static int ble_read_managed(Transport *t, sd_bus_message *m)
+/* ------------------------------------------------------------------------------------------------ */
+/* Finding the adapter, the device and the characteristic                                            */
+
+static bool ble_device_wanted(const BleState *s, const BleProps *p)
 {
-	int r = sd_bus_message_enter_container(m, 'a', "{oa{sa{sv}}}");
+	if (s->want.by_name)
+		return (p->has & BLE_PROP_NAME) && !strcmp(p->name, s->want.name);
+	return (p->has & BLE_PROP_ADDRESS) && !strcasecmp(p->address, s->want.address);
+}
 
-	if (r < 0)
-		return r;
-	while ((r = sd_bus_message_enter_container(m, 'e', "oa{sa{sv}}")) > 0) {
-		const char *path;
+static int ble_visit_device(void *userdata, const char *path, const char *iface, const BleProps *p)
+{
+	BleState *s = ((Transport *)userdata)->state;
 
-		sd_bus_message_read(m, "o", &path);
-		r = ble_scan_object(t, m, path);
+	if (strcmp(iface, BLUEZ_DEVICE) || s->device[0] || !ble_path_under(path, s->adapter) ||
+	    !ble_device_wanted(s, p))
+		return 0;
+	snprintf(s->device, sizeof(s->device), "%s", path);
+	s->dev_connected = (p->has & BLE_PROP_CONNECTED) && p->connected;
+	s->dev_paired = (p->has & BLE_PROP_PAIRED) && p->paired;
+	s->paired_before = s->dev_paired;
+	return 0;
+}
+
+static int ble_visit_char(void *userdata, const char *path, const char *iface, const BleProps *p)
+{
+	BleState *s = ((Transport *)userdata)->state;
+
+	if (!strcmp(iface, BLUEZ_CHAR) && !s->chr[0] && ble_path_under(path, s->device) &&
+	    (p->has & BLE_PROP_UUID) && !strcasecmp(p->uuid, BLE_SMP_CHAR_UUID))
+		snprintf(s->chr, sizeof(s->chr), "%s", path);
+	return 0;
+}
+
+/* GetManagedObjects, read in passes since BlueZ lists objects in no particular order. */
+static int ble_read_objects(Transport *t, sd_bus_message *m)
+{
+	BleState *s = t->state;
+	int r = 0;
+
+	if (!s->adapter[0]) {
+		BleAdapterPick pick = { .want = t->options.adapter };
+
+		r = ble_objects_read(m, ble_adapter_pick_visit, &pick);
 		if (r < 0)
 			return r;
-		sd_bus_message_exit_container(m);
+		if (!pick.path[0]) {
+			ble_adapter_pick_explain(&pick, s->error, sizeof(s->error));
+			return -ENODEV;
+		}
+		snprintf(s->adapter, sizeof(s->adapter), "%s", pick.path);
 	}
-	return sd_bus_message_exit_container(m);
+	if (!s->device[0]) {
+		sd_bus_message_rewind(m, true);
+		r = ble_objects_read(m, ble_visit_device, t);
+	}
+	if (r >= 0 && s->device[0]) {
+		sd_bus_message_rewind(m, true);
+		r = ble_objects_read(m, ble_visit_char, t);
+	}
+	return r;
 }
+
+static int on_retry_objects(sd_event_source *src, uint64_t usec, void *userdata);
+
+/* bluez#1489: "resolved" while the objects are not (yet) there: look once more, a second later. */
+static int ble_char_found(Transport *t)
+{
+	BleState *s = t->state;
+
+	if (s->chr[0])
+		return s->pair_first && !s->we_paired ? ble_pair(t) : ble_notify_start(t);
+	if (s->resolve_tries++ < 1) {
+		s->retry = sd_event_source_disable_unref(s->retry);
+		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
+						  on_retry_objects, t);
+	}
+	ble_fail(t, -ENOENT, "%s has no SMP characteristic (%s): is its SMP server enabled "
+			     "(CONFIG_MCUMGR_TRANSPORT_BT)?", ble_who(s), BLE_SMP_CHAR_UUID);
+	return 0;
+}
+
+static int on_objects(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	int r;
+
+	(void)e;
+	if (ble_reply_error(m)) {
+		ble_fail_call(t, m, "GetManagedObjects");
+		return 0;
+	}
+	r = ble_read_objects(t, m);
+	if (r < 0) {
+		ble_fail(t, r, r == -ENODEV ? NULL : "BlueZ's object list could not be read: %s", strerror(-r));
+		return 0;
+	}
+	if (s->step == BLE_RESOLVING)
+		return ble_char_found(t);
+	return s->device[0] ? ble_connect(t) : ble_scan_for_device(t);
+}
+
+static int ble_get_objects(Transport *t)
+{
+	return ble_call_step(t, "/", DBUS_OBJECT_MANAGER, "GetManagedObjects", 0, on_objects);
+}
+
+static int on_retry_objects(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)src, (void)usec;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	return ble_get_objects(t);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Scanning                                                                                          */
 
 static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
+	const sd_bus_error *err = ble_reply_error(m);
 
 	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL))
-		ble_fail_call(t, sd_bus_message_get_error(m), "StartDiscovery");
+	/* InProgress: this connection's session already runs (BLUEZ.md §2); fine. */
+	if (err && ble_error_kind(err->name, err->message) != BLE_ERROR_IN_PROGRESS)
+		ble_fail_call(t, m, "StartDiscovery");
 	return 0;
 }
 
@@ -249,108 +336,182 @@ static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	BleState *s = t->state;
 
 	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		ble_fail_call(t, sd_bus_message_get_error(m), "SetDiscoveryFilter");
+	if (ble_reply_error(m)) {
+		ble_fail_call(t, m, "SetDiscoveryFilter");
 		return 0;
 	}
 	s->scanning = true;
-	return ble_call(t, s->adapter, "org.bluez.Adapter1", "StartDiscovery", 0, on_discovery_started, NULL);
+	return ble_call_step(t, s->adapter, BLUEZ_ADAPTER, "StartDiscovery", 0, on_discovery_started);
 }
 
 /* Not among the known objects: scan, filtered on LE only (ISSUE-NOTES 18: advertisements often omit
  * the 128-bit UUID, so connecting never filters on it). */
-static int ble_step_scan(Transport *t)
+static int ble_scan_for_device(Transport *t)
 {
 	BleState *s = t->state;
 
+	if (s->scans++ >= BLE_SCANS) {
+		ble_fail(t, -ENODEV, "%s keeps disappearing from BlueZ", ble_who(s));
+		return 0;
+	}
 	s->step = BLE_SCANNING;
-	log_debug("ble: %s not known to BlueZ, scanning", s->want.by_name ? s->want.name : s->want.address);
-	return ble_call(t, s->adapter, "org.bluez.Adapter1", "SetDiscoveryFilter", 0, on_filter_set, "a{sv}", 1,
-			"Transport", "s", "le");
+	s->scan_started_usec = now_usec();
+	log_debug("ble: %s not known to BlueZ, scanning", ble_who(s));
+	return ble_call(s->bus, &s->call, s->adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, t,
+			"a{sv}", 1, "Transport", "s", "le");
 }
 
-static int on_managed_objects(sd_bus_message *m, void *userdata, sd_bus_error *e)
+static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
 	BleState *s = t->state;
 
 	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		ble_fail_call(t, sd_bus_message_get_error(m), "GetManagedObjects");
+	if (s->step != BLE_SCANNING)
 		return 0;
-	}
-	if (ble_read_managed(t, m) < 0) {
-		ble_fail(t, -EBADMSG, "BlueZ's object list could not be read");
-		return 0;
-	}
-	if (!s->adapter[0]) {
-		ble_fail(t, -ENODEV, t->options.adapter ? "no Bluetooth adapter named %s" : "no Bluetooth adapter%s",
-			 t->options.adapter ? t->options.adapter : " (is one plugged in and powered?)");
-		return 0;
-	}
-	if (s->step == BLE_RESOLVING)
-		return ble_step_find_char(t);
-	return s->device[0] ? ble_step_connect(t) : ble_step_scan(t);
-}
-
-static void ble_deliver(Transport *t, const uint8_t *data, size_t n)
-{
-	BleState *s = t->state;
-	int r = ble_rx_feed(&s->rx, data, n);
-
-	if (r > 0)
-		t->events.frame(t->userdata, s->rx.buf, (size_t)r);
-	else if (r < 0)
-		log_debug("ble: a notification that neither starts nor continues a frame: dropped");
-}
-
-static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-	Transport *t = userdata;
-	uint8_t buf[520];
-
-	(void)src;
-	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-
-		if (n > 0) {
-			ble_deliver(t, buf, (size_t)n);
-			if (((BleState *)t->state)->step != BLE_OPEN)
-				return 0;
-			continue;
-		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(revents & (EPOLLHUP | EPOLLERR)))
-			return 0;
-		/* bluetoothd closed its end: the link is gone (BLUEZ.md §4). */
-		ble_fail(t, -ECONNRESET, "the device disconnected");
-		return 0;
-	}
-}
-
-static int ble_flush_queue(Transport *t);
-
-static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata)
-{
-	Transport *t = userdata;
-
-	(void)src, (void)fd;
-	if (revents & (EPOLLHUP | EPOLLERR)) {
-		ble_fail(t, -ECONNRESET, "the device disconnected");
-		return 0;
-	}
-	ble_flush_queue(t);
+	if (ble_interfaces_added_read(m, ble_visit_device, t) >= 0 && s->device[0])
+		ble_connect(t);
 	return 0;
 }
 
-static int ble_opened(Transport *t)
+/* A device BlueZ already knew (but which did not match yet) shows up again while scanning. */
+static void ble_scan_changed(Transport *t, const char *path, const BleProps *p)
+{
+	BleState *s = t->state;
+	char expected[128];
+
+	if (!ble_path_under(path, s->adapter))
+		return;
+	if (!s->want.by_name) {
+		ble_device_path(s->adapter, s->want.address, expected, sizeof(expected));
+		if (strcmp(path, expected))
+			return;
+	} else if (!ble_device_wanted(s, p)) {
+		return;
+	}
+	snprintf(s->device, sizeof(s->device), "%s", path);
+	ble_connect(t);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Connecting, bounded retries                                                                       */
+
+static int on_retry_connect(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)src, (void)usec;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	return ble_connect(t);
+}
+
+static int ble_remove_bond(Transport *t);
+
+/* Connect failed: radio trouble is retried after Connected=false (or a second), as bleak does
+ * (BLUEZ.md §3, §9); a vanished device object is searched again. */
+static int ble_connect_failed(Transport *t, sd_bus_message *m)
+{
+	BleState *s = t->state;
+	const sd_bus_error *err = sd_bus_message_get_error(m);
+
+	snprintf(s->last_connect_error, sizeof(s->last_connect_error), "%s", err->message ? err->message : err->name);
+	log_debug("ble: Connect failed: %s (%s), try %u", err->message ? err->message : "", err->name, s->connect_tries);
+	switch (ble_error_kind(err->name, err->message)) {
+	case BLE_ERROR_OTHER:
+		if (strcmp(err->name, "org.bluez.Error.Failed"))
+			break;
+		_fallthrough_;
+	case BLE_ERROR_LINK:
+	case BLE_ERROR_IN_PROGRESS:
+		/* A paired device that drops every link right after it came up refuses our key: it forgot
+		 * the bond (a settings erase, ISSUE-NOTES 20). */
+		s->blip_failures = s->blip ? s->blip_failures + 1 : 0;
+		if (s->dev_paired && s->blip_failures >= BLE_BOND_LOST_BLIPS)
+			return ble_remove_bond(t);
+		if (s->connect_tries >= BLE_CONNECT_TRIES)
+			break;
+		s->step = BLE_CONNECT_WAIT;
+		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
+						  on_retry_connect, t);
+	case BLE_ERROR_GONE:
+		s->device[0] = '\0';
+		return ble_scan_for_device(t);
+	case BLE_ERROR_NEEDS_PAIRING:
+	case BLE_ERROR_PAIRING_FAILED:
+		if (s->dev_paired && !s->bond_removed)
+			return ble_remove_bond(t);
+		break;
+	default:
+		break;
+	}
+	if (s->connect_tries >= BLE_CONNECT_TRIES)
+		ble_fail(t, -EHOSTDOWN, "could not connect to %s: %s (%u tries)", ble_who(s), s->last_connect_error,
+			 s->connect_tries);
+	else
+		ble_fail_call(t, m, "connecting");
+	return 0;
+}
+
+static int on_resolved_get(sd_bus_message *m, void *userdata, sd_bus_error *e);
+
+static int on_connected(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)e;
+	if (ble_reply_error(m))
+		return ble_connect_failed(t, m);
+	s->we_connected = !s->was_connected;
+	s->step = BLE_RESOLVING;
+	s->resolve_tries = 0;
+	/* Connect replies before the services are resolved (BLUEZ.md §3): ask, and watch the signal. */
+	return ble_call(s->bus, &s->call, s->device, DBUS_PROPERTIES, "Get", 0, on_resolved_get, t, "ss", BLUEZ_DEVICE,
+			"ServicesResolved");
+}
+
+static int ble_connect(Transport *t)
 {
 	BleState *s = t->state;
 
-	s->step = BLE_OPEN;
-	log_debug("ble: open, ATT MTU %u, %s, %s", s->mtu, s->start_notify ? "StartNotify" : "AcquireNotify",
-		  s->write_value ? "WriteValue" : "AcquireWrite");
-	t->events.opened(t->userdata, 0);
-	return 0;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	if (s->scanning) {
+		s->scanning = false;
+		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
+					 NULL, NULL);
+	}
+	if (s->agent)
+		ble_agent_set_device(s->agent, s->device);
+	s->step = BLE_CONNECTING;
+	s->connect_tries++;
+	s->blip = false;
+	s->was_connected = s->dev_connected;
+	log_debug("ble: connecting to %s", s->device);
+	return ble_call_step(t, s->device, BLUEZ_DEVICE, "Connect", ble_budget(s, BLE_CONNECT_TIMEOUT_USEC),
+			     on_connected);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Services resolved, notifications, pairing                                                         */
+
+static int ble_resolved(Transport *t)
+{
+	BleState *s = t->state;
+
+	s->chr[0] = '\0';
+	return ble_get_objects(t);
+}
+
+static int on_resolved_get(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	int resolved = 0;
+
+	(void)e;
+	if (!ble_reply_error(m) && sd_bus_message_read(m, "v", "b", &resolved) >= 0 && resolved)
+		return ble_resolved(t);
+	return 0; /* not yet: PropertiesChanged(ServicesResolved) will say */
 }
 
 /* The received fd belongs to the message: keep a duplicate (sd_bus_message_read_basic(3)). */
@@ -365,6 +526,182 @@ static int ble_take_fd(sd_bus_message *m, int *fd, uint16_t *mtu)
 	return *fd < 0 ? -errno : 0;
 }
 
+static int ble_write_start(Transport *t);
+static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata);
+
+static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	const sd_bus_error *err = ble_reply_error(m);
+
+	(void)e;
+	if (err && ble_error_kind(err->name, err->message) == BLE_ERROR_NEEDS_PAIRING)
+		return ble_pair(t);
+	if (err) {
+		ble_fail_call(t, m, "StartNotify");
+		return 0;
+	}
+	s->notify_started = true;
+	return ble_write_start(t);
+}
+
+static int ble_start_notify(Transport *t)
+{
+	BleState *s = t->state;
+
+	s->start_notify = true;
+	return ble_call_step(t, s->chr, BLUEZ_CHAR, "StartNotify", 0, on_start_notify);
+}
+
+static int on_stuck_released(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	(void)m, (void)e;
+	return ble_start_notify(userdata); /* "No notify session started" is fine too */
+}
+
+static int on_acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	const sd_bus_error *err = ble_reply_error(m);
+	uint16_t mtu = 0;
+
+	(void)e;
+	if (err && ble_error_kind(err->name, err->message) == BLE_ERROR_NEEDS_PAIRING)
+		return ble_pair(t);
+	if (err || ble_take_fd(m, &s->notify_fd, &mtu) < 0) {
+		/* NotSupported, NotPermitted, or 5.66 never answering after a failed CCC write: notifications
+		 * as PropertiesChanged. 5.66 keeps the failed acquisition's lock ("Notify acquired") until
+		 * StopNotify, so release it first (BLUEZ.md §4). */
+		log_debug("ble: AcquireNotify failed (%s); using StartNotify", err ? err->name : "no fd");
+		s->start_notify = true;
+		return ble_call_step(t, s->chr, BLUEZ_CHAR, "StopNotify", 0, on_stuck_released);
+	}
+	s->mtu = MAX(mtu, (uint16_t)BLE_ATT_MTU_MIN);
+	if (sd_event_add_io(t->event, &s->notify_io, s->notify_fd, EPOLLIN, on_notify_readable, t) < 0) {
+		ble_fail(t, -ENOMEM, "cannot watch the notification socket");
+		return 0;
+	}
+	return ble_write_start(t);
+}
+
+static int ble_notify_start(Transport *t)
+{
+	BleState *s = t->state;
+
+	s->step = BLE_NOTIFYING;
+	if (s->start_notify)
+		return ble_start_notify(t);
+	return ble_call(s->bus, &s->call, s->chr, BLUEZ_CHAR, "AcquireNotify", BLE_NOTIFY_TIMEOUT_USEC,
+			on_acquire_notify, t, "a{sv}", 0);
+}
+
+static int on_paired(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	const sd_bus_error *err = ble_reply_error(m);
+	const char *problem = ble_agent_problem(s->agent);
+
+	(void)e;
+	if (!err || ble_error_kind(err->name, err->message) == BLE_ERROR_ALREADY_PAIRED) {
+		log_debug("ble: %s with %s", err ? "already paired" : "paired", s->device);
+		s->dev_paired = true;
+		s->we_paired = !err;
+		return ble_notify_start(t);
+	}
+	if (problem)
+		ble_fail(t, -EACCES, "pairing with %s failed: %s", ble_who(s), problem);
+	else if (ble_error_kind(err->name, err->message) == BLE_ERROR_PAIRING_FAILED)
+		ble_fail(t, -EACCES, "pairing with %s failed (%s): check the passkey (--passkey NNNNNN, as the device "
+				     "shows it)", ble_who(s), err->message ? err->message : err->name);
+	else
+		ble_fail_call(t, m, "pairing");
+	return 0;
+}
+
+/* The characteristic needs an encrypted or authenticated link (Zephyr's
+ * CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT/_AUTHEN). Not paired: pair with our agent. Paired, but not
+ * by us in this open: the bond is not good enough (a Just Works bond that bluetoothd's own security
+ * elevation made, BLUEZ.md §3) or the device forgot it (ISSUE-NOTES 20); either way it is removed and
+ * the device paired again with our agent, before the notification setup can elevate on its own. */
+static int ble_pair(Transport *t)
+{
+	BleState *s = t->state;
+
+	if (s->we_paired) {
+		ble_fail(t, -EACCES, s->agent_options.has_passkey
+			 ? "%s still refuses notifications after pairing with the passkey given"
+			 : "%s needs an authenticated pairing: run again with --passkey NNNNNN (shown by the device)",
+			 ble_who(s));
+		return 0;
+	}
+	if (s->dev_paired)
+		return ble_remove_bond(t);
+	s->step = BLE_PAIRING;
+	if (s->agent)
+		ble_agent_set_device(s->agent, s->device);
+	log_debug("ble: %s needs pairing: Device1.Pair()", s->device);
+	return ble_call_step(t, s->device, BLUEZ_DEVICE, "Pair", ble_budget(s, BLE_PAIR_TIMEOUT_USEC), on_paired);
+}
+
+static int on_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	char line[256];
+
+	(void)e;
+	if (ble_reply_error(m)) {
+		ble_fail_call(t, m, "removing the refused bond (RemoveDevice)");
+		return 0;
+	}
+	if (s->paired_before) {
+		snprintf(line, sizeof(line), "%s refused the bond BlueZ held (did a settings erase make it forget?): "
+			 "removed it, pairing again", ble_who(s));
+		ble_notice(t, line);
+	} else {
+		log_debug("ble: the Just Works bond of BlueZ's own security elevation is not enough for %s: removed "
+			  "it, pairing with our agent", ble_who(s));
+	}
+	s->device[0] = s->chr[0] = '\0';
+	s->dev_connected = s->dev_paired = s->paired_before = s->we_connected = false;
+	s->start_notify = s->notify_started = false;
+	s->pair_first = true;
+	s->connect_tries = s->blip_failures = 0;
+	return ble_scan_for_device(t);
+}
+
+static int ble_remove_bond(Transport *t)
+{
+	BleState *s = t->state;
+
+	if (s->bond_removed) {
+		ble_fail(t, -EACCES, "%s refuses the link even after its bond was renewed", ble_who(s));
+		return 0;
+	}
+	s->bond_removed = true;
+	s->step = BLE_REMOVING;
+	return ble_call(s->bus, &s->call, s->adapter, BLUEZ_ADAPTER, "RemoveDevice", 0, on_removed, t, "o", s->device);
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The write side, and open                                                                          */
+
+static int ble_opened(Transport *t)
+{
+	BleState *s = t->state;
+
+	s->step = BLE_OPEN;
+	s->deadline = sd_event_source_disable_unref(s->deadline);
+	s->error[0] = '\0';
+	log_debug("ble: open, ATT MTU %u, %s, %s", s->mtu, s->start_notify ? "StartNotify" : "AcquireNotify",
+		  s->write_value ? "WriteValue" : "AcquireWrite");
+	t->events.opened(t->userdata, 0);
+	return 0;
+}
+
 static int on_mtu(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
@@ -372,323 +709,215 @@ static int on_mtu(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	uint16_t mtu = 0;
 
 	(void)e;
-	if (!sd_bus_message_is_method_error(m, NULL) && sd_bus_message_read(m, "v", "q", &mtu) >= 0 && mtu >= 23 &&
-	    s->start_notify)
+	/* The property exists from 5.62 (BLUEZ.md §5); without it the MTU stays what we know. */
+	if (!ble_reply_error(m) && sd_bus_message_read(m, "v", "q", &mtu) >= 0 && mtu >= BLE_ATT_MTU_MIN)
 		s->mtu = mtu;
 	return ble_opened(t);
 }
+
+static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 
 static int on_acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
 	BleState *s = t->state;
+	const sd_bus_error *err = ble_reply_error(m);
 	uint16_t mtu = 0;
 
 	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL) || ble_take_fd(m, &s->write_fd, &mtu) < 0) {
-		log_debug("ble: AcquireWrite failed; writing with WriteValue(type=command)");
+	if (err || ble_take_fd(m, &s->write_fd, &mtu) < 0) {
+		log_debug("ble: AcquireWrite failed (%s); writing with WriteValue(type=command)", err ? err->name : "no fd");
 		s->write_value = true;
-		/* Without an acquired socket the MTU comes from the property (BlueZ >= 5.62, BLUEZ.md §5). */
-		return ble_call(t, s->chr, "org.freedesktop.DBus.Properties", "Get", 0, on_mtu, "ss",
-				"org.bluez.GattCharacteristic1", "MTU");
+		return ble_call(s->bus, &s->call, s->chr, DBUS_PROPERTIES, "Get", 0, on_mtu, t, "ss", BLUEZ_CHAR, "MTU");
 	}
-	if (mtu >= 23)
+	if (mtu >= BLE_ATT_MTU_MIN)
 		s->mtu = mtu;
-	if (sd_event_add_io(t->event, &s->write_io, s->write_fd, 0, on_write_ready, t) < 0)
+	/* No events asked: epoll still reports the hang-up (EPOLLHUP/EPOLLERR) of a lost link. */
+	if (sd_event_add_io(t->event, &s->write_io, s->write_fd, 0, on_write_ready, t) < 0) {
 		ble_fail(t, -ENOMEM, "cannot watch the write socket");
+		return 0;
+	}
 	return ble_opened(t);
 }
 
-static int ble_step_acquire_write(Transport *t)
+static int ble_write_start(Transport *t)
 {
 	BleState *s = t->state;
 
-	return ble_call(t, s->chr, "org.bluez.GattCharacteristic1", "AcquireWrite", 0, on_acquire_write, "a{sv}", 0);
+	s->step = BLE_WRITING;
+	return ble_call(s->bus, &s->call, s->chr, BLUEZ_CHAR, "AcquireWrite", 0, on_acquire_write, t, "a{sv}", 0);
 }
 
-static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
+/* ------------------------------------------------------------------------------------------------ */
+/* Signals while opening and while open                                                              */
 
-	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		ble_fail_call(t, sd_bus_message_get_error(m), "StartNotify");
-		return 0;
+static void ble_link_down(Transport *t, const char *why)
+{
+	BleState *s = t->state;
+
+	switch (s->step) {
+	case BLE_CONNECT_WAIT:
+		/* The blip of a failed connect is over: try again now (bleak PR #1255). */
+		ble_connect(t);
+		return;
+	case BLE_RESOLVING:
+	case BLE_NOTIFYING:
+	case BLE_WRITING:
+	case BLE_OPEN:
+		ble_fail(t, -ECONNRESET, "%s %s", ble_who(s), why);
+		return;
+	default:
+		return; /* CONNECTING, PAIRING, REMOVING: their replies decide */
 	}
-	return ble_step_acquire_write(t);
 }
 
-static int on_acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-	uint16_t mtu = 0;
-
-	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL) || ble_take_fd(m, &s->notify_fd, &mtu) < 0) {
-		/* NotSupported, NotPermitted, or 5.66 never answering: notifications as PropertiesChanged. */
-		log_debug("ble: AcquireNotify failed (%s); using StartNotify",
-			  sd_bus_message_is_method_error(m, NULL) ? sd_bus_message_get_error(m)->name : "no fd");
-		s->start_notify = true;
-		return ble_call(t, s->chr, "org.bluez.GattCharacteristic1", "StartNotify", 0, on_start_notify, NULL);
-	}
-	s->mtu = mtu >= 23 ? mtu : 23;
-	if (sd_event_add_io(t->event, &s->notify_io, s->notify_fd, EPOLLIN, on_notify_readable, t) < 0) {
-		ble_fail(t, -ENOMEM, "cannot watch the notification socket");
-		return 0;
-	}
-	return ble_step_acquire_write(t);
-}
-
-static int on_retry_find(sd_event_source *src, uint64_t usec, void *userdata)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-
-	(void)src, (void)usec;
-	s->retry = sd_event_source_disable_unref(s->retry);
-	return ble_call(t, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", 0, on_managed_objects, NULL);
-}
-
-static int ble_step_find_char(Transport *t)
+static void ble_device_changed(Transport *t, const BleProps *p)
 {
 	BleState *s = t->state;
 
-	if (!s->chr[0]) {
-		/* bluez#1489: "resolved" can be signalled while the objects are not there yet: look once more. */
-		if (s->resolve_tries++ < 2)
-			return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
-							  on_retry_find, t);
-		ble_fail(t, -ENOENT, "%s has no SMP characteristic: is its SMP server (CONFIG_MCUMGR_TRANSPORT_BT) "
-				     "enabled?", s->device);
-		return 0;
-	}
-	s->step = BLE_ACQUIRING;
-	s->mtu = 23;
-	return ble_call(t, s->chr, "org.bluez.GattCharacteristic1", "AcquireNotify", BLE_NOTIFY_TIMEOUT_USEC,
-			on_acquire_notify, "a{sv}", 0);
+	if (p->has & BLE_PROP_PAIRED)
+		s->dev_paired = p->paired;
+	if (p->has & BLE_PROP_CONNECTED)
+		s->dev_connected = p->connected;
+	if ((p->has & BLE_PROP_CONNECTED) && p->connected && s->step == BLE_CONNECTING)
+		s->blip = true;
+	if ((p->has & BLE_PROP_RESOLVED) && p->resolved && s->step == BLE_RESOLVING)
+		ble_resolved(t);
+	else if ((p->has & BLE_PROP_CONNECTED) && !p->connected)
+		ble_link_down(t, "disconnected");
 }
 
-static int ble_resolved(Transport *t)
+static void ble_deliver(Transport *t, const uint8_t *data, size_t n)
 {
 	BleState *s = t->state;
+	bool dropped;
+	int r = ble_rx_notification(&s->rx, data, n, &dropped);
 
-	s->chr[0] = '\0';
-	s->resolve_tries = 0;
-	return ble_call(t, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", 0, on_managed_objects, NULL);
+	if (dropped)
+		log_debug("ble: a notification of %zu bytes that neither starts nor continues a frame: dropped", n);
+	if (r > 0)
+		t->events.frame(t->userdata, s->rx.buf, (size_t)r);
 }
 
-static int on_services_resolved(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
-	int resolved = 0;
-
-	(void)e;
-	if (!sd_bus_message_is_method_error(m, NULL) && sd_bus_message_read(m, "v", "b", &resolved) >= 0 && resolved)
-		return ble_resolved(t);
-	return 0; /* not yet: PropertiesChanged(ServicesResolved) will say */
-}
-
-static int on_retry_connect(sd_event_source *src, uint64_t usec, void *userdata)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-
-	(void)src, (void)usec;
-	s->retry = sd_event_source_disable_unref(s->retry);
-	return ble_step_connect(t);
-}
-
-static int on_connected(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-	const sd_bus_error *err = sd_bus_message_get_error(m);
-
-	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL)) {
-		/* le-connection-abort-by-local and friends happen on real radios, and while a device is
-		 * rebooting: try again until the open deadline (BLUEZ.md §3). */
-		if (sd_bus_error_has_name(err, "org.bluez.Error.Failed") && s->connect_tries < 120)
-			return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
-							  on_retry_connect, t);
-		ble_fail_call(t, err, "connecting");
-		return 0;
-	}
-	s->we_connected = true;
-	s->step = BLE_RESOLVING;
-	/* Connect replies before the services are resolved: wait for ServicesResolved=true. */
-	return ble_call(t, s->device, "org.freedesktop.DBus.Properties", "Get", 0, on_services_resolved, "ss",
-			"org.bluez.Device1", "ServicesResolved");
-}
-
-static int on_discovery_stopped(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	(void)m, (void)userdata, (void)e;
-	return 0;
-}
-
-static int ble_step_connect(Transport *t)
-{
-	BleState *s = t->state;
-
-	s->connect_tries++;
-	s->step = BLE_CONNECTING;
-	if (s->scanning) {
-		s->scanning = false;
-		sd_bus_call_method_async(s->bus, NULL, "org.bluez", s->adapter, "org.bluez.Adapter1", "StopDiscovery",
-					 on_discovery_stopped, NULL, NULL);
-	}
-	log_debug("ble: connecting to %s", s->device);
-	return ble_call(t, s->device, "org.bluez.Device1", "Connect", BLE_CONNECT_TIMEOUT_USEC, on_connected, NULL);
-}
-
-/* InterfacesAdded while scanning: is it the device? */
-static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-	const char *path;
-
-	(void)e;
-	if (s->step != BLE_SCANNING || sd_bus_message_read(m, "o", &path) < 0)
-		return 0;
-	if (ble_scan_object(t, m, path) >= 0 && s->device[0])
-		ble_step_connect(t);
-	return 0;
-}
-
-static int ble_read_changed(sd_bus_message *m, const char *want, int *value, const uint8_t **bytes, size_t *len)
-{
-	int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-	bool found = false;
-
-	while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
-		const char *key;
-
-		sd_bus_message_read(m, "s", &key);
-		if (!strcmp(key, want) && bytes) {
-			sd_bus_message_enter_container(m, 'v', "ay");
-			r = sd_bus_message_read_array(m, 'y', (const void **)bytes, len);
-			sd_bus_message_exit_container(m);
-			found = r >= 0;
-		} else if (!strcmp(key, want)) {
-			found = sd_bus_message_read(m, "v", "b", value) >= 0;
-		} else {
-			sd_bus_message_skip(m, "v");
-		}
-		sd_bus_message_exit_container(m);
-	}
-	return found;
-}
-
-/* Device: Connected / ServicesResolved; characteristic: Value (notifications under StartNotify). */
+/* Device: Connected / ServicesResolved / Paired; characteristic: Value (notifications under
+ * StartNotify, one signal each, BLUEZ.md §1). */
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
 	BleState *s = t->state;
 	const char *path = sd_bus_message_get_path(m), *iface;
-	const uint8_t *bytes;
-	size_t len;
-	int v = 0;
+	BleProps p;
 
 	(void)e;
-	if (sd_bus_message_read(m, "s", &iface) < 0)
+	if (!path || sd_bus_message_read(m, "s", &iface) < 0 || ble_props_read(m, &p) < 0)
 		return 0;
-	if (!strcmp(iface, "org.bluez.GattCharacteristic1") && s->start_notify && !strcmp(path, s->chr)) {
-		if (ble_read_changed(m, "Value", NULL, &bytes, &len) && s->step == BLE_OPEN)
-			ble_deliver(t, bytes, len);
-		return 0;
+	if (!strcmp(iface, BLUEZ_CHAR)) {
+		if (s->step == BLE_OPEN && s->start_notify && !strcmp(path, s->chr) && (p.has & BLE_PROP_VALUE))
+			ble_deliver(t, p.value, p.value_len);
+	} else if (!strcmp(iface, BLUEZ_DEVICE)) {
+		if (s->step == BLE_SCANNING)
+			ble_scan_changed(t, path, &p);
+		else if (s->device[0] && !strcmp(path, s->device))
+			ble_device_changed(t, &p);
 	}
-	if (strcmp(iface, "org.bluez.Device1") || strcmp(path, s->device))
-		return 0;
-	if (s->step == BLE_RESOLVING && ble_read_changed(m, "ServicesResolved", &v, NULL, NULL) && v)
-		return ble_resolved(t);
-	sd_bus_message_rewind(m, true);
-	sd_bus_message_skip(m, "s");
-	if (ble_read_changed(m, "Connected", &v, NULL, NULL) && !v && s->step >= BLE_CONNECTING &&
-	    s->step != BLE_CONNECTING)
-		ble_fail(t, -ECONNRESET, "the device disconnected");
 	return 0;
 }
 
-static int ble_init(Transport *t, const char *rest, char *err, size_t err_size)
+static int on_interfaces_removed(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
-	BleState *s = calloc(1, sizeof(*s));
-
-	if (!s)
-		return -ENOMEM;
-	if (ble_address_parse(rest, &s->want) < 0) {
-		snprintf(err, err_size, "invalid Bluetooth address 'ble:%s': use ble:AA:BB:CC:DD:EE:FF or ble:name=NAME",
-			 rest);
-		free(s);
-		return -EINVAL;
-	}
-	s->notify_fd = s->write_fd = -1;
-	t->state = s;
-	return 0;
-}
-
-static int ble_open(Transport *t)
-{
+	Transport *t = userdata;
 	BleState *s = t->state;
-	int r;
 
-	ble_reset(t);
-	s->adapter[0] = s->device[0] = s->chr[0] = '\0';
-	s->connect_tries = 0;
-	s->error[0] = '\0';
-	/* A new bus connection per link: BlueZ re-arms notify sessions of a connection that stays. */
-	s->bus = sd_bus_flush_close_unref(s->bus);
-	r = sd_bus_open_system(&s->bus);
-	if (r < 0) {
-		snprintf(s->error, sizeof(s->error), "cannot reach the system bus: %s", strerror(-r));
-		return r;
-	}
-	r = sd_bus_attach_event(s->bus, t->event, SD_EVENT_PRIORITY_NORMAL);
-	/* Matches before GetManagedObjects, so nothing falls between the two (BLUEZ.md §7). */
-	if (r >= 0)
-		r = sd_bus_match_signal_async(s->bus, &s->match_added, "org.bluez", "/",
-					      "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", on_interfaces_added,
-					      NULL, t);
-	if (r >= 0)
-		r = sd_bus_add_match_async(s->bus, &s->match_props,
-					   "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
-					   "member='PropertiesChanged',path_namespace='/org/bluez'",
-					   on_properties_changed, NULL, t);
-	if (r < 0)
-		return r;
-	s->step = BLE_FINDING;
-	return ble_call(t, "/", "org.freedesktop.DBus.ObjectManager", "GetManagedObjects", 0, on_managed_objects, NULL);
+	(void)e;
+	if (s->step < BLE_CONNECTING || s->step == BLE_REMOVING || !s->device[0])
+		return 0;
+	if (ble_interfaces_removed_has(m, s->device, BLUEZ_DEVICE))
+		ble_fail(t, -ECONNRESET, "%s was removed from BlueZ", ble_who(s));
+	return 0;
 }
+
+static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+	uint8_t buf[BLE_WRITE_MAX + 8];
+
+	(void)src;
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0) {
+			ble_deliver(t, buf, (size_t)n);
+			if (s->step != BLE_OPEN)
+				return 0; /* closed from the frame callback */
+			continue;
+		}
+		if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(revents & (EPOLLHUP | EPOLLERR)))
+			return 0;
+		/* bluetoothd closed its end: the link is gone (BLUEZ.md §4). */
+		ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(s));
+		return 0;
+	}
+}
+
+static int on_deadline(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+
+	(void)src, (void)usec;
+	ble_fail(t, -ETIMEDOUT, NULL);
+	return 0;
+}
+
+static int on_lost_later(sd_event_source *src, void *userdata)
+{
+	Transport *t = userdata;
+
+	(void)src;
+	ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(t->state));
+	return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* Sending                                                                                           */
 
 static int ble_write_value(Transport *t, const uint8_t *p, size_t n);
 
-/* Each WriteValue is answered once bluetoothd queued it; a bounded number stays outstanding, since a
- * bus allows 128 pending replies per connection. */
+static size_t ble_queue_head(const BleState *s)
+{
+	return (size_t)s->txq[0] << 8 | s->txq[1];
+}
+
+static void ble_queue_pop(BleState *s, size_t bytes)
+{
+	memmove(s->txq, s->txq + bytes, s->txq_len - bytes);
+	s->txq_len -= bytes;
+}
+
+/* Each WriteValue is answered once bluetoothd queued it (BLUEZ.md §6); a bounded number stay
+ * outstanding, and the next queued write goes out on each answer. */
 static int on_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
 	BleState *s = t->state;
 
 	(void)e;
-	if (sd_bus_message_is_method_error(m, NULL))
+	if (ble_reply_error(m))
 		log_debug("ble: WriteValue failed: %s", sd_bus_message_get_error(m)->message);
 	if (s->writes_pending)
 		s->writes_pending--;
-	if (s->txq_len && s->writes_pending < BLE_WRITES_IN_FLIGHT) {
-		size_t n = (size_t)(s->txq[0] << 8 | s->txq[1]);
-		uint8_t piece[512];
+	while (s->step == BLE_OPEN && s->txq_len && s->writes_pending < BLE_WRITES_IN_FLIGHT) {
+		uint8_t piece[BLE_WRITE_MAX];
+		size_t n = MIN(ble_queue_head(s), sizeof(piece));
 
-		memcpy(piece, s->txq + 2, MIN(n, sizeof(piece)));
-		memmove(s->txq, s->txq + 2 + n, s->txq_len - 2 - n);
-		s->txq_len -= 2 + n;
-		ble_write_value(t, piece, MIN(n, sizeof(piece)));
+		memcpy(piece, s->txq + 2, n);
+		ble_queue_pop(s, 2 + ble_queue_head(s));
+		if (ble_write_value(t, piece, n) < 0)
+			break;
 	}
 	return 0;
 }
 
-/* Writes of one frame in order; on EAGAIN the rest waits for POLLOUT (BLUEZ.md §6). */
 static int ble_queue(BleState *s, const uint8_t *p, size_t n)
 {
 	uint8_t *q;
@@ -709,30 +938,37 @@ static int ble_queue(BleState *s, const uint8_t *p, size_t n)
 static int ble_flush_queue(Transport *t)
 {
 	BleState *s = t->state;
-	size_t off = 0;
 
-	while (off < s->txq_len) {
-		size_t n = (size_t)(s->txq[off] << 8 | s->txq[off + 1]);
-
-		if (send(s->write_fd, s->txq + off + 2, n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-			if (errno == EAGAIN)
+	while (s->txq_len) {
+		if (send(s->write_fd, s->txq + 2, ble_queue_head(s), MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
 				break;
-			ble_fail(t, -ECONNRESET, "the device disconnected");
+			ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(s));
 			return -ECONNRESET;
 		}
-		off += 2 + n;
+		ble_queue_pop(s, 2 + ble_queue_head(s));
 	}
-	memmove(s->txq, s->txq + off, s->txq_len - off);
-	s->txq_len -= off;
 	return sd_event_source_set_io_events(s->write_io, s->txq_len ? EPOLLOUT : 0);
+}
+
+static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata)
+{
+	Transport *t = userdata;
+
+	(void)src, (void)fd;
+	if (revents & (EPOLLHUP | EPOLLERR)) {
+		ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(t->state));
+		return 0;
+	}
+	ble_flush_queue(t);
+	return 0;
 }
 
 static int ble_write_value(Transport *t, const uint8_t *p, size_t n)
 {
 	BleState *s = t->state;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
-	int r = sd_bus_message_new_method_call(s->bus, &m, "org.bluez", s->chr, "org.bluez.GattCharacteristic1",
-					       "WriteValue");
+	int r = sd_bus_message_new_method_call(s->bus, &m, BLUEZ_SERVICE, s->chr, BLUEZ_CHAR, "WriteValue");
 
 	if (r >= 0)
 		r = sd_bus_message_append_array(m, 'y', p, n);
@@ -745,6 +981,16 @@ static int ble_write_value(Transport *t, const uint8_t *p, size_t n)
 	return r;
 }
 
+/* A broken socket is reported through events.lost from the loop, not from inside send(). */
+static int ble_lost_soon(Transport *t)
+{
+	BleState *s = t->state;
+
+	if (!s->lost_later)
+		sd_event_add_defer(t->event, &s->lost_later, on_lost_later, t);
+	return -ECONNRESET;
+}
+
 static int ble_write_one(Transport *t, const uint8_t *p, size_t n)
 {
 	BleState *s = t->state;
@@ -753,20 +999,20 @@ static int ble_write_one(Transport *t, const uint8_t *p, size_t n)
 	if (s->write_value)
 		return s->writes_pending < BLE_WRITES_IN_FLIGHT && !s->txq_len ? ble_write_value(t, p, n)
 										 : ble_queue(s, p, n);
-	if (s->txq_len == 0 && send(s->write_fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
-		return 0;
-	if (s->txq_len == 0 && errno != EAGAIN)
-		return -ECONNRESET;
+	if (s->txq_len == 0) {
+		if (send(s->write_fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return ble_lost_soon(t); /* EPIPE, ECONNRESET: bluetoothd closed its end */
+	}
+	/* EAGAIN only means bluetoothd is behind (BLUEZ.md §6): the rest waits for POLLOUT. */
 	r = ble_queue(s, p, n);
 	return r < 0 ? r : sd_event_source_set_io_events(s->write_io, EPOLLOUT);
 }
 
 static size_t ble_fragment_size(Transport *t)
 {
-	BleState *s = t->state;
-
-	/* Write commands carry MTU-3 bytes, and bluetoothd reads the acquired fd 512 at a time. */
-	return MIN((size_t)(s->mtu > 3 ? s->mtu - 3 : 20), (size_t)512);
+	return ble_write_size(((BleState *)t->state)->mtu);
 }
 
 static int ble_send(Transport *t, const uint8_t *frame, size_t len)
@@ -776,6 +1022,8 @@ static int ble_send(Transport *t, const uint8_t *frame, size_t len)
 
 	if (s->step != BLE_OPEN)
 		return -ENOTCONN;
+	if (len == 0)
+		return -EINVAL; /* a zero-length write stops bluetoothd reading the socket (BLUEZ.md §4) */
 	/* One frame's pieces only, never the tail of one with the head of the next (REFERENCE.md §6). */
 	for (size_t off = 0; off < len; off += frag) {
 		int r = ble_write_one(t, frame + off, MIN(frag, len - off));
@@ -786,29 +1034,147 @@ static int ble_send(Transport *t, const uint8_t *frame, size_t len)
 	return 0;
 }
 
-static const char *ble_error_text(Transport *t);
+/* ------------------------------------------------------------------------------------------------ */
+/* The operation table                                                                               */
 
+static int ble_init(Transport *t, const char *rest, char *err, size_t err_size)
+{
+	BleState *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	if (ble_address_parse(rest, &s->want) < 0) {
+		snprintf(err, err_size, "invalid Bluetooth address 'ble:%s': use ble:AA:BB:CC:DD:EE:FF or ble:name=NAME",
+			 rest);
+		free(s);
+		return -EINVAL;
+	}
+	if (t->options.passkey && ble_passkey_parse(t->options.passkey, &s->agent_options.passkey) < 0) {
+		snprintf(err, err_size, "invalid passkey '%s': use the 6 digits the device shows", t->options.passkey);
+		free(s);
+		return -EINVAL;
+	}
+	s->agent_options.has_passkey = t->options.passkey != NULL;
+	s->agent_options.make_default = t->options.default_agent;
+	s->notify_fd = s->write_fd = -1;
+	s->mtu = BLE_ATT_MTU_MIN;
+	t->state = s;
+	return 0;
+}
+
+/* Matches before GetManagedObjects, so nothing falls between the two (BLUEZ.md §7). */
+static int ble_add_matches(Transport *t)
+{
+	BleState *s = t->state;
+	int r;
+
+	r = sd_bus_match_signal_async(s->bus, &s->match_added, BLUEZ_SERVICE, "/", DBUS_OBJECT_MANAGER,
+				      "InterfacesAdded", on_interfaces_added, NULL, t);
+	if (r >= 0)
+		r = sd_bus_match_signal_async(s->bus, &s->match_removed, BLUEZ_SERVICE, "/", DBUS_OBJECT_MANAGER,
+					      "InterfacesRemoved", on_interfaces_removed, NULL, t);
+	if (r >= 0)
+		r = sd_bus_add_match_async(s->bus, &s->match_props,
+					   "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
+					   "member='PropertiesChanged',path_namespace='/org/bluez'",
+					   on_properties_changed, NULL, t);
+	return r;
+}
+
+static int ble_open_start(Transport *t)
+{
+	BleState *s = t->state;
+	uint64_t budget = t->options.open_timeout_usec;
+	int r;
+
+	/* A new bus connection per link: BlueZ re-arms notify sessions of a connection that stays. */
+	r = ble_bus_open(t->event, &s->bus);
+	if (r < 0) {
+		snprintf(s->error, sizeof(s->error), "cannot reach the system bus: %s", strerror(-r));
+		return r;
+	}
+	r = ble_add_matches(t);
+	if (r < 0)
+		return r;
+	if (ble_agent_new(s->bus, &s->agent_options, &s->agent) < 0)
+		log_debug("ble: no pairing agent (Just Works only)");
+	if (budget) {
+		/* A little before the caller's own deadline, so that the message says where it stuck. */
+		budget = budget > 2 * USEC_PER_SEC ? budget - USEC_PER_SEC / 5 : budget;
+		s->deadline_usec = now_usec() + budget;
+		r = sd_event_add_time_relative(t->event, &s->deadline, CLOCK_MONOTONIC, budget, 0, on_deadline, t);
+		if (r < 0)
+			return r;
+	}
+	s->step = BLE_FINDING;
+	return ble_get_objects(t);
+}
+
+static int ble_open(Transport *t)
+{
+	BleState *s = t->state;
+	int r;
+
+	ble_close(t);
+	s->adapter[0] = s->device[0] = s->chr[0] = '\0';
+	s->error[0] = s->last_connect_error[0] = '\0';
+	s->dev_connected = s->dev_paired = s->paired_before = s->was_connected = false;
+	s->bond_removed = s->start_notify = s->notify_started = s->write_value = false;
+	s->we_paired = s->pair_first = s->blip = false;
+	s->connect_tries = s->resolve_tries = s->scans = s->blip_failures = 0;
+	s->deadline_usec = 0;
+	s->mtu = BLE_ATT_MTU_MIN;
+	r = ble_open_start(t);
+	if (r < 0) {
+		if (!s->error[0])
+			snprintf(s->error, sizeof(s->error), "cannot talk to BlueZ: %s", strerror(-r));
+		ble_close(t);
+	}
+	return r;
+}
+
+/* Releases everything; says goodbye to BlueZ only for what we started. */
 static void ble_close(Transport *t)
 {
 	BleState *s = t->state;
 
 	if (!s)
 		return;
-	if (s->step != BLE_OPEN && s->step != BLE_IDLE)
-		ble_error_text(t); /* say how far opening got before the state goes */
-	if (s->bus && s->start_notify && s->chr[0])
-		sd_bus_call_method_async(s->bus, NULL, "org.bluez", s->chr, "org.bluez.GattCharacteristic1", "StopNotify",
-					 NULL, NULL, NULL);
-	if (s->bus && s->we_connected && s->device[0])
-		sd_bus_call_method_async(s->bus, NULL, "org.bluez", s->device, "org.bluez.Device1", "Disconnect", NULL,
+	if (s->step != BLE_OPEN && s->step != BLE_IDLE && !s->error[0])
+		ble_describe_step(t); /* how far opening got, before the state goes */
+	if (s->bus && s->notify_started)
+		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->chr, BLUEZ_CHAR, "StopNotify", NULL, NULL, NULL);
+	if (s->bus && s->scanning)
+		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
 					 NULL, NULL);
-	s->we_connected = false;
-	ble_reset(t);
+	if (s->bus && s->we_connected && s->device[0])
+		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->device, BLUEZ_DEVICE, "Disconnect", NULL, NULL,
+					 NULL);
+	s->call = sd_bus_slot_unref(s->call);
+	s->match_added = sd_bus_slot_unref(s->match_added);
+	s->match_removed = sd_bus_slot_unref(s->match_removed);
+	s->match_props = sd_bus_slot_unref(s->match_props);
+	s->retry = sd_event_source_disable_unref(s->retry);
+	s->deadline = sd_event_source_disable_unref(s->deadline);
+	s->lost_later = sd_event_source_disable_unref(s->lost_later);
+	s->notify_io = sd_event_source_disable_unref(s->notify_io);
+	s->write_io = sd_event_source_disable_unref(s->write_io);
+	if (s->notify_fd >= 0)
+		close(TAKE_FD(s->notify_fd));
+	if (s->write_fd >= 0)
+		close(TAKE_FD(s->write_fd));
+	ble_agent_free(TAKE_PTR(s->agent));
+	free(TAKE_PTR(s->txq));
+	s->txq_len = s->rx.len = 0;
+	s->writes_pending = 0;
+	s->scanning = s->we_connected = s->notify_started = false;
+	s->step = BLE_IDLE;
 	s->bus = sd_bus_flush_close_unref(s->bus);
 }
 
 static void ble_free(Transport *t)
 {
+	ble_close(t);
 	free(t->state);
 	t->state = NULL;
 }
@@ -829,13 +1195,8 @@ static const char *ble_error_text(Transport *t)
 {
 	BleState *s = t->state;
 
-	if (s->error[0])
-		return s->error;
-	if (s->step == BLE_SCANNING)
-		snprintf(s->error, sizeof(s->error), "%s not found while scanning: is it advertising and in range?",
-			 s->want.by_name ? s->want.name : s->want.address);
-	else if (s->step == BLE_CONNECTING)
-		snprintf(s->error, sizeof(s->error), "could not connect to %s (is it still advertising?)", s->device);
+	if (!s->error[0] && s->step != BLE_OPEN)
+		ble_describe_step(t);
 	return s->error[0] ? s->error : NULL;
 }
 

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * smpctl's own org.bluez.Agent1 (bluez@5.66 doc/agent-api.txt; ISSUE-NOTES 19): registered with
+ * capability KeyboardDisplay on our bus connection, so BlueZ asks it, not a desktop agent, when our
+ * Pair() needs a passkey or a confirmation. It answers only for the device being opened. Zephyr >= 4.0
+ * protects the SMP characteristic with authenticated pairing by default (REFERENCE.md §6): a board with
+ * a display shows a passkey that the user passes as --passkey; numeric comparison is accepted when the
+ * shown number equals that passkey. Refusals use org.bluez.Error.Rejected and leave a line for the user.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ble-bluez.h"
+#include "log.h"
+
+#define AGENT_PATH "/org/smpctl/agent"
+#define AGENT_CAPABILITY "KeyboardDisplay"
+#define ERROR_REJECTED "org.bluez.Error.Rejected"
+
+struct BleAgent {
+	sd_bus *bus;
+	sd_bus_slot *object, *call;
+	BleAgentOptions options;
+	char device[128];
+	char problem[256];
+};
+
+static bool agent_for_us(BleAgent *a, sd_bus_message *m)
+{
+	const char *path = NULL;
+
+	/* Every Agent1 method with a device argument has it first. */
+	return sd_bus_message_read(m, "o", &path) >= 0 && a->device[0] && !strcmp(path, a->device);
+}
+
+static int agent_reject(sd_bus_message *m, sd_bus_error *error, const char *why)
+{
+	(void)m;
+	return sd_bus_error_set(error, ERROR_REJECTED, why);
+}
+
+static int on_release(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)userdata, (void)error;
+	log_debug("ble: agent released by BlueZ");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int on_request_passkey(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+
+	if (!agent_for_us(a, m))
+		return agent_reject(m, error, "not a device smpctl is pairing with");
+	if (!a->options.has_passkey) {
+		snprintf(a->problem, sizeof(a->problem),
+			 "pairing needs a passkey: run again with --passkey NNNNNN (shown by the device)");
+		return agent_reject(m, error, "no passkey given");
+	}
+	log_debug("ble: agent: answering the passkey request");
+	return sd_bus_reply_method_return(m, "u", a->options.passkey);
+}
+
+/* Legacy PIN pairing does not exist on LE; answer with the passkey's digits if we have one. */
+static int on_request_pin_code(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+	char pin[8];
+
+	if (!agent_for_us(a, m))
+		return agent_reject(m, error, "not a device smpctl is pairing with");
+	if (!a->options.has_passkey) {
+		snprintf(a->problem, sizeof(a->problem),
+			 "pairing needs a PIN code: run again with --passkey NNNNNN (shown by the device)");
+		return agent_reject(m, error, "no PIN code given");
+	}
+	snprintf(pin, sizeof(pin), "%06u", a->options.passkey);
+	return sd_bus_reply_method_return(m, "s", pin);
+}
+
+/* The device has a keyboard: the user types what we were given to show. */
+static int on_display_passkey(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+	const char *path;
+	uint32_t passkey;
+	uint16_t entered;
+
+	(void)error;
+	if (sd_bus_message_read(m, "ouq", &path, &passkey, &entered) >= 0) {
+		log_debug("ble: agent: type passkey %06u on the device (%u digits entered)", passkey, entered);
+		snprintf(a->problem, sizeof(a->problem), "pairing expected passkey %06u to be typed on the device",
+			 passkey);
+	}
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int on_display_pin_code(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+	const char *path, *pin;
+
+	(void)error;
+	if (sd_bus_message_read(m, "os", &path, &pin) >= 0) {
+		log_debug("ble: agent: type PIN %s on the device", pin);
+		snprintf(a->problem, sizeof(a->problem), "pairing expected PIN %s to be typed on the device", pin);
+	}
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* Numeric comparison: both sides show a number; it must be the one the user saw on the device. */
+static int on_request_confirmation(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+	uint32_t passkey = 0;
+
+	if (!agent_for_us(a, m) || sd_bus_message_read(m, "u", &passkey) < 0)
+		return agent_reject(m, error, "not a device smpctl is pairing with");
+	if (!a->options.has_passkey) {
+		snprintf(a->problem, sizeof(a->problem),
+			 "pairing asks to confirm the number %06u: if the device shows it, run again with --passkey %06u",
+			 passkey, passkey);
+		return agent_reject(m, error, "no passkey given to compare with");
+	}
+	if (passkey != a->options.passkey) {
+		snprintf(a->problem, sizeof(a->problem),
+			 "the pairing number %06u is not the --passkey given (%06u): pairing refused", passkey,
+			 a->options.passkey);
+		return agent_reject(m, error, "passkey mismatch");
+	}
+	log_debug("ble: agent: confirming %06u", passkey);
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+/* Just Works on a pairing we asked for, and services of that device: allowed. */
+static int on_request_authorization(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	if (!agent_for_us(userdata, m))
+		return agent_reject(m, error, "not a device smpctl is pairing with");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int on_authorize_service(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	if (!agent_for_us(userdata, m))
+		return agent_reject(m, error, "not a device smpctl is pairing with");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static int on_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+
+	(void)error;
+	log_debug("ble: agent: BlueZ canceled the request");
+	if (!a->problem[0])
+		snprintf(a->problem, sizeof(a->problem), "pairing was canceled (timed out, or refused on the device)");
+	return sd_bus_reply_method_return(m, NULL);
+}
+
+static const sd_bus_vtable agent_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("Release", "", "", on_release, 0),
+	SD_BUS_METHOD("RequestPinCode", "o", "s", on_request_pin_code, 0),
+	SD_BUS_METHOD("DisplayPinCode", "os", "", on_display_pin_code, 0),
+	SD_BUS_METHOD("RequestPasskey", "o", "u", on_request_passkey, 0),
+	SD_BUS_METHOD("DisplayPasskey", "ouq", "", on_display_passkey, 0),
+	SD_BUS_METHOD("RequestConfirmation", "ou", "", on_request_confirmation, 0),
+	SD_BUS_METHOD("RequestAuthorization", "o", "", on_request_authorization, 0),
+	SD_BUS_METHOD("AuthorizeService", "os", "", on_authorize_service, 0),
+	SD_BUS_METHOD("Cancel", "", "", on_cancel, 0),
+	SD_BUS_VTABLE_END
+};
+
+static int on_default(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	(void)userdata, (void)error;
+	if (sd_bus_message_is_method_error(m, NULL))
+		log_debug("ble: RequestDefaultAgent failed: %s", sd_bus_message_get_error(m)->message);
+	return 0;
+}
+
+/* Not fatal: without our agent BlueZ pairs with NoInputNoOutput (device.c:2828-2832), which is
+ * enough for a device that allows Just Works. */
+static int on_registered(sd_bus_message *m, void *userdata, sd_bus_error *error)
+{
+	BleAgent *a = userdata;
+
+	(void)error;
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		log_debug("ble: RegisterAgent failed: %s", sd_bus_message_get_error(m)->message);
+		return 0;
+	}
+	if (a->options.make_default)
+		return ble_call(a->bus, &a->call, "/org/bluez", BLUEZ_AGENT_MANAGER, "RequestDefaultAgent", 0, on_default,
+				a, "o", AGENT_PATH);
+	return 0;
+}
+
+int ble_agent_new(sd_bus *bus, const BleAgentOptions *options, BleAgent **out)
+{
+	BleAgent *a = calloc(1, sizeof(*a));
+	int r;
+
+	if (!a)
+		return -ENOMEM;
+	a->bus = sd_bus_ref(bus);
+	a->options = *options;
+	r = sd_bus_add_object_vtable(bus, &a->object, AGENT_PATH, "org.bluez.Agent1", agent_vtable, a);
+	if (r >= 0)
+		r = ble_call(bus, &a->call, "/org/bluez", BLUEZ_AGENT_MANAGER, "RegisterAgent", 0, on_registered, a,
+			     "os", AGENT_PATH, AGENT_CAPABILITY);
+	if (r < 0) {
+		ble_agent_free(a);
+		return r;
+	}
+	*out = a;
+	return 0;
+}
+
+void ble_agent_set_device(BleAgent *a, const char *device_path)
+{
+	snprintf(a->device, sizeof(a->device), "%s", device_path);
+	a->problem[0] = '\0';
+}
+
+const char *ble_agent_problem(const BleAgent *a)
+{
+	return a && a->problem[0] ? a->problem : NULL;
+}
+
+void ble_agent_free(BleAgent *a)
+{
+	if (!a)
+		return;
+	a->call = sd_bus_slot_unref(a->call);
+	if (a->object)
+		sd_bus_call_method_async(a->bus, NULL, BLUEZ_SERVICE, "/org/bluez", BLUEZ_AGENT_MANAGER, "UnregisterAgent",
+					 NULL, NULL, "o", AGENT_PATH);
+	sd_bus_slot_unref(a->object);
+	sd_bus_unref(a->bus);
+	free(a);
+}

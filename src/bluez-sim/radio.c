@@ -1,0 +1,494 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The radio link and the device behind it. Write Commands wait in bluetoothd's unbounded queue and go up,
+ * notifications come down, packet by packet in connection events (link-model.h). The device side is
+ * Zephyr's smp_bt.c: with CONFIG_MCUMGR_TRANSPORT_BT_REASSEMBLY the first write of a frame holds the
+ * header and takes a buffer, a frame larger than the buffer is dropped; without it every write is a frame.
+ * buf_count buffers are shared by requests and responses: a frame that finds none free is dropped, as
+ * Zephyr does. One frame is handled at a time, for the device time sim_device_process reports, and the
+ * SMP work queue stays busy until its response has gone out (smp_bt_tx_pkt waits for every notification).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bluez-sim.h"
+#include "smp.h"
+#include "util.h"
+
+#define RESET_DROP_USEC 250000u  /* the device answers reset, then goes away (sim-device.h) */
+#define DELAY_QUEUE 256
+
+static Stand *radio_stand(const Radio *r)
+{
+	return r->stand;
+}
+
+static bool queue_push(PduQueue *q, const uint8_t *data, size_t len, bool last)
+{
+	Pdu *pdu;
+
+	if (q->count == PDU_QUEUE || len > ATT_VALUE_MAX)
+		return false;
+	pdu = &q->items[(q->head + q->count++) % PDU_QUEUE];
+	pdu->len = (uint16_t)len;
+	pdu->link_left = len + LINK_L2CAP_ATT_OVERHEAD;
+	pdu->last = last;
+	memcpy(pdu->data, data, len);
+	return true;
+}
+
+static Pdu *queue_at(PduQueue *q, size_t i)
+{
+	return &q->items[(q->head + i) % PDU_QUEUE];
+}
+
+static void queue_pop(PduQueue *q)
+{
+	q->head = (q->head + 1) % PDU_QUEUE;
+	q->count--;
+}
+
+static void frame_free(Frame *f)
+{
+	free(f->data);
+	*f = (Frame){ 0 };
+}
+
+static unsigned buffers_used(const Radio *r)
+{
+	return (unsigned)r->rx_active + (unsigned)r->queued + (r->busy ? 2u : 0u);
+}
+
+static void device_next(Radio *r);
+
+/* A complete frame joins the SMP work queue in the buffer it already holds. */
+static void device_enqueue(Radio *r, const uint8_t *data, size_t len)
+{
+	Frame *f;
+
+	if (r->queued == ARRAY_SIZE(r->queue))
+		return;
+	f = &r->queue[r->queued++];
+	f->data = malloc(len);
+	if (!f->data) {
+		r->queued--;
+		return;
+	}
+	memcpy(f->data, data, len);
+	f->len = len;
+	f->conn_id = r->conn_id;
+	device_next(r);
+}
+
+static bool buffer_free(Radio *r)
+{
+	if (buffers_used(r) < radio_stand(r)->cfg.buf_count)
+		return true;
+	stand_log(radio_stand(r), "%s: no free SMP buffer: frame dropped", r->address);
+	return false;
+}
+
+/* smp_reassembly_collect(): the first write holds the header and says how long the frame is; more bytes
+ * than announced drop the frame; a frame over buf_size is dropped (-EOSIZE). */
+static void device_reassemble(Radio *r, const uint8_t *data, size_t len)
+{
+	if (!r->rx_active) {
+		SmpHeader h;
+
+		if (smp_header_decode(data, len, &h) < 0 || !buffer_free(r))
+			return;
+		r->rx_expected = SMP_HEADER_SIZE + (size_t)h.len;
+		if (r->rx_expected > radio_stand(r)->cfg.buf_size) {
+			stand_log(radio_stand(r), "%s: frame of %zu bytes > buf_size: dropped", r->address, r->rx_expected);
+			return;
+		}
+		r->rx_active = true;
+		r->rx_len = 0;
+	}
+	if (len > r->rx_expected - r->rx_len) {
+		r->rx_active = false;
+		return;
+	}
+	memcpy(r->rx + r->rx_len, data, len);
+	r->rx_len += len;
+	if (r->rx_len < r->rx_expected)
+		return;
+	r->rx_active = false;
+	device_enqueue(r, r->rx, r->rx_len);
+}
+
+static void device_receive(Radio *r, const uint8_t *data, size_t len)
+{
+	if (!radio_security_ok(r)) {
+		/* A Write Command on a link below the characteristic's permission is dropped without a word. */
+		stand_log(radio_stand(r), "%s: write on an unencrypted link: dropped", r->address);
+		return;
+	}
+	if (radio_stand(r)->reassembly)
+		device_reassemble(r, data, len);
+	else if (buffer_free(r))
+		device_enqueue(r, data, len);
+}
+
+static void link_schedule(Radio *r);
+
+/* smp_bt_tx_pkt(): notifications of at most MTU - 3 bytes, only to the connection the request came from
+ * and only while it is subscribed (bt_gatt_notify fails otherwise). */
+static size_t response_send(Radio *r, const Frame *rsp, unsigned conn_id)
+{
+	size_t chunk = link_value_max(&radio_stand(r)->link), n = 0;
+
+	if (!r->conn || conn_id != r->conn_id || !gatt_subscribed(r->conn))
+		return 0;
+	for (size_t off = 0; off < rsp->len; off += chunk)
+		n += queue_push(&r->down, rsp->data + off, MIN(chunk, rsp->len - off), off + chunk >= rsp->len);
+	link_schedule(r);
+	return n;
+}
+
+static int on_reset_back(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	Stand *s = radio_stand(r);
+
+	(void)src, (void)usec;
+	r->reset_timer = sd_event_source_disable_unref(r->reset_timer);
+	sim_device_reboot(r->dev);
+	r->offline = false;
+	stand_log(s, "%s: back, advertising", r->address);
+	for (size_t i = 0; i < s->n_adapters; i++) {
+		peer_radio_back(&s->adapters[i].peers[r->index]);
+		adapter_advertise_now(&s->adapters[i]);
+	}
+	return 0;
+}
+
+/* The device drops off: the link is lost, MCUboot swaps, then it advertises again (REFERENCE.md §13). */
+static int on_reset_drop(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	Stand *s = radio_stand(r);
+	uint64_t rest = r->offline_usec > RESET_DROP_USEC ? r->offline_usec - RESET_DROP_USEC : 0;
+
+	(void)src, (void)usec;
+	stand_log(s, "%s: reset: offline for %.1f s of device time", r->address, (double)rest / 1e6);
+	r->offline = true;
+	if (r->conn)
+		peer_link_lost(r->conn);
+	r->work = sd_event_source_disable_unref(r->work);
+	for (size_t i = 0; i < r->queued; i++)
+		frame_free(&r->queue[i]);
+	r->queued = 0;
+	r->busy = r->rx_active = false;
+	stand_timer(s, &r->reset_timer, stand_scaled(s, (double)rest), on_reset_back, r);
+	return 0;
+}
+
+static void device_done(Radio *r)
+{
+	Stand *s = radio_stand(r);
+
+	r->busy = false;
+	for (size_t i = 0; i < r->n_responses; i++)
+		frame_free(&r->responses[i]);
+	r->n_responses = 0;
+	if (sim_device_take_reset(r->dev, &r->offline_usec))
+		stand_timer(s, &r->reset_timer, stand_scaled(s, RESET_DROP_USEC), on_reset_drop, r);
+	device_next(r);
+}
+
+/* Zephyr basic storage erase (group 63, command 0) that succeeded wipes the bonds with the settings
+ * (REFERENCE.md §6): success is an answer without an "rc" other than 0 and without "err". */
+static bool erased_settings(const Frame *req, const Frame *rsp)
+{
+	SmpHeader h;
+	const uint8_t *body = rsp->data + SMP_HEADER_SIZE;
+	size_t n = rsp->len - SMP_HEADER_SIZE;
+
+	if (smp_header_decode(req->data, req->len, &h) < 0 || h.group != 63 || h.id != 0 || h.op != SMP_OP_WRITE)
+		return false;
+	for (size_t i = 0; i + 2 < n; i++)
+		if ((body[i] == 0x62 && body[i + 1] == 'r' && body[i + 2] == 'c' && i + 3 < n && body[i + 3] != 0) ||
+		    (body[i] == 0x63 && i + 3 < n && !memcmp(body + i + 1, "err", 3)))
+			return false;
+	return true;
+}
+
+static int on_work_done(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	Frame req = r->queue[0];
+
+	(void)src, (void)usec;
+	r->work = sd_event_source_disable_unref(r->work);
+	memmove(r->queue, r->queue + 1, (r->queued - 1) * sizeof(r->queue[0]));
+	r->queued--;
+	r->response_pdus = 0;
+	for (size_t i = 0; i < r->n_responses; i++) {
+		if (r->responses[i].len > SMP_HEADER_SIZE && erased_settings(&req, &r->responses[i])) {
+			stand_log(radio_stand(r), "%s: settings erased: the device forgot its bond", r->address);
+			r->bonded = false;
+		}
+		r->response_pdus += response_send(r, &r->responses[i], req.conn_id);
+	}
+	frame_free(&req);
+	if (r->response_pdus == 0)
+		device_done(r);
+	return 0;
+}
+
+static void collect_response(void *userdata, const uint8_t *frame, size_t len)
+{
+	Radio *r = userdata;
+	Frame *f;
+
+	if (r->n_responses == RESPONSES_MAX)
+		return;
+	f = &r->responses[r->n_responses];
+	f->data = malloc(len);
+	if (!f->data)
+		return;
+	memcpy(f->data, frame, len);
+	f->len = len;
+	r->n_responses++;
+}
+
+/* The work queue takes the next frame; its response needs a buffer of its own (smp_alloc_rsp), and
+ * without one the request is dropped unanswered (MGMT_ERR_ENOMEM). */
+static void device_next(Radio *r)
+{
+	Stand *s = radio_stand(r);
+	uint64_t device_usec;
+
+	if (r->busy || r->queued == 0 || r->offline)
+		return;
+	if (buffers_used(r) + 1 > s->cfg.buf_count) {
+		stand_log(s, "%s: no buffer for the response: request dropped", r->address);
+		frame_free(&r->queue[0]);
+		memmove(r->queue, r->queue + 1, (r->queued - 1) * sizeof(r->queue[0]));
+		r->queued--;
+		device_next(r);
+		return;
+	}
+	r->busy = true;
+	r->n_responses = 0;
+	device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
+	stand_timer(s, &r->work, stand_scaled(s, (double)device_usec), on_work_done, r);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* --disconnect-after-bytes / --disconnect-random: the link is lost once (a supervision timeout). */
+static bool fault_disconnect(Radio *r, size_t len)
+{
+	Faults *f = &radio_stand(r)->faults;
+
+	r->bytes_up += len;
+	if (!r->disconnect_at || r->bytes_up < r->disconnect_at || f->disconnect_fired)
+		return false;
+	f->disconnect_fired = true;
+	stand_log(radio_stand(r), "%s: link lost after %llu bytes (fault knob)", r->address, (unsigned long long)r->bytes_up);
+	peer_link_lost(r->conn);
+	return true;
+}
+
+static int on_delayed(sd_event_source *src, uint64_t usec, void *userdata);
+
+static void delay_arm(Radio *r)
+{
+	if (r->delayed_count)
+		sd_event_add_time(r->stand->event, &r->delay_timer, CLOCK_MONOTONIC, r->delayed_at[r->delayed_head], 1,
+				  on_delayed, r);
+}
+
+static int on_delayed(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	Pdu *pdu = &r->delayed[r->delayed_head];
+
+	(void)src, (void)usec;
+	r->delay_timer = sd_event_source_disable_unref(r->delay_timer);
+	if (r->conn)
+		gatt_notify(r->conn, pdu->data, pdu->len);
+	r->delayed_head = (r->delayed_head + 1) % DELAY_QUEUE;
+	r->delayed_count--;
+	delay_arm(r);
+	return 0;
+}
+
+/* A notification reaches bluetoothd, perhaps lost or late (fault knobs). */
+static void notification_arrives(Radio *r, const Pdu *pdu)
+{
+	Faults *f = &radio_stand(r)->faults;
+	uint64_t now;
+
+	if (f->drop_notify && ++f->notifications % f->drop_notify == 0) {
+		stand_log(radio_stand(r), "%s: notification lost (fault knob)", r->address);
+		return;
+	}
+	if (!f->delay_notify_ms) {
+		gatt_notify(r->conn, pdu->data, pdu->len);
+		return;
+	}
+	if (r->delayed_count == DELAY_QUEUE)
+		return;
+	sd_event_now(r->stand->event, CLOCK_MONOTONIC, &now);
+	r->delayed[(r->delayed_head + r->delayed_count) % DELAY_QUEUE] = *pdu;
+	r->delayed_at[(r->delayed_head + r->delayed_count) % DELAY_QUEUE] = now + f->delay_notify_ms * 1000ull;
+	if (r->delayed_count++ == 0)
+		delay_arm(r);
+}
+
+static void deliver_down(Radio *r, size_t done)
+{
+	for (size_t i = 0; i < done && r->conn; i++) {
+		Pdu pdu = *queue_at(&r->down, 0);
+
+		queue_pop(&r->down);
+		notification_arrives(r, &pdu);
+		if (r->response_pdus && --r->response_pdus == 0)
+			device_done(r);
+	}
+}
+
+static void deliver_up(Radio *r, size_t done)
+{
+	for (size_t i = 0; i < done && r->conn; i++) {
+		Pdu pdu = *queue_at(&r->up, 0);
+
+		queue_pop(&r->up);
+		if (fault_disconnect(r, pdu.len))
+			return;
+		device_receive(r, pdu.data, pdu.len);
+	}
+}
+
+/* One connection event: at most packets_per_event exchanges, so only that many PDUs can move. */
+static int on_event(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	const LinkModel *m = &radio_stand(r)->link;
+	size_t up[64], down[64], n_up = MIN(r->up.count, ARRAY_SIZE(up)), n_down = MIN(r->down.count, ARRAY_SIZE(down));
+	LinkEvent ev;
+
+	(void)src, (void)usec;
+	r->event_timer = sd_event_source_disable_unref(r->event_timer);
+	n_up = MIN(n_up, m->packets_per_event);
+	n_down = MIN(n_down, m->packets_per_event);
+	for (size_t i = 0; i < n_up; i++)
+		up[i] = queue_at(&r->up, i)->link_left;
+	for (size_t i = 0; i < n_down; i++)
+		down[i] = queue_at(&r->down, i)->link_left;
+	link_event_run(m, up, n_up, down, n_down, &ev);
+	for (size_t i = 0; i < n_up; i++)
+		queue_at(&r->up, i)->link_left = up[i];
+	for (size_t i = 0; i < n_down; i++)
+		queue_at(&r->down, i)->link_left = down[i];
+	/* Notifications first: a response is out before the request the same event carries is handled. */
+	deliver_down(r, ev.down_done);
+	deliver_up(r, ev.up_done);
+	link_schedule(r);
+	return 0;
+}
+
+/* The next connection event after now: events keep the connection's anchor, data waits for one. */
+static void link_schedule(Radio *r)
+{
+	Stand *s = radio_stand(r);
+	uint64_t interval = stand_scaled(s, (double)link_interval_usec(&s->link)), now, next;
+
+	if (r->event_timer || !r->conn || (r->up.count == 0 && r->down.count == 0))
+		return;
+	sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	next = interval == 0 || now < r->anchor ? now : r->anchor + ((now - r->anchor) / interval + 1) * interval;
+	sd_event_add_time(s->event, &r->event_timer, CLOCK_MONOTONIC, next, 1, on_event, r);
+}
+
+void radio_client_write(Radio *r, const uint8_t *data, size_t len)
+{
+	if (!r->conn)
+		return;
+	if (!queue_push(&r->up, data, len, false))
+		stand_log(radio_stand(r), "%s: bluetoothd's write queue is full: write dropped", r->address);
+	link_schedule(r);
+}
+
+bool radio_security_ok(const Radio *r)
+{
+	return r->link_security >= radio_stand(r)->security;
+}
+
+void radio_connected(Radio *r, Peer *p)
+{
+	Stand *s = radio_stand(r);
+
+	r->conn = p;
+	r->conn_id++;
+	r->up.count = r->down.count = 0;
+	r->bytes_up = 0;
+	r->rx_active = false;
+	r->link_security = SEC_NONE;
+	sd_event_now(s->event, CLOCK_MONOTONIC, &r->anchor);
+	r->disconnect_at = s->faults.disconnect_after_bytes;
+	if (s->faults.random_seed) {
+		uint64_t x = s->faults.random_seed * 0x9e3779b97f4a7c15ull;
+
+		r->disconnect_at = 1 + xorshift(&x) % 100000;
+	}
+}
+
+/* The link is gone: queued PDUs with it; frames already in the work queue are still handled (their
+ * answers find no connection), and a partial frame is dropped (smp_bt_ccc_changed). */
+void radio_disconnected(Radio *r)
+{
+	r->conn = NULL;
+	r->event_timer = sd_event_source_disable_unref(r->event_timer);
+	r->up.count = r->down.count = 0;
+	r->rx_active = false;
+	r->delay_timer = sd_event_source_disable_unref(r->delay_timer);
+	r->delayed_count = 0;
+	if (r->busy && r->response_pdus) {
+		r->response_pdus = 0;
+		device_done(r);
+	}
+}
+
+int radio_init(Radio *r, Stand *s, unsigned index)
+{
+	r->stand = s;
+	r->index = index;
+	r->up.items = calloc(PDU_QUEUE, sizeof(Pdu));
+	r->down.items = calloc(PDU_QUEUE, sizeof(Pdu));
+	r->rx = malloc(SMP_HEADER_SIZE + 65535);
+	r->delayed = calloc(DELAY_QUEUE, sizeof(Pdu));
+	r->delayed_at = calloc(DELAY_QUEUE, sizeof(uint64_t));
+	if (!r->up.items || !r->down.items || !r->rx || !r->delayed || !r->delayed_at)
+		return -ENOMEM;
+	return sim_device_new(&s->cfg, &r->dev);
+}
+
+void radio_free(Radio *r)
+{
+	for (size_t i = 0; i < r->queued; i++)
+		frame_free(&r->queue[i]);
+	for (size_t i = 0; i < r->n_responses; i++)
+		frame_free(&r->responses[i]);
+	sd_event_source_disable_unref(r->event_timer);
+	sd_event_source_disable_unref(r->work);
+	sd_event_source_disable_unref(r->reset_timer);
+	sd_event_source_disable_unref(r->delay_timer);
+	free(r->up.items);
+	free(r->down.items);
+	free(r->rx);
+	free(r->delayed);
+	free(r->delayed_at);
+	if (r->dev)
+		sim_device_free(r->dev);
+}
