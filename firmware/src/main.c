@@ -1,35 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * smpctl's firmware: an SMP server (OS, image, stat, Zephyr basic groups) that smpctl updates. The
- * groups and transports register themselves from Kconfig; main() starts Bluetooth advertising and,
- * only when built with CONFIG_SMPCTL_FW_SELF_CONFIRM, confirms the running image. By default the
- * image stays unconfirmed so that smpctl's test-and-confirm flow confirms it after checking it runs,
- * and MCUboot reverts it at the next reset otherwise.
+ * smpctl's firmware: Zephyr's SMP server (OS, image, stat and Zephyr basic groups, which register
+ * themselves from Kconfig) that smpctl updates over Bluetooth LE on the nRF52833, or over UDP in the
+ * native_sim build (whose transport starts by itself, MCUMGR_TRANSPORT_UDP_AUTOMATIC_INIT).
+ *
+ * Confirmation policy (ISSUE-NOTES 24): by default the image never confirms itself. After an update
+ * MCUboot boots it once for test; smpctl's test-and-confirm sees it running and confirms it, and if
+ * nobody does, MCUboot swaps the previous image back at the next reset. CONFIG_SMPCTL_FW_SELF_CONFIRM
+ * makes the image confirm itself once its transport is up.
  */
 #include <zephyr/dfu/mcuboot.h>
 #include <zephyr/kernel.h>
 #include <zephyr/logging/log.h>
-#if defined(CONFIG_MCUMGR_TRANSPORT_UDP)
-#include <zephyr/mgmt/mcumgr/transport/smp_udp.h>
-#endif
+
+#include "smpctl-fw.h"
 
 LOG_MODULE_REGISTER(smpctl_fw, LOG_LEVEL_INF);
 
-void smpctl_fw_bluetooth_start(void);
+static void self_confirm(void)
+{
+	int rc;
+
+	if (boot_is_img_confirmed())
+		return;
+	rc = boot_write_img_confirmed();
+	if (rc)
+		LOG_ERR("self-confirm failed (%d): MCUboot reverts this image at the next reset", rc);
+	else
+		LOG_INF("self-confirm: image confirmed");
+}
 
 int main(void)
 {
-	if (IS_ENABLED(CONFIG_SMPCTL_FW_SELF_CONFIRM) && !boot_is_img_confirmed()) {
-		int rc = boot_write_img_confirmed();
+	int rc = smpctl_fw_bluetooth_start();
 
-		LOG_INF("self-confirm: %s", rc == 0 ? "image confirmed" : "failed");
-	}
-	if (IS_ENABLED(CONFIG_SMPCTL_FW_BLUETOOTH))
-		smpctl_fw_bluetooth_start();
-#if defined(CONFIG_MCUMGR_TRANSPORT_UDP)
-	/* native_sim: SMP over UDP, port CONFIG_MCUMGR_TRANSPORT_UDP_PORT (1337). */
-	smp_udp_open();
-#endif
-	LOG_INF("smpctl firmware running; %s", boot_is_img_confirmed() ? "confirmed" : "NOT confirmed (test boot)");
+	if (rc)
+		LOG_ERR("Bluetooth did not start (%d): no SMP over Bluetooth", rc);
+	else if (IS_ENABLED(CONFIG_SMPCTL_FW_SELF_CONFIRM))
+		self_confirm();
+	LOG_INF("smpctl firmware running; image %s",
+		boot_is_img_confirmed() ? "confirmed" : "not confirmed (test boot)");
 	return 0;
 }

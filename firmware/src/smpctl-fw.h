@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/* Interfaces between the parts of smpctl's firmware. */
+#pragma once
+
+#if defined(CONFIG_BT)
+/* Enables Bluetooth, loads identity and bonds from settings, starts advertising the SMP service.
+ * Returns 0 or a negative errno from the Bluetooth stack. */
+int smpctl_fw_bluetooth_start(void);
+#else
+static inline int smpctl_fw_bluetooth_start(void)
+{
+	return 0;
+}
+#endif
