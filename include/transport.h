@@ -38,6 +38,11 @@ typedef struct TransportOptions {
 	/* One line the user should see although nothing failed ("removed the stale bond with …, paired
 	 * again"); NULL: such lines only go to log_debug. */
 	void (*notice)(const char *line);
+	/* Interactive pairing, NULL when nobody can answer (no terminal). Both block until the user answers:
+	 * ask_passkey for the passkey the device displays (0 and *passkey, or -ECANCELED); confirm_number
+	 * whether the device shows `number` (numeric comparison: 1 yes, 0 no). `who` names the device. */
+	int (*ask_passkey)(const char *who, uint32_t *passkey);
+	int (*confirm_number)(const char *who, uint32_t number);
 } TransportOptions;
 
 typedef struct TransportOps {

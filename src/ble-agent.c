@@ -4,8 +4,9 @@
  * capability KeyboardDisplay on our bus connection, so BlueZ asks it, not a desktop agent, when our
  * Pair() needs a passkey or a confirmation. It answers only for the device being opened. Zephyr >= 4.0
  * protects the SMP characteristic with authenticated pairing by default (REFERENCE.md §6): a board with
- * a display shows a passkey that the user passes as --passkey; numeric comparison is accepted when the
- * shown number equals that passkey. Refusals use org.bluez.Error.Rejected and leave a line for the user.
+ * a display shows a passkey that the user passes as --passkey or types at the front end's prompt;
+ * numeric comparison is accepted when the shown number equals that passkey or the user confirms it.
+ * Refusals use org.bluez.Error.Rejected (Canceled when no passkey came) and leave a line for the user.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -18,12 +19,15 @@
 #define AGENT_PATH "/org/smpctl/agent"
 #define AGENT_CAPABILITY "KeyboardDisplay"
 #define ERROR_REJECTED "org.bluez.Error.Rejected"
+#define ERROR_CANCELED "org.bluez.Error.Canceled"
 
 struct BleAgent {
 	sd_bus *bus;
 	sd_bus_slot *object, *call;
 	BleAgentOptions options;
 	char device[128];
+	char who[32];
+	bool asked;       /* a method other than Just Works was used since ble_agent_set_device() */
 	char problem[256];
 };
 
@@ -48,51 +52,90 @@ static int on_release(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
+/* "AA:BB:CC:DD:EE:FF" from BlueZ's ".../dev_AA_BB_CC_DD_EE_FF", for the user. */
+static const char *agent_who(BleAgent *a)
+{
+	const char *dev = strrchr(a->device, '/');
+
+	if (!dev || strncmp(dev, "/dev_", 5) != 0 || strlen(dev + 5) != 17)
+		return a->device;
+	snprintf(a->who, sizeof(a->who), "%s", dev + 5);
+	for (char *c = a->who; *c; c++)
+		if (*c == '_')
+			*c = ':';
+	return a->who;
+}
+
+/* The passkey the device displays: from --passkey, else from the user at the terminal. */
+static int agent_passkey(BleAgent *a, uint32_t *passkey)
+{
+	a->asked = true;
+	if (a->options.has_passkey) {
+		*passkey = a->options.passkey;
+		return 0;
+	}
+	if (a->options.ask_passkey && a->options.ask_passkey(agent_who(a), passkey) == 0)
+		return 0;
+	snprintf(a->problem, sizeof(a->problem), a->options.ask_passkey
+		 ? "no passkey entered: pairing canceled"
+		 : "pairing needs the passkey the device shows: run again with --passkey NNNNNN");
+	return -ECANCELED;
+}
+
 static int on_request_passkey(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	BleAgent *a = userdata;
+	uint32_t passkey;
 
 	if (!agent_for_us(a, m))
 		return agent_reject(m, error, "not a device smpctl is pairing with");
-	if (!a->options.has_passkey) {
-		snprintf(a->problem, sizeof(a->problem),
-			 "pairing needs a passkey: run again with --passkey NNNNNN (shown by the device)");
-		return agent_reject(m, error, "no passkey given");
-	}
+	if (agent_passkey(a, &passkey) < 0)
+		return sd_bus_error_set(error, ERROR_CANCELED, "no passkey");
 	log_debug("ble: agent: answering the passkey request");
-	return sd_bus_reply_method_return(m, "u", a->options.passkey);
+	return sd_bus_reply_method_return(m, "u", passkey);
 }
 
 /* Legacy PIN pairing does not exist on LE; answer with the passkey's digits if we have one. */
 static int on_request_pin_code(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	BleAgent *a = userdata;
+	uint32_t passkey;
 	char pin[8];
 
 	if (!agent_for_us(a, m))
 		return agent_reject(m, error, "not a device smpctl is pairing with");
-	if (!a->options.has_passkey) {
-		snprintf(a->problem, sizeof(a->problem),
-			 "pairing needs a PIN code: run again with --passkey NNNNNN (shown by the device)");
-		return agent_reject(m, error, "no PIN code given");
-	}
-	snprintf(pin, sizeof(pin), "%06u", a->options.passkey);
+	if (agent_passkey(a, &passkey) < 0)
+		return sd_bus_error_set(error, ERROR_CANCELED, "no PIN code");
+	snprintf(pin, sizeof(pin), "%06u", passkey);
 	return sd_bus_reply_method_return(m, "s", pin);
 }
 
-/* The device has a keyboard: the user types what we were given to show. */
+static void agent_tell(BleAgent *a, const char *line)
+{
+	log_debug("ble: agent: %s", line);
+	if (a->options.notice)
+		a->options.notice(line);
+}
+
+/* The device has a keyboard: the user types the number BlueZ chose. BlueZ calls again as digits are
+ * typed (entered counts them); the user needs to be told once. */
 static int on_display_passkey(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	BleAgent *a = userdata;
 	const char *path;
 	uint32_t passkey;
 	uint16_t entered;
+	char line[160];
 
 	(void)error;
+	a->asked = true;
 	if (sd_bus_message_read(m, "ouq", &path, &passkey, &entered) >= 0) {
-		log_debug("ble: agent: type passkey %06u on the device (%u digits entered)", passkey, entered);
 		snprintf(a->problem, sizeof(a->problem), "pairing expected passkey %06u to be typed on the device",
 			 passkey);
+		if (entered == 0) {
+			snprintf(line, sizeof(line), "pairing: type %06u on %s", passkey, agent_who(a));
+			agent_tell(a, line);
+		}
 	}
 	return sd_bus_reply_method_return(m, NULL);
 }
@@ -101,16 +144,20 @@ static int on_display_pin_code(sd_bus_message *m, void *userdata, sd_bus_error *
 {
 	BleAgent *a = userdata;
 	const char *path, *pin;
+	char line[160];
 
 	(void)error;
+	a->asked = true;
 	if (sd_bus_message_read(m, "os", &path, &pin) >= 0) {
-		log_debug("ble: agent: type PIN %s on the device", pin);
 		snprintf(a->problem, sizeof(a->problem), "pairing expected PIN %s to be typed on the device", pin);
+		snprintf(line, sizeof(line), "pairing: type PIN %s on %s", pin, agent_who(a));
+		agent_tell(a, line);
 	}
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-/* Numeric comparison: both sides show a number; it must be the one the user saw on the device. */
+/* Numeric comparison: both sides show a number; it must be the one the user saw on the device, given as
+ * --passkey or confirmed at the terminal. */
 static int on_request_confirmation(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	BleAgent *a = userdata;
@@ -118,20 +165,28 @@ static int on_request_confirmation(sd_bus_message *m, void *userdata, sd_bus_err
 
 	if (!agent_for_us(a, m) || sd_bus_message_read(m, "u", &passkey) < 0)
 		return agent_reject(m, error, "not a device smpctl is pairing with");
-	if (!a->options.has_passkey) {
-		snprintf(a->problem, sizeof(a->problem),
-			 "pairing asks to confirm the number %06u: if the device shows it, run again with --passkey %06u",
-			 passkey, passkey);
-		return agent_reject(m, error, "no passkey given to compare with");
-	}
-	if (passkey != a->options.passkey) {
+	a->asked = true;
+	if (a->options.has_passkey) {
+		if (passkey == a->options.passkey) {
+			log_debug("ble: agent: confirming %06u", passkey);
+			return sd_bus_reply_method_return(m, NULL);
+		}
 		snprintf(a->problem, sizeof(a->problem),
 			 "the pairing number %06u is not the --passkey given (%06u): pairing refused", passkey,
 			 a->options.passkey);
 		return agent_reject(m, error, "passkey mismatch");
 	}
-	log_debug("ble: agent: confirming %06u", passkey);
-	return sd_bus_reply_method_return(m, NULL);
+	if (a->options.confirm_number) {
+		if (a->options.confirm_number(agent_who(a), passkey) == 1)
+			return sd_bus_reply_method_return(m, NULL);
+		snprintf(a->problem, sizeof(a->problem), "the pairing number %06u was not confirmed: pairing refused",
+			 passkey);
+		return agent_reject(m, error, "not confirmed");
+	}
+	snprintf(a->problem, sizeof(a->problem),
+		 "pairing asks to confirm the number %06u: if the device shows it, run again with --passkey %06u",
+		 passkey, passkey);
+	return agent_reject(m, error, "no passkey given to compare with");
 }
 
 /* Just Works on a pairing we asked for, and services of that device: allowed. */
@@ -224,6 +279,12 @@ void ble_agent_set_device(BleAgent *a, const char *device_path)
 {
 	snprintf(a->device, sizeof(a->device), "%s", device_path);
 	a->problem[0] = '\0';
+	a->asked = false;
+}
+
+bool ble_agent_was_asked(const BleAgent *a)
+{
+	return a && a->asked;
 }
 
 const char *ble_agent_problem(const BleAgent *a)

@@ -85,10 +85,17 @@ typedef struct BleAgentOptions {
 	bool has_passkey;
 	uint32_t passkey;
 	bool make_default;
+	/* The user, when there is one to ask (TransportOptions has the contract); NULL otherwise. */
+	int (*ask_passkey)(const char *who, uint32_t *passkey);
+	int (*confirm_number)(const char *who, uint32_t number);
+	void (*notice)(const char *line);
 } BleAgentOptions;
 int ble_agent_new(sd_bus *bus, const BleAgentOptions *options, BleAgent **out);
 void ble_agent_set_device(BleAgent *a, const char *device_path);
 /* Why the agent refused or what it could not do, for the user; NULL if nothing went wrong. */
 const char *ble_agent_problem(const BleAgent *a);
+/* BlueZ asked the agent for a passkey, a PIN or a confirmation, or told it one to show: the pairing was
+ * not Just Works. */
+bool ble_agent_was_asked(const BleAgent *a);
 /* Unregisters (asynchronously) and frees. */
 void ble_agent_free(BleAgent *a);

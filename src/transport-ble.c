@@ -631,10 +631,15 @@ static int ble_pair(Transport *t)
 	BleState *s = t->state;
 
 	if (s->we_paired) {
-		ble_fail(t, -EACCES, s->agent_options.has_passkey
-			 ? "%s still refuses notifications after pairing with the passkey given"
-			 : "%s needs an authenticated pairing: run again with --passkey NNNNNN (shown by the device)",
-			 ble_who(s));
+		/* Paired, yet still refused. With no passkey or number exchanged, the pairing was Just Works:
+		 * the device has no display or keyboard to authenticate with, and no flag of ours changes that. */
+		if (!ble_agent_was_asked(s->agent))
+			ble_fail(t, -EACCES, "%s requires an authenticated pairing but has no display or keyboard for a "
+					     "passkey (Just Works only): build it with CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT, "
+					     "or give it passkey callbacks (bt_conn_auth_cb)", ble_who(s));
+		else
+			ble_fail(t, -EACCES, "%s still refuses the SMP characteristic after pairing with a passkey: "
+					     "check the device's security settings", ble_who(s));
 		return 0;
 	}
 	if (s->dev_paired)
@@ -1056,6 +1061,9 @@ static int ble_init(Transport *t, const char *rest, char *err, size_t err_size)
 	}
 	s->agent_options.has_passkey = t->options.passkey != NULL;
 	s->agent_options.make_default = t->options.default_agent;
+	s->agent_options.ask_passkey = t->options.ask_passkey;
+	s->agent_options.confirm_number = t->options.confirm_number;
+	s->agent_options.notice = t->options.notice;
 	s->notify_fd = s->write_fd = -1;
 	s->mtu = BLE_ATT_MTU_MIN;
 	t->state = s;

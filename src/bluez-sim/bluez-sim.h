@@ -129,6 +129,7 @@ struct Radio {
 	bool offline;            /* resetting: neither advertising nor connectable */
 	bool bonded;             /* its settings hold a bond with the host */
 	bool bond_authenticated;
+	bool bond_erased;        /* its settings were erased: the bond in RAM goes at the next reset */
 	Peer *conn;              /* the connected peer, or NULL */
 	Security link_security;  /* level of the current connection */
 	/* the link (radio.c) */

@@ -174,6 +174,10 @@ static int on_reset_drop(sd_event_source *src, uint64_t usec, void *userdata)
 	(void)src, (void)usec;
 	stand_log(s, "%s: reset: offline for %.1f s of device time", r->address, (double)rest / 1e6);
 	r->offline = true;
+	if (r->bond_erased) {
+		stand_log(s, "%s: restarted without the erased bond", r->address);
+		r->bonded = r->bond_erased = false;
+	}
 	if (r->conn)
 		peer_link_lost(r->conn);
 	r->work = sd_event_source_disable_unref(r->work);
@@ -199,7 +203,8 @@ static void device_done(Radio *r)
 }
 
 /* Zephyr basic storage erase (group 63, command 0) that succeeded wipes the bonds with the settings
- * (REFERENCE.md §6): success is an answer without an "rc" other than 0 and without "err". */
+ * (REFERENCE.md §6). The keys the host already holds in RAM keep working until the device restarts:
+ * Zephyr loads bonds from settings at boot only: success is an answer without an "rc" other than 0 and without "err". */
 static bool erased_settings(const Frame *req, const Frame *rsp)
 {
 	SmpHeader h;
@@ -227,8 +232,8 @@ static int on_work_done(sd_event_source *src, uint64_t usec, void *userdata)
 	r->response_pdus = 0;
 	for (size_t i = 0; i < r->n_responses; i++) {
 		if (r->responses[i].len > SMP_HEADER_SIZE && erased_settings(&req, &r->responses[i])) {
-			stand_log(radio_stand(r), "%s: settings erased: the device forgot its bond", r->address);
-			r->bonded = false;
+			stand_log(radio_stand(r), "%s: settings erased: the bond goes at the next reset", r->address);
+			r->bond_erased = true;
 		}
 		r->response_pdus += response_send(r, &r->responses[i], req.conn_id);
 	}

@@ -114,3 +114,6 @@ void cli_print_verbs(void);
 void cli_version_text(const char *device_version, char *out, size_t out_size);
 void cli_json_image_list(JsonWriter *j, const MgmtImageList *list);
 void cli_print_image_list(Cli *cli, const MgmtImageList *list);
+
+/* Pairing through smpctl's agent: notices on stderr, and prompts when stdin is a terminal (pairing.c). */
+void cli_setup_pairing(Cli *cli);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ble.h"
 #include "cli.h"
 #include "log.h"
 #include "util.h"
@@ -60,6 +61,8 @@ enum {
 	OPT_FORMAT,
 	OPT_ERASE_SETTINGS,
 	OPT_REQUIRE_ERASE_SETTINGS,
+	OPT_PASSKEY,
+	OPT_DEFAULT_AGENT,
 };
 
 static const struct option options[] = {
@@ -82,6 +85,8 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "erase-settings", no_argument, NULL, OPT_ERASE_SETTINGS },
 	{ "require-erase-settings", no_argument, NULL, OPT_REQUIRE_ERASE_SETTINGS },
+	{ "passkey", required_argument, NULL, OPT_PASSKEY },
+	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
 	{}
 };
 
@@ -104,6 +109,9 @@ static void print_help(void)
 	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
 	       "      --reset-timeout S  seconds to wait for a device to come back after a reset (default 90)\n"
 	       "      --adapter HCI      Bluetooth adapter to use (default: the first powered one)\n"
+	       "      --passkey N        the 6-digit passkey the device shows, for pairing (asked for when\n"
+	       "                         standard input is a terminal)\n"
+	       "      --default-agent    make smpctl's pairing agent BlueZ's default while it runs\n"
 	       "      --smp-version 1|2  force the SMP header version (default: v2, v1 when the device is legacy)\n"
 	       "  -v, --verbose          debug lines on stderr\n"
 	       "  -h, --help             this help\n"
@@ -197,6 +205,15 @@ static int parse_option(Cli *cli, int c, const char *arg)
 			return usage_error("--reset-timeout takes seconds, not '%s'", arg);
 		return 0;
 	case OPT_ADAPTER: cli->transport.adapter = arg; return 0;
+	case OPT_PASSKEY: {
+		uint32_t passkey;
+
+		if (ble_passkey_parse(arg, &passkey) < 0)
+			return usage_error("--passkey takes the 6 digits the device shows, not '%s'", arg);
+		cli->transport.passkey = arg;
+		return 0;
+	}
+	case OPT_DEFAULT_AGENT: cli->transport.default_agent = true; return 0;
 	case OPT_SMP_VERSION:
 		if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
 			return usage_error("--smp-version takes 1 or 2, not '%s'", arg);
@@ -298,6 +315,7 @@ static int cli_run(Cli *cli, int argc, char **argv)
 		return -usage_error("usage: smpctl %s", verb->usage);
 	if (cli->verbose)
 		log_set_sink(cli_log_sink);
+	cli_setup_pairing(cli);
 	if (cli_setup_loop(cli) < 0)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "cannot set up the event loop");
 	return verb->run(cli);

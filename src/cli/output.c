@@ -25,7 +25,7 @@ int cli_exit_code(int err)
 	}
 }
 
-static void json_error(Cli *cli, int exit_code, const char *message, const SmpStatus *st)
+static void json_error(Cli *cli, int exit_code, const char *message, const SmpStatus *st, uint16_t req_group)
 {
 	JsonWriter *j = &cli->json_out;
 
@@ -39,7 +39,10 @@ static void json_error(Cli *cli, int exit_code, const char *message, const SmpSt
 	json_key(j, "error");
 	json_string(j, message);
 	if (st && st->kind != SMP_STATUS_OK) {
-		const char *name = st->kind == SMP_STATUS_GROUP ? smp_group_rc_name(st->group, st->rc) : smp_rc_name(st->rc);
+		/* Named from the list the code belongs to: Zephyr answers stat requests with group 63. */
+		const char *name = st->kind == SMP_STATUS_GROUP
+					   ? smp_group_rc_name(smp_status_code_group(st, req_group), st->rc)
+					   : smp_rc_name(st->rc);
 
 		json_key(j, "device_error");
 		json_begin_object(j);
@@ -64,7 +67,8 @@ static void json_error(Cli *cli, int exit_code, const char *message, const SmpSt
 	json_end_line(j);
 }
 
-static int cli_report(Cli *cli, int exit_code, const char *message, const SmpStatus *st)
+/* st: the device's answer when the failure is one (its request's group names the code), else NULL. */
+static int cli_report(Cli *cli, int exit_code, const char *message, const SmpStatus *st, uint16_t req_group)
 {
 	if (cli->quiet)
 		return exit_code;
@@ -72,7 +76,7 @@ static int cli_report(Cli *cli, int exit_code, const char *message, const SmpSta
 		fputs("\r\033[K", stderr); /* clear a progress line */
 	fprintf(stderr, "smpctl: %s\n", message);
 	if (cli->json)
-		json_error(cli, exit_code, message, st);
+		json_error(cli, exit_code, message, st, req_group);
 	return exit_code;
 }
 
@@ -84,14 +88,15 @@ int cli_fail(Cli *cli, int exit_code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	return cli_report(cli, exit_code, message, NULL);
+	return cli_report(cli, exit_code, message, NULL, SMP_STATUS_ANY_REQUEST);
 }
 
 int cli_device_fail(Cli *cli, Device *d, int err)
 {
 	const char *message = device_describe_error(d, err);
 
-	return cli_report(cli, cli_exit_code(err), message, err == DEVICE_STATUS_ERROR ? &d->status : NULL);
+	return cli_report(cli, cli_exit_code(err), message, err == DEVICE_STATUS_ERROR ? &d->status : NULL,
+			  d->status_group);
 }
 
 int cli_open_device(Cli *cli, Device **out)
@@ -121,7 +126,10 @@ int cli_open_device(Cli *cli, Device **out)
 		int code = r == -ECANCELED ? EXIT_INTERRUPTED : r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_TRANSPORT;
 		const char *detail = transport_error_text(smp_client_transport(d->client));
 
-		cli_fail(cli, code, "cannot connect to %s: %s", cli->device, detail ? detail : strerror(-r));
+		if (r == -ECANCELED)
+			cli_fail(cli, code, "interrupted while connecting to %s", cli->device);
+		else
+			cli_fail(cli, code, "cannot connect to %s: %s", cli->device, detail ? detail : strerror(-r));
 		device_free(d);
 		return code;
 	}

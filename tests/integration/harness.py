@@ -27,6 +27,11 @@ def read(path):
         return f.read()
 
 
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
 class Result:
     def __init__(self, proc):
         self.code = proc.returncode
@@ -50,6 +55,27 @@ def run(args, timeout=120, env=None, device=None):
     if env:
         e.update(env)
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=e, stdin=subprocess.DEVNULL)
+    return Result(proc)
+
+
+def run_at_terminal(args, answer, timeout=120, env=None, device=None):
+    """run() with standard input on a pseudo-terminal that already holds `answer`: what a user types at a
+    prompt. stdout and stderr stay pipes."""
+    import pty
+    cmd = [SMPCTL] + (["--device", device] if device else []) + list(args)
+    e = dict(os.environ)
+    e.pop("SMPCTL_DEVICE", None)
+    if env:
+        e.update(env)
+    master, slave = pty.openpty()
+    try:
+        os.write(master, answer.encode())
+        proc = subprocess.Popen(cmd, stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+        out, err = proc.communicate(timeout=timeout)
+    finally:
+        os.close(slave)
+        os.close(master)
+    proc.stdout, proc.stderr = out, err
     return Result(proc)
 
 
@@ -152,6 +178,10 @@ class BluezSim:
     def run(self, args, device=SIM_ADDRESS, **kw):
         env = dict(self.env, **kw.pop("env", {}))
         return run(args, device=device, env=env, **kw)
+
+    def run_at_terminal(self, args, answer, device=SIM_ADDRESS, **kw):
+        env = dict(self.env, **kw.pop("env", {}))
+        return run_at_terminal(args, answer, device=device, env=env, **kw)
 
     def close(self):
         if self.proc.poll() is None:

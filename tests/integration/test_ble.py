@@ -95,6 +95,73 @@ class Ble(unittest.TestCase):
             s0 = [i for i in b.run(["--json", "image", "list"]).json()["images"] if i["slot"] == 0][0]
             self.assertEqual(s0["hash"], result["hash"])
 
+    def test_pairing_with_passkey(self):
+        """A characteristic that needs authenticated pairing (Zephyr >= 4.0), a device that displays 123456."""
+        with BluezSim("--authen", "--passkey", "123456") as b:
+            r = b.run(["echo", "x"])
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("run again with --passkey", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+            r = b.run(["--passkey", "654321", "echo", "x"])
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("check the passkey", r.err)
+            r = b.run(["--passkey", "123456", "echo", "paired"])
+            self.assertEqual((r.code, r.out), (0, "paired\n"), r)
+            # The bond stays: later commands need no passkey.
+            self.assertEqual(b.run(["echo", "bonded"]).out, "bonded\n")
+            r = b.run(["--json", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+
+    def test_pairing_at_the_prompt(self):
+        with BluezSim("--authen", "--passkey", "000042") as b:
+            r = b.run_at_terminal(["echo", "typed"], "42x\n000042\n")
+            self.assertEqual((r.code, r.out), (0, "typed\n"), r)
+            self.assertIn("asks for the passkey it shows", r.err)
+            self.assertIn("'42x' is not a passkey", r.err)
+        with BluezSim("--authen") as b:
+            r = b.run_at_terminal(["echo", "x"], "\x04")  # Ctrl-D: end of input at the prompt
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("no passkey entered", r.err)
+
+    def test_pairing_numeric_comparison(self):
+        with BluezSim("--authen", "--device-io", "yesno", "--passkey", "314159") as b:
+            r = b.run(["echo", "x"])
+            self.assertIn("run again with --passkey 314159", r.err)
+            r = b.run_at_terminal(["echo", "x"], "n\n")
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("not confirmed", r.err)
+            r = b.run_at_terminal(["echo", "compared"], "y\n")
+            self.assertEqual((r.code, r.out), (0, "compared\n"), r)
+            self.assertIn("does C0:FF:EE:00:00:01 show 314159?", r.err)
+        with BluezSim("--authen", "--device-io", "yesno", "--passkey", "314159") as b:
+            self.assertEqual(b.run(["--passkey", "314159", "echo", "given"]).out, "given\n")
+
+    def test_pairing_device_types_passkey(self):
+        with BluezSim("--authen", "--device-io", "keyboard") as b:
+            r = b.run(["echo", "typed on the device"])
+            self.assertEqual(r.code, 0, r)
+            self.assertRegex(r.err, r"pairing: type \d{6} on C0:FF:EE:00:00:01")
+
+    def test_pairing_impossible(self):
+        with BluezSim("--authen", "--device-io", "none") as b:
+            r = b.run(["--passkey", "123456", "echo", "x"])
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("no display or keyboard", r.err)
+            self.assertIn("CONFIG_MCUMGR_TRANSPORT_BT_PERM_RW_ENCRYPT", r.err)
+        with BluezSim("--encrypt", "--device-io", "none") as b:  # Just Works is enough here
+            self.assertEqual(b.run(["echo", "encrypted"]).out, "encrypted\n")
+
+    def test_device_forgot_bond(self):
+        """ISSUE-NOTES 20: after a settings erase and a reset the device has no bond, BlueZ still has one."""
+        with BluezSim("--authen", "--known") as b:
+            self.assertEqual(b.run(["settings", "erase"]).code, 0)
+            self.assertEqual(b.run(["echo", "bond kept until the reset"]).code, 0)
+            self.assertEqual(b.run(["reset"]).code, 0)
+            r = b.run(["--passkey", "123456", "echo", "paired again"])
+            self.assertEqual((r.code, r.out), (0, "paired again\n"), r)
+            self.assertIn("removed it, pairing again", r.err)
+            self.assertEqual(b.run(["echo", "bonded"]).out, "bonded\n")
+
     def test_device_not_found(self):
         with BluezSim() as b:
             r = b.run(["--timeout", "1", "echo", "x"], device="ble:C0:FF:EE:99:99:99")
