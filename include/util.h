@@ -26,6 +26,8 @@ static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
 char *hex_encode(const uint8_t *data, size_t len, char *out);
 /* Parses an even-length hex string (either case) into out; returns byte count or -EINVAL. */
 int hex_decode(const char *text, uint8_t *out, size_t out_size);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 
 /* Monotonic clock in microseconds. */
 uint64_t now_usec(void);

@@ -383,7 +383,7 @@ static void describe_device_status(Device *d)
 	char line[256];
 	const char *hint = smp_status_hint(&d->status, d->status_group, d->status_id);
 
-	smp_status_format(&d->status, line, sizeof(line));
+	smp_status_format_for(&d->status, d->status_group, line, sizeof(line));
 	snprintf(d->error, sizeof(d->error), "%s%s%s", line, hint ? ": " : "", hint ? hint : "");
 }
 

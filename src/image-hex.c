@@ -23,17 +23,6 @@ typedef struct HexRecord {
 	uint8_t raw[HEX_RECORD_MAX];
 } HexRecord;
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One record ":LLAAAATT<data>CC" without its line end: decoded and its checksum checked. */
 static int hex_record(const char *line, size_t len, HexRecord *rec)
 {
@@ -44,7 +33,7 @@ static int hex_record(const char *line, size_t len, HexRecord *rec)
 		return -EBADMSG;
 	n = (len - 1) / 2;
 	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(line[1 + 2 * i]), lo = hex_nibble(line[2 + 2 * i]);
+		int hi = hex_digit(line[1 + 2 * i]), lo = hex_digit(line[2 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			return -EBADMSG;

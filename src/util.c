@@ -19,7 +19,7 @@ char *hex_encode(const uint8_t *data, size_t len, char *out)
 	return out;
 }
 
-static int hex_digit(char c)
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';

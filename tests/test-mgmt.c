@@ -8,28 +8,9 @@
 #include "mgmt.h"
 #include "smp-cbor.h"
 #include "smp.h"
+#include "cbor-hex.h"
 #include "tap.h"
 #include "util.h"
-
-/* Decodes spaced hex; NULL (and a failed check) when it is not CBOR. */
-static cbor_item_t *decode_hex(const char *spaced)
-{
-	char clean[1200];
-	uint8_t buf[600];
-	cbor_item_t *item = NULL;
-	size_t n = 0;
-	int len;
-
-	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
-		if (*c != ' ')
-			clean[n++] = *c;
-	clean[n] = '\0';
-	len = hex_decode(clean, buf, sizeof(buf));
-	CHECK(len > 0);
-	if (len > 0)
-		CHECK_INT(smp_cbor_decode(buf, (size_t)len, &item), 0);
-	return item;
-}
 
 /* Builds c with the fitted data length and checks the frame: it fits, it is at most one byte short of
  * full (the data head can grow by one byte more than the data it makes room for), the overhead formula
@@ -159,7 +140,7 @@ static void test_image_list_decoding(void)
 	strcat(hex, "66 616374697665 f5 69 636f6e6669726d6564 f5 ff ff");
 	memset(want48, 0xab, sizeof(want48));
 	memset(want64, 0xcd, sizeof(want64));
-	m = decode_hex(hex);
+	m = cbor_from_spaced_hex(hex);
 	CHECK_INT(mgmt_decode_image_list(m, &list), 0);
 	CHECK_INT(list.count, 2);
 	CHECK_INT(list.slots[0].image, 1);
@@ -207,7 +188,7 @@ static void test_image_list_refusals(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		MgmtImageList list;
-		cbor_item_t *m = decode_hex(cases[i].hex);
+		cbor_item_t *m = cbor_from_spaced_hex(cases[i].hex);
 		int r = mgmt_decode_image_list(m, &list);
 
 		tap_checkf(r == cases[i].want, __FILE__, __LINE__, "%s: %d", cases[i].what, r);
@@ -224,7 +205,7 @@ static void test_image_list_limits(void)
 
 	for (int i = 0; i < 65; i++)
 		strcat(hex, "00");
-	m = decode_hex(hex);
+	m = cbor_from_spaced_hex(hex);
 	CHECK_INT(mgmt_decode_image_list(m, &list), -EBADMSG);
 	smp_cbor_freep(&m);
 	strcpy(hex, "a1 66 696d61676573 9f");
@@ -235,7 +216,7 @@ static void test_image_list_limits(void)
 		strcat(hex, entry);
 	}
 	strcat(hex, " ff");
-	m = decode_hex(hex);
+	m = cbor_from_spaced_hex(hex);
 	CHECK_INT(mgmt_decode_image_list(m, &list), 0);
 	CHECK_INT(list.count, MGMT_MAX_IMAGES);
 	CHECK_INT(list.slots[MGMT_MAX_IMAGES - 1].slot, MGMT_MAX_IMAGES - 1);
@@ -268,7 +249,7 @@ static void test_decoders_table(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
 		MgmtParams p;
-		cbor_item_t *m = decode_hex(params[i].hex);
+		cbor_item_t *m = cbor_from_spaced_hex(params[i].hex);
 		int r = mgmt_decode_params(m, &p);
 
 		tap_checkf(r == params[i].want && (r < 0 || (p.buf_size == 2475 && p.buf_count == 4)), __FILE__,
@@ -277,7 +258,7 @@ static void test_decoders_table(void)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(uploads); i++) {
 		MgmtUploadRsp r;
-		cbor_item_t *m = decode_hex(uploads[i].hex);
+		cbor_item_t *m = cbor_from_spaced_hex(uploads[i].hex);
 		int got = mgmt_decode_upload_rsp(m, &r);
 
 		tap_checkf(got == uploads[i].want && (got < 0 || r.off == 200), __FILE__, __LINE__, "%s", uploads[i].what);
@@ -285,7 +266,7 @@ static void test_decoders_table(void)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
 		char out[8] = "";
-		cbor_item_t *m = decode_hex(texts[i].hex);
+		cbor_item_t *m = cbor_from_spaced_hex(texts[i].hex);
 		int got = mgmt_decode_echo(m, out, sizeof(out));
 
 		tap_checkf(got == texts[i].want && (got < 0 || strcmp(out, "hi") == 0), __FILE__, __LINE__, "%s",
@@ -297,7 +278,7 @@ static void test_decoders_table(void)
 /* A text answer longer than the buffer is cut, not refused; os info and datetime read their keys. */
 static void test_text_answers(void)
 {
-	cbor_item_t *m = decode_hex("a2 66 6f7574707574 6a 5a6570687972203420 31 68 6461746574696d65 63 323032");
+	cbor_item_t *m = cbor_from_spaced_hex("a2 66 6f7574707574 6a 5a6570687972203420 31 68 6461746574696d65 63 323032");
 	char small[5], out[32];
 
 	CHECK_INT(mgmt_decode_os_info(m, small, sizeof(small)), 0);
@@ -314,24 +295,24 @@ static void test_text_answers(void)
 static void test_bootloader_info(void)
 {
 	MgmtBootloaderInfo b;
-	cbor_item_t *m = decode_hex("bf 6a 626f6f746c6f61646572 67 4d4355626f6f74 ff");
+	cbor_item_t *m = cbor_from_spaced_hex("bf 6a 626f6f746c6f61646572 67 4d4355626f6f74 ff");
 
 	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
 	CHECK_STR(b.bootloader, "MCUboot");
 	CHECK(!b.has_mode && !b.has_no_downgrade);
 	smp_cbor_freep(&m);
-	m = decode_hex("a2 64 6d6f6465 03 6c 6e6f2d646f776e6772616465 f5");
+	m = cbor_from_spaced_hex("a2 64 6d6f6465 03 6c 6e6f2d646f776e6772616465 f5");
 	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
 	CHECK(b.has_mode && b.mode == 3 && b.has_no_downgrade && b.no_downgrade);
 	smp_cbor_freep(&m);
-	m = decode_hex("a1 64 6d6f6465 20");
+	m = cbor_from_spaced_hex("a1 64 6d6f6465 20");
 	CHECK_INT(mgmt_decode_bootloader_info(m, &b), 0);
 	CHECK(b.has_mode && b.mode == -1);
 	smp_cbor_freep(&m);
-	m = decode_hex("a1 64 6d6f6465 61 33");
+	m = cbor_from_spaced_hex("a1 64 6d6f6465 61 33");
 	CHECK_INT(mgmt_decode_bootloader_info(m, &b), -EBADMSG);
 	smp_cbor_freep(&m);
-	m = decode_hex("a1 6c 6e6f2d646f776e6772616465 01");
+	m = cbor_from_spaced_hex("a1 6c 6e6f2d646f776e6772616465 01");
 	CHECK_INT(mgmt_decode_bootloader_info(m, &b), -EBADMSG);
 	smp_cbor_freep(&m);
 }

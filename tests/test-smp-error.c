@@ -6,32 +6,13 @@
 #include "smp-cbor.h"
 #include "smp-error.h"
 #include "smp.h"
+#include "cbor-hex.h"
 #include "tap.h"
 #include "util.h"
 
-/* Decodes spaced hex into a CBOR item (NULL when it is not CBOR). */
-static cbor_item_t *decode_hex(const char *spaced)
-{
-	char clean[600];
-	uint8_t buf[300];
-	cbor_item_t *item = NULL;
-	size_t n = 0;
-	int len;
-
-	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
-		if (*c != ' ')
-			clean[n++] = *c;
-	clean[n] = '\0';
-	len = hex_decode(clean, buf, sizeof(buf));
-	CHECK(len > 0);
-	if (len > 0)
-		CHECK_INT(smp_cbor_decode(buf, (size_t)len, &item), 0);
-	return item;
-}
-
 static int status_of(const char *hex, SmpStatus *st)
 {
-	cbor_item_t *m = decode_hex(hex);
+	cbor_item_t *m = cbor_from_spaced_hex(hex);
 	int r = smp_status_decode(m, st);
 
 	smp_cbor_freep(&m);

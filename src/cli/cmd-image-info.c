@@ -12,7 +12,7 @@ static const char *hash_name(uint16_t t)
 
 static bool verdict_ok(const Cli *cli, const ImageVerdict *v)
 {
-	return v->hash_ok && (!cli->key || v->sig == IMAGE_SIG_OK);
+	return (v->hash_ok || v->encrypted) && (!cli->key || v->sig == IMAGE_SIG_OK);
 }
 
 static void info_json(Cli *cli, const LoadedImage *img, const ImageVerdict *v)
@@ -32,6 +32,7 @@ static void info_json(Cli *cli, const LoadedImage *img, const ImageVerdict *v)
 	json_key(j, "hash_type"); json_string(j, hash_name(m->hash_type));
 	json_key(j, "hash"); json_hex(j, m->hash, m->hash_len);
 	json_key(j, "hash_ok"); json_bool(j, v->hash_ok);
+	json_key(j, "encrypted"); json_bool(j, v->encrypted);
 	json_key(j, "signature");
 	json_begin_object(j);
 	json_key(j, "type");
@@ -72,7 +73,8 @@ static void info_text(Cli *cli, const LoadedImage *img, const ImageVerdict *v)
 	printf("Layout:      header %u, payload %u, protected TLVs %u bytes; load address 0x%08x, flags 0x%x\n",
 	       m->hdr_size, m->img_size, m->protect_tlv_size, m->load_addr, m->flags);
 	printf("Hash:        %s %s (%s)\n", hash_name(m->hash_type), hex_encode(m->hash, m->hash_len, hash),
-	       v->hash_ok ? "matches the contents" : "DOES NOT MATCH the contents");
+	       v->encrypted ? "of the plaintext: the image is encrypted, only the device can check it"
+	       : v->hash_ok ? "matches the contents" : "DOES NOT MATCH the contents");
 	printf("Signature:   %s: %s\n", v->sig_type ? image_sig_type_name(v->sig_type) : "none",
 	       v->sig == IMAGE_SIG_UNCHECKED ? "not checked (give --key PUB.pem)" : image_sig_state_name(v->sig));
 	printf("TLVs:       ");

@@ -18,6 +18,8 @@ void cli_version_text(const char *device_version, char *out, size_t out_size)
 
 	if (n == 4)
 		snprintf(out, out_size, "%u.%u.%u+%u", a, b, c, build);
+	else if (n == 3)
+		snprintf(out, out_size, "%u.%u.%u+0", a, b, c);
 	else
 		snprintf(out, out_size, "%s", device_version);
 }

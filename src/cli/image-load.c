@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli-image.h"
+#include "cli-progress.h"
 #include "util.h"
 
 void loaded_image_clear(LoadedImage *img)
@@ -38,7 +39,12 @@ int cli_load_image(Cli *cli, const char *path, LoadedImage *out)
 	r = image_verify(&out->image, cli->key, &v);
 	if (r < 0)
 		return cli_fail(cli, EXIT_USAGE, "%s", v.why);
-	if (!v.hash_ok)
+	/* An encrypted image's hash covers its plaintext: only the device, which holds the key, can check it.
+	 * It is sent as mcumgr sends it; its signature, over that hash, is still checked with --key. */
+	if (v.encrypted)
+		cli_event(cli, "warning", "image", "%s is encrypted: its hash covers the plaintext, so MCUboot on the "
+			  "device checks it, not smpctl", path);
+	else if (!v.hash_ok)
 		return cli_fail(cli, EXIT_VERIFY, "%s: %s; refusing to send it", path, v.why);
 	if (cli->key && v.sig != IMAGE_SIG_OK)
 		return cli_fail(cli, EXIT_VERIFY, "%s: %s; refusing to send it (check --key)", path,

@@ -60,7 +60,7 @@ class Commands(unittest.TestCase):
         slot0 = [i for i in images if i["slot"] == 0][0]
         self.assertTrue(slot0["active"] and slot0["confirmed"])
         self.assertRegex(slot0["hash"], r"^[0-9a-f]{64}$")
-        self.assertRegex(slot0["version"], r"^\d+\.\d+\.\d+")
+        self.assertRegex(slot0["version"], r"^\d+\.\d+\.\d+\+\d+$")  # as image info writes it
         r = self.smpctl("image", "list")
         self.assertIn(slot0["hash"], r.out)
         self.assertIn("active confirmed", r.out)

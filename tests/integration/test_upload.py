@@ -40,6 +40,24 @@ class Upload(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertTrue(r.json_lines()[-1]["skipped"])
 
+    def test_encrypted_image_is_sent_with_a_warning(self):
+        """IMAGE_F_ENCRYPTED_AES128: the hash TLV covers the plaintext, so it cannot match the file's bytes;
+        the signature over that hash still can be checked."""
+        data = bytearray(read_bytes(self.image))
+        data[16] |= 0x04  # ih_flags
+        encrypted = self.path("encrypted.bin")
+        with open(encrypted, "wb") as f:
+            f.write(data)
+        with Sim() as sim:
+            r = run(["--json", "image", "upload", encrypted, "--key", key("ec-p256")], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            warnings = [l for l in r.json_lines() if l["type"] == "warning"]
+            self.assertEqual(len(warnings), 1, r)
+            self.assertIn("encrypted", warnings[0]["message"])
+            self.assertTrue(r.json_lines()[-1]["match"])
+            r = run(["image", "upload", encrypted, "--force", "--key", key("rsa-2048")], device=sim.address)
+            self.assertEqual(r.code, EXIT_VERIFY, r)
+
     def test_upload_survives_drops(self):
         with Sim("--drop-every", "9") as sim:
             r = run(["--json", "--timeout", "0.5", "image", "upload", self.image], device=sim.address)
