@@ -142,7 +142,7 @@ struct Radio {
 	bool rx_active;          /* a reassembly buffer is taken */
 	Frame queue[32];
 	size_t queued;
-	bool busy;               /* handling a frame or sending its response: two buffers taken */
+	bool busy;               /* handling a frame, then sending its response (buffers_used()) */
 	sd_event_source *work;
 	Frame responses[RESPONSES_MAX];
 	size_t n_responses;

@@ -55,9 +55,15 @@ static void frame_free(Frame *f)
 	*f = (Frame){ 0 };
 }
 
+/* Buffers held: the frame being reassembled, the frames waiting (the one being handled stays first in
+ * the queue until its work is done), and the response's own buffer. Once the work is done the request
+ * leaves the queue but keeps its buffer until the response has gone out (smp_process_request_packet
+ * frees the request after smp_tx_rsp). */
 static unsigned buffers_used(const Radio *r)
 {
-	return (unsigned)r->rx_active + (unsigned)r->queued + (r->busy ? 2u : 0u);
+	unsigned handling = !r->busy ? 0u : r->work ? 1u : 2u;
+
+	return (unsigned)r->rx_active + (unsigned)r->queued + handling;
 }
 
 static void device_next(Radio *r);
