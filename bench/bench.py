@@ -158,7 +158,8 @@ def bench_ble(build, image, quick):
     rows = []
     intervals = [15] if quick else [7.5, 15, 30, 50]
     mtus = [498] if quick else [247, 498]
-    bufs = [(2475, 4)] if quick else [(2475, 4), (384, 4), (2475, 1)]
+    # buf_count 1 cannot be measured (see single_buffer_check): 2 is the smallest device that answers.
+    bufs = [(2475, 4)] if quick else [(2475, 4), (384, 4), (2475, 2)]
     for interval in intervals:
         for mtu in mtus:
             for size, count in bufs:
@@ -178,6 +179,23 @@ def bench_ble(build, image, quick):
     return rows
 
 
+def single_buffer_check(build):
+    """buf_count 1: Zephyr's smp_alloc_rsp() finds the only buffer taken by the request itself, so every
+    request is answered {"rc": 2} (ENOMEM) and nothing can be uploaded. Checked, not timed."""
+    host = BluezSim(build, "--buf-count", "1")
+    try:
+        r = subprocess.run([os.path.join(build, "src/cli/smpctl"), "--device", host.address, "--json", "params"],
+                           capture_output=True, text=True, env=dict(os.environ, **host.env), timeout=120)
+        rc = json.loads(r.stdout or "{}").get("device_error", {}).get("rc") if r.stdout else None
+        ok = r.returncode == 5 and rc == 2
+        print("%-44s %s" % ("ble, 2475x1", "every request answered rc 2 (ENOMEM): a device needs >= 2 buffers"
+                            if ok else "UNEXPECTED: exit %d, %s" % (r.returncode, r.stderr.strip())), flush=True)
+        return [{"config": "ble, 2475x1", "rate": 0.0, "ceiling": 0.0, "ratio": 0.0, "stop_and_wait_rate": 0.0,
+                 "cpu_share": 0.0, "rss_mib": 0.0, "ok": ok}]
+    finally:
+        host.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -195,6 +213,8 @@ def main():
             rows += bench_udp(args.build, image, args.quick)
         if args.only in (None, "ble"):
             rows += bench_ble(args.build, image, args.quick)
+            if not args.quick:
+                rows += single_buffer_check(args.build)
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
     return 0 if all(r["ok"] for r in rows) else 1

@@ -65,6 +65,10 @@ typedef void (*SimEmitFn)(void *userdata, const uint8_t *frame, size_t len);
  * as the transport's net_buf does over UDP, so a frame larger than buf_size is answered {"rc": 9} (§11);
  * hosts whose transport drops such frames silently (BLE with reassembly) drop them before calling. */
 uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata);
+/* The same buffer when smp_alloc_rsp() found no free net_buf for the response (all buf_count taken, the
+ * request's own included): the request is not handled, and its own buffer carries {"rc": 2} (ENOMEM)
+ * back (smp.c smp_on_err). A buffer without a request header is dropped unanswered. Takes no device time. */
+void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata);
 
 /* After a reset command was answered the device goes away. Returns true once, with the device time
  * until it answers again: ~250 ms before it drops off, then MCUboot's swap (≈20 s for 200 KiB, §13) or

@@ -365,6 +365,10 @@ static const Hint hints[] = {
 	  "this firmware has no info command (CONFIG_MCUMGR_GRP_OS_INFO)" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
 	  "the command is not built into this firmware: enable its MCUmgr group in the firmware's configuration" },
+	/* smp.c answers ENOMEM when smp_alloc_rsp() finds every SMP buffer taken, the request's included. */
+	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOMEM, ANY_ID,
+	  "the device had no free SMP buffer for its answer: it needs at least 2 "
+	  "(CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT), and with fewer than 4 a smaller --window" },
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ECORRUPT, SMP_IMAGE_UPLOAD,
 	  "the frame was larger than the device's SMP buffer or arrived broken: try a smaller --frame-size" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ECORRUPT, ANY_ID,

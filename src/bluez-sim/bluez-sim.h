@@ -143,6 +143,7 @@ struct Radio {
 	Frame queue[32];
 	size_t queued;
 	bool busy;               /* handling a frame, then sending its response (buffers_used()) */
+	bool no_rsp_buffer;      /* … answering it with rc 2 in its own buffer: none was free for a response */
 	sd_event_source *work;
 	Frame responses[RESPONSES_MAX];
 	size_t n_responses;

@@ -61,7 +61,7 @@ static void frame_free(Frame *f)
  * frees the request after smp_tx_rsp). */
 static unsigned buffers_used(const Radio *r)
 {
-	unsigned handling = !r->busy ? 0u : r->work ? 1u : 2u;
+	unsigned handling = !r->busy ? 0u : (r->work ? 1u : 2u) - (r->no_rsp_buffer ? 1u : 0u);
 
 	return (unsigned)r->rx_active + (unsigned)r->queued + handling;
 }
@@ -265,26 +265,24 @@ static void collect_response(void *userdata, const uint8_t *frame, size_t len)
 	r->n_responses++;
 }
 
-/* The work queue takes the next frame; its response needs a buffer of its own (smp_alloc_rsp), and
- * without one the request is dropped unanswered (MGMT_ERR_ENOMEM). */
+/* The work queue takes the next frame; its response needs a buffer of its own (smp_alloc_rsp). Without
+ * one the request is not handled and its own buffer carries {"rc": 2} back (smp_on_err). */
 static void device_next(Radio *r)
 {
 	Stand *s = radio_stand(r);
-	uint64_t device_usec;
+	uint64_t device_usec = 0;
 
 	if (r->busy || r->queued == 0 || r->offline)
 		return;
-	if (buffers_used(r) + 1 > s->cfg.buf_count) {
-		stand_log(s, "%s: no buffer for the response: request dropped", r->address);
-		frame_free(&r->queue[0]);
-		memmove(r->queue, r->queue + 1, (r->queued - 1) * sizeof(r->queue[0]));
-		r->queued--;
-		device_next(r);
-		return;
-	}
+	r->no_rsp_buffer = buffers_used(r) + 1 > s->cfg.buf_count;
 	r->busy = true;
 	r->n_responses = 0;
-	device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
+	if (r->no_rsp_buffer) {
+		stand_log(s, "%s: no buffer for the response: answered rc 2 (ENOMEM)", r->address);
+		sim_device_answer_no_buffer(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
+	} else {
+		device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
+	}
 	stand_timer(s, &r->work, stand_scaled(s, (double)device_usec), on_work_done, r);
 }
 

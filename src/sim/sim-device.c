@@ -228,6 +228,20 @@ uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimE
 	return spent;
 }
 
+void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata)
+{
+	SmpHeader h;
+
+	if (len < SMP_HEADER_SIZE)
+		return;
+	smp_header_decode(buf, len, &h);
+	if (h.op != SMP_OP_READ && h.op != SMP_OP_WRITE) {
+		sim_device_process(dev, buf, len, emit, userdata); /* no response buffer is asked for */
+		return;
+	}
+	emit(userdata, dev->reply, error_frame(dev, &h, SMP_RC_ENOMEM, NULL));
+}
+
 bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec)
 {
 	if (!dev->reset_requested)

@@ -4,7 +4,9 @@
  * Zephyr's smp_udp.c does. The device handles one datagram at a time in device time (flash model × time
  * scale). Requests and responses share the buf_count net_bufs: a request waits in one, the request being
  * handled holds two (its own and its response's), and a datagram that finds no free buffer is dropped,
- * as on Zephyr; so at most buf_count − 1 requests are held at once (REFERENCE.md §6, §14).
+ * as on Zephyr; so at most buf_count − 1 requests are held at once (REFERENCE.md §6, §14). A request
+ * whose response finds no buffer is answered {"rc": 2} (ENOMEM) in its own: all a device with a single
+ * buffer ever says.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,6 +44,7 @@ typedef struct Host {
 	unsigned requests, responses;
 	bool verbose;
 	bool busy, offline;
+	bool no_rsp_buffer;     /* the request being handled is answered rc 2 in its own buffer */
 	Pending queue[SIM_QUEUE_MAX];
 	size_t queued;
 	uint8_t replies[8][SIM_DATAGRAM_MAX];
@@ -200,22 +203,34 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* Buffers in use: one per held request (the one being handled included), plus the response buffer of
+ * the one being handled when it got one. */
+static size_t buffers_used(const Host *h)
+{
+	return h->queued + (h->busy && !h->no_rsp_buffer ? 1u : 0u);
+}
+
+static bool buffer_free(const Host *h)
+{
+	return buffers_used(h) < h->cfg.buf_count;
+}
+
+/* The response needs a buffer of its own (smp_alloc_rsp); without one the request is answered {"rc": 2}
+ * in its own buffer (smp_on_err). */
 static void process_next(Host *h)
 {
-	uint64_t device_usec;
+	uint64_t device_usec = 0;
 
 	if (h->busy || h->queued == 0)
 		return;
+	h->no_rsp_buffer = buffers_used(h) + 1 > h->cfg.buf_count;
 	h->busy = true;
 	h->replies_count = 0;
-	device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
+	if (h->no_rsp_buffer)
+		sim_device_answer_no_buffer(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
+	else
+		device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
 	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec), 1, on_done, h);
-}
-
-/* Buffers in use: one per held request, plus the response buffer of the one being handled. */
-static bool buffer_free(const Host *h)
-{
-	return h->queued + (h->busy ? 1u : 0u) < h->cfg.buf_count;
 }
 
 static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userdata)

@@ -62,6 +62,16 @@ class Ble(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertEqual((r.json_lines()[-1]["window"], r.json_lines()[-1]["resends"]), (3, 0), r)
 
+    def test_single_buffer_device(self):
+        with BluezSim("--buf-count", "1") as b:
+            r = b.run(["params"])
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("no free SMP buffer", r.err)
+        with BluezSim("--buf-count", "2", "--mtu", "247") as b:
+            r = b.run(["--json", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual((r.json_lines()[-1]["window"], r.json_lines()[-1]["resends"]), (1, 0), r)
+
     def test_device_without_reassembly(self):
         with BluezSim("--no-reassembly", "--mtu", "247") as b:
             r = b.run(["--json", "-v", "image", "upload", self.image])

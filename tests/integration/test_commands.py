@@ -181,6 +181,16 @@ class DeviceVariants(unittest.TestCase):
             r = run(["echo", "old"], device=sim.address)
             self.assertEqual(r.out, "old\n", r)
 
+    def test_single_buffer_device_explains(self):
+        """Zephyr with one SMP buffer: the response finds none free, every request comes back {"rc": 2}."""
+        with Sim("--buf-count", "1") as sim:
+            r = run(["--json", "echo", "x"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertEqual(r.json()["device_error"], {"rc": 2, "name": "ENOMEM"})
+            self.assertIn("CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT", r.err)
+        with Sim("--buf-count", "2") as sim:  # one request at a time: everything works
+            self.assertEqual(run(["echo", "two"], device=sim.address).out, "two\n")
+
     def test_malformed_response(self):
         with Sim("--corrupt-response", "1") as sim:
             r = run(["--timeout", "1", "params"], device=sim.address)
