@@ -234,6 +234,9 @@ struct Stand {
 	LinkModel link;
 	double time_scale;
 	bool reassembly;
+	/* smp_bt_tx_pkt() waits for each notification to be sent before the work queue takes the next frame
+	 * (Zephyr); off: REFERENCE.md §14's model, where it moves on once the response is queued. */
+	bool tx_wait;
 	bool known;
 	Security security;
 	IoCap device_io;

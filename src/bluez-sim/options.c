@@ -34,6 +34,8 @@ static void usage(void)
 	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --no-progressive-erase,\n"
 	       "  --no-image-check, --datetime, --slot-info, --frugal-list, --no-downgrade   device variants\n"
 	       "  --no-reassembly              the device treats every write as a frame of its own\n"
+	       "  --no-tx-wait                 the device takes the next frame as soon as a response is queued\n"
+	       "                               (REFERENCE.md §14's model), not once it is sent (Zephyr)\n"
 	       "Security:\n"
 	       "  --encrypt                    the SMP characteristic needs an encrypted link (Just Works will do)\n"
 	       "  --authen                     it needs authenticated pairing (Zephyr >= 4.0 default)\n"
@@ -55,7 +57,8 @@ static void usage(void)
 enum {
 	O_ADAPTERS = 0x100, O_DEVICE, O_KNOWN, O_TEMP, O_INTERVAL, O_MTU, O_DLE, O_PPE, O_PHY, O_SCALE, O_BUF_SIZE,
 	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_NO_CHECK,
-	O_DATETIME, O_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_ENCRYPT, O_AUTHEN, O_PASSKEY, O_DEVICE_IO,
+	O_DATETIME, O_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
+	O_DEVICE_IO,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_READY,
 	O_VERBOSE, O_HELP,
 };
@@ -71,7 +74,8 @@ static const struct option options[] = {
 	{ "no-progressive-erase", 0, NULL, O_NO_PROGRESSIVE }, { "no-image-check", 0, NULL, O_NO_CHECK },
 	{ "datetime", 0, NULL, O_DATETIME }, { "slot-info", 0, NULL, O_SLOT_INFO },
 	{ "frugal-list", 0, NULL, O_FRUGAL }, { "no-downgrade", 0, NULL, O_NO_DOWNGRADE },
-	{ "no-reassembly", 0, NULL, O_NO_REASM }, { "encrypt", 0, NULL, O_ENCRYPT }, { "authen", 0, NULL, O_AUTHEN },
+	{ "no-reassembly", 0, NULL, O_NO_REASM }, { "no-tx-wait", 0, NULL, O_NO_TX_WAIT },
+	{ "encrypt", 0, NULL, O_ENCRYPT }, { "authen", 0, NULL, O_AUTHEN },
 	{ "passkey", 1, NULL, O_PASSKEY }, { "device-io", 1, NULL, O_DEVICE_IO },
 	{ "disconnect-after-bytes", 1, NULL, O_DISC_BYTES }, { "disconnect-random", 1, NULL, O_DISC_RANDOM },
 	{ "drop-notify", 1, NULL, O_DROP_NOTIFY }, { "delay-notify-ms", 1, NULL, O_DELAY_NOTIFY },
@@ -236,6 +240,7 @@ static bool parse_flag(Stand *s, int c)
 	case O_FRUGAL: s->cfg.frugal_list = true; break;
 	case O_NO_DOWNGRADE: s->cfg.no_downgrade = true; break;
 	case O_NO_REASM: s->reassembly = false; break;
+	case O_NO_TX_WAIT: s->tx_wait = false; break;
 	case O_ENCRYPT: s->security = MAX(s->security, SEC_ENCRYPT); break;
 	case O_AUTHEN: s->security = SEC_AUTHEN; break;
 	case O_NOTIFY_HANGS: s->faults.acquire_notify_hangs = true; break;
@@ -252,6 +257,7 @@ static void defaults(Stand *s)
 	sim_config_default(&s->cfg);
 	s->time_scale = 1.0;
 	s->reassembly = true;
+	s->tx_wait = true;
 	s->n_adapters = 1;
 	s->security = SEC_NONE;
 	s->device_io = IO_DISPLAY_ONLY;

@@ -209,8 +209,8 @@ static void device_done(Radio *r)
 }
 
 /* Zephyr basic storage erase (group 63, command 0) that succeeded wipes the bonds with the settings
- * (REFERENCE.md §6). The keys the host already holds in RAM keep working until the device restarts:
- * Zephyr loads bonds from settings at boot only: success is an answer without an "rc" other than 0 and without "err". */
+ * (REFERENCE.md §6): success is an answer without an "rc" other than 0 and without "err". The keys in
+ * RAM keep working until the device restarts: Zephyr loads bonds from settings at boot only. */
 static bool erased_settings(const Frame *req, const Frame *rsp)
 {
 	SmpHeader h;
@@ -244,6 +244,8 @@ static int on_work_done(sd_event_source *src, uint64_t usec, void *userdata)
 		r->response_pdus += response_send(r, &r->responses[i], req.conn_id);
 	}
 	frame_free(&req);
+	if (!radio_stand(r)->tx_wait)
+		r->response_pdus = 0; /* queued is enough: move on (REFERENCE.md §14) */
 	if (r->response_pdus == 0)
 		device_done(r);
 	return 0;

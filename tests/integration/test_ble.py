@@ -62,6 +62,13 @@ class Ble(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertEqual((r.json_lines()[-1]["window"], r.json_lines()[-1]["resends"]), (3, 0), r)
 
+    def test_reference_device_without_tx_wait(self):
+        """--no-tx-wait: REFERENCE.md §14's device, which the benchmark states its ratios against."""
+        with BluezSim("--no-tx-wait", "--mtu", "247", time_scale="0.1") as b:
+            r = b.run(["--json", "--timeout", "2", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual((r.json_lines()[-1]["resends"], r.json_lines()[-1]["match"]), (0, True), r)
+
     def test_single_buffer_device(self):
         with BluezSim("--buf-count", "1") as b:
             r = b.run(["params"])
