@@ -8,11 +8,9 @@
 #include "tap.h"
 #include "util.h"
 
-cbor_item_t *cbor_from_spaced_hex(const char *spaced)
+size_t bytes_from_spaced_hex(const char *spaced, uint8_t *out, size_t size)
 {
-	char clean[1200];
-	uint8_t buf[600];
-	cbor_item_t *item = NULL;
+	char clean[2048];
 	size_t n = 0;
 	int len;
 
@@ -20,9 +18,21 @@ cbor_item_t *cbor_from_spaced_hex(const char *spaced)
 		if (*c != ' ')
 			clean[n++] = *c;
 	clean[n] = '\0';
-	len = hex_decode(clean, buf, sizeof(buf));
+	if (n == 0)
+		return 0;
+	len = hex_decode(clean, out, size);
+	CHECK(len > 0);
+	return len > 0 ? (size_t)len : 0;
+}
+
+cbor_item_t *cbor_from_spaced_hex(const char *spaced)
+{
+	uint8_t buf[600];
+	cbor_item_t *item = NULL;
+	size_t len = bytes_from_spaced_hex(spaced, buf, sizeof(buf));
+
 	CHECK(len > 0);
 	if (len > 0)
-		CHECK_INT(smp_cbor_decode(buf, (size_t)len, &item), 0);
+		CHECK_INT(smp_cbor_decode(buf, len, &item), 0);
 	return item;
 }

@@ -335,16 +335,9 @@ static void test_bootloader_mode_names(void)
 /* The body just built equals the expected spaced hex. */
 static void check_body(const char *what, int len, const uint8_t *body, const char *spaced)
 {
-	char clean[200];
 	uint8_t want[96];
-	size_t n = 0;
-	int want_len;
+	int want_len = (int)bytes_from_spaced_hex(spaced, want, sizeof(want));
 
-	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
-		if (*c != ' ')
-			clean[n++] = *c;
-	clean[n] = '\0';
-	want_len = hex_decode(clean, want, sizeof(want));
 	tap_checkf(len == want_len && len > 0 && memcmp(body, want, (size_t)len) == 0, __FILE__, __LINE__,
 		   "%s: %d bytes, want %d", what, len, want_len);
 }

@@ -7,31 +7,14 @@
 
 #include "smp-cbor.h"
 #include "tap.h"
+#include "cbor-hex.h"
 #include "util.h"
-
-/* Hex with optional spaces into out; returns the byte count (0 for ""). */
-static size_t unhex(const char *spaced, uint8_t *out, size_t size)
-{
-	char clean[1024];
-	size_t n = 0;
-	int r;
-
-	for (const char *c = spaced; *c && n + 1 < sizeof(clean); c++)
-		if (*c != ' ')
-			clean[n++] = *c;
-	clean[n] = '\0';
-	if (n == 0)
-		return 0;
-	r = hex_decode(clean, out, size);
-	CHECK(r > 0);
-	return r > 0 ? (size_t)r : 0;
-}
 
 static cbor_item_t *decode_ok(const char *hex)
 {
 	uint8_t buf[256];
 	cbor_item_t *item = NULL;
-	size_t n = unhex(hex, buf, sizeof(buf));
+	size_t n = bytes_from_spaced_hex(hex, buf, sizeof(buf));
 
 	tap_checkf(smp_cbor_decode(buf, n, &item) == 0, __FILE__, __LINE__, "decodes: %s", hex);
 	return item;
@@ -103,7 +86,7 @@ static void test_check_and_decode_table(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		uint8_t buf[64];
-		size_t n = unhex(cases[i].hex, buf, sizeof(buf));
+		size_t n = bytes_from_spaced_hex(cases[i].hex, buf, sizeof(buf));
 		cbor_item_t *item = NULL;
 		int check = smp_cbor_check(buf, n), decode = smp_cbor_decode(buf, n, &item);
 
@@ -364,7 +347,7 @@ static void test_writer_bounds(void)
 	static const char *want_head = "a2 61 61 19 01 00 61 62 87 20 3b 7f ff ff ff ff ff ff ff"
 				       " 1b 7f ff ff ff ff ff ff ff f5 59 01 2c 07";
 	uint8_t want[64], buf[400], guard[400 + 16];
-	size_t head = unhex(want_head, want, sizeof(want));
+	size_t head = bytes_from_spaced_hex(want_head, want, sizeof(want));
 	SmpCborWriter w;
 	int full;
 
