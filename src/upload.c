@@ -141,7 +141,6 @@ static void upload_on_progress(Upload *u, uint64_t off)
 }
 
 static void upload_on_response(void *userdata, int err, SmpResponse *rsp);
-static void upload_on_failure(Upload *u, Chunk *ch, int err);
 static void upload_fill(Upload *u);
 
 static int upload_send(Upload *u, uint64_t off, bool first, uint64_t timeout)
@@ -296,12 +295,6 @@ static void upload_handle(Upload *u, Chunk *ch, SmpResponse *rsp)
 {
 	MgmtUploadRsp r;
 
-	/* {"rc": 2}: no free buffer for the answer, so the chunk was not handled (smp.c smp_on_err): too many
-	 * frames in flight for this device. A loss like any other while the window can still shrink. */
-	if (rsp->status.kind == SMP_STATUS_RC && rsp->status.rc == SMP_RC_ENOMEM && ch && u->window > 1) {
-		upload_on_failure(u, ch, -ENOBUFS);
-		return;
-	}
 	if (rsp->status.kind != SMP_STATUS_OK) {
 		u->d->status = rsp->status;
 		u->d->status_group = SMP_GROUP_IMAGE;
@@ -330,7 +323,7 @@ static void upload_on_failure(Upload *u, Chunk *ch, int err)
 		upload_finish(u, err);
 		return;
 	}
-	/* -ETIMEDOUT, -EBADMSG or -ENOBUFS: the frame or its answer was lost, mangled or refused for room. */
+	/* -ETIMEDOUT or -EBADMSG: the frame or its answer was lost or mangled. */
 	if (ch->stale)
 		return;
 	log_debug("chunk at %llu: %s", (unsigned long long)ch->off, strerror(-err));
