@@ -48,6 +48,11 @@ int mgmt_decode_bootloader_info(const cbor_item_t *body, MgmtBootloaderInfo *out
 /* MCUboot mode number → "swap-using-move" etc., or "unknown". */
 const char *mgmt_bootloader_mode_name(int64_t mode);
 
+/* A slot's version as smpctl shows it, major.minor.revision+build (ISSUE-NOTES 8): Zephyr writes
+ * "1.2.3" and appends ".build" only when the build number is not 0 (img_mgmt_ver_str). Text in any
+ * other form is copied as it is. */
+void mgmt_version_text(const char *device_version, char *out, size_t out_size);
+
 /* Image group: state */
 typedef struct MgmtImageSlot {
 	uint32_t image;     /* 0 when absent */

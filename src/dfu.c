@@ -192,7 +192,7 @@ static int dfu_wait_swapped(Dfu *f, uint64_t deadline)
 static int dfu_reset_and_check(Dfu *f)
 {
 	const MgmtImageSlot *s0;
-	char hash[2 * MGMT_HASH_MAX + 1];
+	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
 	int r;
 
 	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it starts");
@@ -209,15 +209,17 @@ static int dfu_reset_and_check(Dfu *f)
 	if (r)
 		return r;
 	s0 = dfu_slot(f, 0);
+	if (s0)
+		mgmt_version_text(s0->version, version, sizeof(version));
 	if (!slot_holds(s0, f->img) || !s0->active)
 		return dfu_outcome(f, DFU_REVERTED,
 				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
 				   "boot it or reverted (is it signed with the bootloader's key, and built for this board?)",
-				   s0 ? "version " : "no listed image", s0 ? s0->version : "",
+				   s0 ? "version " : "no listed image", s0 ? version : "",
 				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
 	f->res->running = true;
 	f->res->confirmed = s0->confirmed;
-	dfu_emit(f, DFU_EVENT_STATE, "check", "The device runs the new image (version %s)", s0->version);
+	dfu_emit(f, DFU_EVENT_STATE, "check", "The device runs the new image (version %s)", version);
 	return 0;
 }
 
@@ -296,12 +298,13 @@ static int dfu_from_slot0(Dfu *f, const MgmtImageSlot *s0)
 
 static int dfu_slot1_busy(Dfu *f, const MgmtImageSlot *s1)
 {
-	char hash[2 * MGMT_HASH_MAX + 1];
+	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
 
+	mgmt_version_text(s1->version, version, sizeof(version));
 	return dfu_outcome(f, DFU_SLOT_BUSY,
 			   "slot 1 holds another image (version %s, hash %s) marked for the next boot, so the device "
 			   "refuses uploads: reset the device to boot it, then run this update again",
-			   s1->version, hex_encode(s1->hash, s1->hash_len, hash));
+			   version, hex_encode(s1->hash, s1->hash_len, hash));
 }
 
 int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)

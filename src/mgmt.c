@@ -2,6 +2,7 @@
 /* Request bodies and response decoders of the OS, image and Zephyr-basic groups (smp_group_0.rst,
  * smp_group_1.rst, smp_group_63.rst). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "mgmt.h"
@@ -345,4 +346,18 @@ int mgmt_decode_upload_rsp(const cbor_item_t *body, MgmtUploadRsp *out)
 		return -EBADMSG;
 	out->has_match = r == 0;
 	return 0;
+}
+
+void mgmt_version_text(const char *device_version, char *out, size_t out_size)
+{
+	unsigned a, b, c, build;
+	char rest;
+	int n = sscanf(device_version, "%u.%u.%u.%u%c", &a, &b, &c, &build, &rest);
+
+	if (n == 4)
+		snprintf(out, out_size, "%u.%u.%u+%u", a, b, c, build);
+	else if (n == 3)
+		snprintf(out, out_size, "%u.%u.%u+0", a, b, c);
+	else
+		snprintf(out, out_size, "%s", device_version);
 }

@@ -384,6 +384,24 @@ static void test_builders_refuse_small_buffers(void)
 	CHECK_INT(mgmt_build_image_erase(b, 6, 1), -EMSGSIZE);
 }
 
+/* Versions as smpctl shows them (ISSUE-NOTES 8), from what Zephyr's img_mgmt_ver_str() writes. */
+static void test_version_text(void)
+{
+	static const struct {
+		const char *device, *shown;
+	} cases[] = {
+		{ "1.2.3", "1.2.3+0" }, { "1.2.3.4", "1.2.3+4" }, { "0.0.0", "0.0.0+0" },
+		{ "255.255.65535.4294967295", "255.255.65535+4294967295" }, { "", "" }, { "beta", "beta" },
+		{ "1.2", "1.2" }, { "1.2.3.4.5", "1.2.3.4.5" },
+	};
+	char out[MGMT_VERSION_TEXT + 8];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		mgmt_version_text(cases[i].device, out, sizeof(out));
+		CHECK_STR(out, cases[i].shown);
+	}
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -399,6 +417,7 @@ int main(void)
 		TAP_TEST(test_bootloader_mode_names),
 		TAP_TEST(test_builders_exact),
 		TAP_TEST(test_builders_refuse_small_buffers),
+		TAP_TEST(test_version_text),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -111,7 +111,6 @@ int cmd_image_info(Cli *cli);
 void cli_print_verbs(void);
 
 /* Image list rendering shared by image commands and dfu. */
-void cli_version_text(const char *device_version, char *out, size_t out_size);
 void cli_json_image_list(JsonWriter *j, const MgmtImageList *list);
 void cli_print_image_list(Cli *cli, const MgmtImageList *list);
 

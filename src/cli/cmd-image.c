@@ -9,21 +9,6 @@
 
 #define _cleanup_device_ _cleanup_(device_freep)
 
-/* Zephyr writes "1.2.3" and appends ".build" when the build number is not 0 (img_mgmt_ver_str);
- * smpctl shows versions as major.minor.revision+build (ISSUE-NOTES 8). */
-void cli_version_text(const char *device_version, char *out, size_t out_size)
-{
-	unsigned a, b, c, build;
-	int n = sscanf(device_version, "%u.%u.%u.%u", &a, &b, &c, &build);
-
-	if (n == 4)
-		snprintf(out, out_size, "%u.%u.%u+%u", a, b, c, build);
-	else if (n == 3)
-		snprintf(out, out_size, "%u.%u.%u+0", a, b, c);
-	else
-		snprintf(out, out_size, "%s", device_version);
-}
-
 static void slot_flags_text(const MgmtImageSlot *s, char *out, size_t size)
 {
 	snprintf(out, size, "%s%s%s%s%s", s->active ? "active " : "", s->confirmed ? "confirmed " : "",
@@ -39,7 +24,7 @@ void cli_json_image_list(JsonWriter *j, const MgmtImageList *list)
 		const MgmtImageSlot *s = &list->slots[i];
 		char version[MGMT_VERSION_TEXT + 8];
 
-		cli_version_text(s->version, version, sizeof(version));
+		mgmt_version_text(s->version, version, sizeof(version));
 		json_begin_object(j);
 		json_key(j, "image"); json_uint(j, s->image);
 		json_key(j, "slot"); json_uint(j, s->slot);
@@ -79,7 +64,7 @@ void cli_print_image_list(Cli *cli, const MgmtImageList *list)
 		char flags[80], version[MGMT_VERSION_TEXT + 8], hash[2 * MGMT_HASH_MAX + 1];
 
 		slot_flags_text(s, flags, sizeof(flags));
-		cli_version_text(s->version, version, sizeof(version));
+		mgmt_version_text(s->version, version, sizeof(version));
 		printf("%-5u %-4u %-14s %-34s %s\n", s->image, s->slot, version, flags[0] ? flags : "-",
 		       hex_encode(s->hash, s->hash_len, hash));
 	}
