@@ -264,3 +264,12 @@ int ble_bus_error_explain(const sd_bus_error *e, const char *what, char *out, si
 		return -EIO;
 	}
 }
+
+int ble_match_properties_changed(sd_bus *bus, sd_bus_slot **slot, sd_bus_message_handler_t callback,
+				 void *userdata)
+{
+	return sd_bus_add_match_async(bus, slot,
+				      "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
+				      "member='PropertiesChanged',path_namespace='/org/bluez'",
+				      callback, NULL, userdata);
+}

@@ -74,6 +74,10 @@ int ble_call(sd_bus *bus, sd_bus_slot **slot, const char *path, const char *ifac
 	     uint64_t timeout_usec, sd_bus_message_handler_t callback, void *userdata, const char *types, ...);
 /* Opens the system bus (DBUS_SYSTEM_BUS_ADDRESS honoured) on the loop. */
 int ble_bus_open(sd_event *event, sd_bus **out);
+/* PropertiesChanged of every object under /org/bluez (devices, characteristics), installed before
+ * GetManagedObjects so that no change falls between the two (BLUEZ.md §7). */
+int ble_match_properties_changed(sd_bus *bus, sd_bus_slot **slot, sd_bus_message_handler_t callback,
+				 void *userdata);
 /* One line for a failed call: "no BlueZ on the system bus …" or "WHAT failed: message (name)". Returns
  * the negative errno that fits the error. */
 int ble_bus_error_explain(const sd_bus_error *e, const char *what, char *out, size_t size);

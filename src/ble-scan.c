@@ -205,10 +205,7 @@ static int scan_begin(BleScan *s)
 	r = sd_bus_match_signal_async(s->bus, &s->match_added, BLUEZ_SERVICE, "/", DBUS_OBJECT_MANAGER,
 				      "InterfacesAdded", on_added, NULL, s);
 	if (r >= 0)
-		r = sd_bus_add_match_async(s->bus, &s->match_props,
-					   "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
-					   "member='PropertiesChanged',path_namespace='/org/bluez'",
-					   on_changed, NULL, s);
+		r = ble_match_properties_changed(s->bus, &s->match_props, on_changed, s);
 	if (r >= 0)
 		r = ble_call(s->bus, &s->call, "/", DBUS_OBJECT_MANAGER, "GetManagedObjects", 0, on_objects, s, NULL);
 	if (r < 0)

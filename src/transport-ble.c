@@ -1082,10 +1082,7 @@ static int ble_add_matches(Transport *t)
 		r = sd_bus_match_signal_async(s->bus, &s->match_removed, BLUEZ_SERVICE, "/", DBUS_OBJECT_MANAGER,
 					      "InterfacesRemoved", on_interfaces_removed, NULL, t);
 	if (r >= 0)
-		r = sd_bus_add_match_async(s->bus, &s->match_props,
-					   "type='signal',sender='org.bluez',interface='org.freedesktop.DBus.Properties',"
-					   "member='PropertiesChanged',path_namespace='/org/bluez'",
-					   on_properties_changed, NULL, t);
+		r = ble_match_properties_changed(s->bus, &s->match_props, on_properties_changed, t);
 	return r;
 }
 
