@@ -82,6 +82,7 @@ int device_image_list(Device *d, MgmtImageList *out);
  * The device answers with the new image list, returned in out (may be NULL). */
 int device_image_state_write(Device *d, const uint8_t *hash, size_t hash_len, bool confirm, MgmtImageList *out);
 int device_image_erase(Device *d, int slot);
+int device_slot_info(Device *d, MgmtSlotInfo *out);
 int device_storage_erase(Device *d);
 
 /* Fills d->error with one line describing err (as returned by the calls above) for the user, including

@@ -75,6 +75,38 @@ const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t sl
 /* The entry whose hash equals hash, or NULL. */
 const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const uint8_t *hash, size_t hash_len);
 
+/* Image group: slot info (command 6, CONFIG_MCUMGR_GRP_IMG_SLOT_INFO; smp_group_1.rst). Zephyr's
+ * img_mgmt_slot_info() lists every image with its slots; a slot the device could not open carries
+ * "rc" instead of "size"; "upload_image_id" marks the slot that takes uploads (its image number);
+ * "max_image_size" is only there when the firmware knows MCUboot's overhead (TOO_LARGE_SYSBUILD or
+ * TOO_LARGE_BOOTLOADER_INFO). Entries beyond the arrays' room are ignored. */
+#define MGMT_SLOT_INFO_IMAGES 4
+#define MGMT_SLOT_INFO_SLOTS 4
+
+typedef struct MgmtSlotInfoSlot {
+	uint32_t slot;
+	bool has_size;
+	uint64_t size;
+	bool has_upload_image_id;
+	uint32_t upload_image_id;
+	bool has_rc;
+	int64_t rc;             /* flash_area_open() failed for this slot */
+} MgmtSlotInfoSlot;
+
+typedef struct MgmtSlotInfoImage {
+	uint32_t image;
+	MgmtSlotInfoSlot slots[MGMT_SLOT_INFO_SLOTS];
+	size_t slot_count;
+	bool has_max_image_size;
+	uint64_t max_image_size;
+} MgmtSlotInfoImage;
+
+typedef struct MgmtSlotInfo {
+	MgmtSlotInfoImage images[MGMT_SLOT_INFO_IMAGES];
+	size_t count;
+} MgmtSlotInfo;
+int mgmt_decode_slot_info(const cbor_item_t *body, MgmtSlotInfo *out);
+
 /* {"hash": h, "confirm": c}; hash NULL → {"confirm": true} (confirm the running image). */
 int mgmt_build_image_state_write(uint8_t *out, size_t out_size, const uint8_t *hash, size_t hash_len, bool confirm);
 /* {"slot": n}, or {} when slot < 0. */

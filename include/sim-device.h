@@ -8,7 +8,8 @@
  *
  * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
  * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase,
- * verbose errors; no slot info, no frugal list, no build date in OS info, no MCUboot downgrade prevention.
+ * verbose errors, slot info; no frugal list, no build date in OS info, no MCUboot downgrade prevention.
+ * tests/integration/test_firmware.py reads firmware/ and checks these against it.
  *
  * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
  * header's version bits: it answers every request with a version-0 header, never says rc 13, and its

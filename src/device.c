@@ -203,6 +203,19 @@ int device_image_list(Device *d, MgmtImageList *out)
 			       mgmt_build_empty(body, sizeof(body)), decode_image_list, out);
 }
 
+static int decode_slot_info(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_slot_info(body, out);
+}
+
+int device_slot_info(Device *d, MgmtSlotInfo *out)
+{
+	uint8_t body[8];
+
+	return device_exchange(d, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_SLOT_INFO, body,
+			       mgmt_build_empty(body, sizeof(body)), decode_slot_info, out);
+}
+
 int device_image_state_write(Device *d, const uint8_t *hash, size_t hash_len, bool confirm, MgmtImageList *out)
 {
 	MgmtImageList scratch;

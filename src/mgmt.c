@@ -213,6 +213,86 @@ const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const 
 	return NULL;
 }
 
+/* A uint field that may be absent: 1 found, 0 absent, -EBADMSG wrong type or above max. */
+static int optional_uint(const cbor_item_t *map, const char *key, uint64_t max, uint64_t *out)
+{
+	int r = smp_cbor_get_uint(map, key, out);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0 || *out > max)
+		return -EBADMSG;
+	return 1;
+}
+
+static int decode_slot_info_slot(const cbor_item_t *entry, MgmtSlotInfoSlot *s)
+{
+	uint64_t v = 0;
+	int r;
+
+	*s = (MgmtSlotInfoSlot){ 0 };
+	if (!cbor_isa_map(entry) || smp_cbor_get_uint(entry, "slot", &v) < 0 || v > UINT32_MAX)
+		return -EBADMSG;
+	s->slot = (uint32_t)v;
+	r = optional_uint(entry, "size", UINT64_MAX, &s->size);
+	if (r < 0)
+		return r;
+	s->has_size = r;
+	r = optional_uint(entry, "upload_image_id", UINT32_MAX, &v);
+	if (r < 0)
+		return r;
+	s->has_upload_image_id = r;
+	s->upload_image_id = (uint32_t)v;
+	r = smp_cbor_get_int(entry, "rc", &s->rc);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	s->has_rc = r == 0;
+	return 0;
+}
+
+static int decode_slot_info_image(const cbor_item_t *entry, MgmtSlotInfoImage *img)
+{
+	const cbor_item_t *slots;
+	uint64_t v;
+	int r;
+
+	*img = (MgmtSlotInfoImage){ 0 };
+	if (!cbor_isa_map(entry) || smp_cbor_get_uint(entry, "image", &v) < 0 || v > UINT32_MAX)
+		return -EBADMSG;
+	img->image = (uint32_t)v;
+	slots = smp_cbor_map_get(entry, "slots");
+	if (!slots || !cbor_isa_array(slots))
+		return -EBADMSG;
+	for (size_t i = 0; i < cbor_array_size(slots) && img->slot_count < MGMT_SLOT_INFO_SLOTS; i++) {
+		r = decode_slot_info_slot(cbor_array_handle(slots)[i], &img->slots[img->slot_count]);
+		if (r < 0)
+			return r;
+		img->slot_count++;
+	}
+	r = optional_uint(entry, "max_image_size", UINT64_MAX, &img->max_image_size);
+	if (r < 0)
+		return r;
+	img->has_max_image_size = r;
+	return 0;
+}
+
+int mgmt_decode_slot_info(const cbor_item_t *body, MgmtSlotInfo *out)
+{
+	const cbor_item_t *images = smp_cbor_map_get(body, "images");
+	int r;
+
+	*out = (MgmtSlotInfo){ 0 };
+	if (!images || !cbor_isa_array(images))
+		return -EBADMSG;
+	for (size_t i = 0; i < cbor_array_size(images) && out->count < MGMT_SLOT_INFO_IMAGES; i++) {
+		r = decode_slot_info_image(cbor_array_handle(images)[i], &out->images[out->count]);
+		if (r < 0)
+			return r;
+		out->count++;
+	}
+	return 0;
+}
+
 int mgmt_build_image_state_write(uint8_t *out, size_t out_size, const uint8_t *hash, size_t hash_len, bool confirm)
 {
 	SmpCborWriter w;

@@ -361,6 +361,9 @@ static const Hint hints[] = {
 	  "this firmware has no date-time command (CONFIG_MCUMGR_GRP_OS_DATETIME, which needs an RTC)" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_BOOTLOADER_INFO,
 	  "this firmware does not report bootloader info (CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO)" },
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ENOTSUP, SMP_IMAGE_SLOT_INFO,
+	  "this firmware does not report its slots (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO); "
+	  "'smpctl image list' still shows what they hold" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_INFO,
 	  "this firmware has no info command (CONFIG_MCUMGR_GRP_OS_INFO)" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
@@ -404,7 +407,8 @@ static const Hint hints[] = {
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_CURRENT_VERSION_IS_NEWER, ANY_ID,
 	  "the device runs a newer version: drop --upgrade to allow an older image" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_TOO_LARGE, ANY_ID,
-	  "the image is larger than the device's slot: build a smaller image or check the partition layout" },
+	  "the image is larger than the device's slot ('smpctl image slots' shows its size): build a smaller "
+	  "image or check the partition layout" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_DATA_OVERRUN, ANY_ID,
 	  "the device dropped its upload state: run the upload again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_FLASH_ADDRESS, ANY_ID,

@@ -223,6 +223,93 @@ static void test_image_list_limits(void)
 	smp_cbor_freep(&m);
 }
 
+/* Key heads of the slot info answers below. */
+#define K_IMAGES "66 696d61676573"
+#define K_IMAGE "65 696d616765"
+#define K_SLOTS "65 736c6f7473"
+#define K_SLOT "64 736c6f74"
+#define K_SIZE "64 73697a65"
+#define K_UPLOAD_ID "6f 75706c6f61645f696d6167655f6964"
+#define K_MAX "6e 6d61785f696d6167655f73697a65"
+#define K_RC "62 7263"
+
+/* Slot info as Zephyr's img_mgmt_slot_info() writes it (indefinite containers), with max_image_size,
+ * and a slot the device could not open ("rc" in place of "size"). */
+static void test_slot_info_decoding(void)
+{
+	MgmtSlotInfo info;
+	cbor_item_t *m = cbor_from_spaced_hex(
+		"bf " K_IMAGES " 9f bf " K_IMAGE " 00 " K_SLOTS " 9f"
+		" bf " K_SLOT " 00 " K_SIZE " 1a 00037000 ff"
+		" bf " K_SLOT " 01 " K_SIZE " 1a 00037000 " K_UPLOAD_ID " 00 ff ff"
+		" " K_MAX " 1a 00036000 ff"
+		" a2 " K_IMAGE " 01 " K_SLOTS " 81 a2 " K_SLOT " 00 " K_RC " 24 ff ff");
+
+	CHECK_INT(mgmt_decode_slot_info(m, &info), 0);
+	CHECK_INT(info.count, 2);
+	CHECK_INT(info.images[0].image, 0);
+	CHECK_INT(info.images[0].slot_count, 2);
+	CHECK(info.images[0].slots[0].has_size && info.images[0].slots[0].size == 0x37000);
+	CHECK(!info.images[0].slots[0].has_upload_image_id && !info.images[0].slots[0].has_rc);
+	CHECK_INT(info.images[0].slots[1].slot, 1);
+	CHECK(info.images[0].slots[1].has_upload_image_id && info.images[0].slots[1].upload_image_id == 0);
+	CHECK(info.images[0].has_max_image_size && info.images[0].max_image_size == 0x36000);
+	CHECK_INT(info.images[1].image, 1);
+	CHECK_INT(info.images[1].slot_count, 1);
+	CHECK(!info.images[1].slots[0].has_size && info.images[1].slots[0].has_rc);
+	CHECK_INT(info.images[1].slots[0].rc, -5);
+	CHECK(!info.images[1].has_max_image_size);
+	smp_cbor_freep(&m);
+}
+
+/* Slot info answers that are refused, and lists longer than the arrays (cut, not refused). */
+static void test_slot_info_refusals(void)
+{
+	static const DecodeCase cases[] = {
+		{ "no images", "a0", -EBADMSG },
+		{ "images not an array", "a1 " K_IMAGES " a0", -EBADMSG },
+		{ "image not a map", "a1 " K_IMAGES " 81 00", -EBADMSG },
+		{ "image without number", "a1 " K_IMAGES " 81 a1 " K_SLOTS " 80", -EBADMSG },
+		{ "image without slots", "a1 " K_IMAGES " 81 a1 " K_IMAGE " 00", -EBADMSG },
+		{ "slots not an array", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " a0", -EBADMSG },
+		{ "slot not a map", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 01", -EBADMSG },
+		{ "slot without number", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a1 " K_SIZE " 01",
+		  -EBADMSG },
+		{ "size as text", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a2 " K_SLOT " 00 " K_SIZE " 61 31",
+		  -EBADMSG },
+		{ "upload id beyond 32 bits", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a2 " K_SLOT " 01 "
+		  K_UPLOAD_ID " 1b 0000000100000000", -EBADMSG },
+		{ "rc as text", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a2 " K_SLOT " 00 " K_RC " 61 31",
+		  -EBADMSG },
+		{ "negative max size", "a1 " K_IMAGES " 81 a3 " K_IMAGE " 00 " K_SLOTS " 80 " K_MAX " 20", -EBADMSG },
+		{ "no images at all", "a1 " K_IMAGES " 80", 0 },
+	};
+	char hex[1400] = "a1 " K_IMAGES " 9f";
+	MgmtSlotInfo info;
+	cbor_item_t *m;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		m = cbor_from_spaced_hex(cases[i].hex);
+		tap_checkf(mgmt_decode_slot_info(m, &info) == cases[i].want, __FILE__, __LINE__, "%s", cases[i].what);
+		smp_cbor_freep(&m);
+	}
+	for (int i = 0; i < 6; i++) {
+		char entry[256];
+
+		snprintf(entry, sizeof(entry), " a2 " K_IMAGE " %02x " K_SLOTS " 85 a1 " K_SLOT " 00 a1 " K_SLOT " 01 a1 "
+			 K_SLOT " 02 a1 " K_SLOT " 03 a1 " K_SLOT " 04", i);
+		strcat(hex, entry);
+	}
+	strcat(hex, " ff");
+	m = cbor_from_spaced_hex(hex);
+	CHECK_INT(mgmt_decode_slot_info(m, &info), 0);
+	CHECK_INT(info.count, MGMT_SLOT_INFO_IMAGES);
+	CHECK_INT(info.images[MGMT_SLOT_INFO_IMAGES - 1].image, MGMT_SLOT_INFO_IMAGES - 1);
+	CHECK_INT(info.images[0].slot_count, MGMT_SLOT_INFO_SLOTS);
+	CHECK_INT(info.images[0].slots[MGMT_SLOT_INFO_SLOTS - 1].slot, MGMT_SLOT_INFO_SLOTS - 1);
+	smp_cbor_freep(&m);
+}
+
 /* Params, upload answers, bootloader info and the text answers: right types accepted, wrong refused. */
 static void test_decoders_table(void)
 {
@@ -411,6 +498,8 @@ int main(void)
 		TAP_TEST(test_image_list_decoding),
 		TAP_TEST(test_image_list_refusals),
 		TAP_TEST(test_image_list_limits),
+		TAP_TEST(test_slot_info_decoding),
+		TAP_TEST(test_slot_info_refusals),
 		TAP_TEST(test_decoders_table),
 		TAP_TEST(test_text_answers),
 		TAP_TEST(test_bootloader_info),

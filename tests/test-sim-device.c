@@ -479,6 +479,7 @@ static void no_options(SimConfig *cfg)
 {
 	cfg->params = false;
 	cfg->storage_erase = false;
+	cfg->slot_info = false;
 }
 
 static void with_datetime(SimConfig *cfg)
@@ -505,7 +506,7 @@ static void test_optional_commands(void)
 	CHECK_INT(a.usec, 6 * PAGE_ERASE);
 	ASK_EMPTY(dev, V2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_DATETIME, &a);
 	CHECK_INT(answer_rc(&a), SMP_RC_ENOTSUP);
-	ASK_EMPTY(dev, V2, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_SLOT_INFO, &a);
+	ASK_EMPTY(bare, V2, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_SLOT_INFO, &a);
 	CHECK_INT(answer_rc(&a), SMP_RC_ENOTSUP);
 	/* With an RTC: not set until written (err RTC_NOT_SET), bad text rc 3, then the written value. */
 	ASK_EMPTY(rtc, V2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_DATETIME, &a);
@@ -952,17 +953,14 @@ static void test_erase(void)
 	device_done(dev, &a);
 }
 
-static void slot_info(SimConfig *cfg)
-{
-	cfg->slot_info = true;
-}
-
-/* Slot info, when built in: one image, two slots of 0x37000 bytes, slot 1 takes uploads. */
+/* Slot info, built in by default as in firmware/prj.conf: one image, two slots of 0x37000 bytes, and
+ * only the slot that is not running carries upload_image_id (img_mgmt_slot_info() without
+ * CONFIG_MCUMGR_GRP_IMG_DIRECT_UPLOAD); no max_image_size without a TOO_LARGE option. */
 static void test_slot_info(void)
 {
-	SimDevice *dev = device_with(slot_info);
+	SimDevice *dev = device();
 	const cbor_item_t *images, *slots;
-	cbor_item_t *image = NULL, *s1 = NULL;
+	cbor_item_t *image = NULL, *s0 = NULL, *s1 = NULL;
 	uint64_t size = 0, id = 9;
 	Answer a = { 0 };
 
@@ -973,10 +971,16 @@ static void test_slot_info(void)
 		image = cbor_array_get(images, 0);
 		slots = smp_cbor_map_get(image, "slots");
 		CHECK(slots && cbor_array_size(slots) == 2);
+		s0 = slots ? cbor_array_get(slots, 0) : NULL;
+		CHECK(s0 && smp_cbor_get_uint(s0, "size", &size) == 0 && size == SIM_SLOT_SIZE);
+		CHECK(s0 && smp_cbor_map_get(s0, "upload_image_id") == NULL);
 		s1 = slots ? cbor_array_get(slots, 1) : NULL;
 		CHECK(s1 && smp_cbor_get_uint(s1, "size", &size) == 0 && size == SIM_SLOT_SIZE);
 		CHECK(s1 && smp_cbor_get_uint(s1, "upload_image_id", &id) == 0 && id == 0);
+		CHECK(smp_cbor_map_get(image, "max_image_size") == NULL);
 	}
+	if (s0)
+		cbor_decref(&s0);
 	if (s1)
 		cbor_decref(&s1);
 	if (image)

@@ -97,6 +97,7 @@ int cmd_info(Cli *cli);
 int cmd_datetime(Cli *cli);
 int cmd_settings_erase(Cli *cli);
 int cmd_image_list(Cli *cli);
+int cmd_image_slots(Cli *cli);
 int cmd_image_test(Cli *cli);
 int cmd_image_confirm(Cli *cli);
 int cmd_image_erase(Cli *cli);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Image group commands: list, test, confirm, erase (upload lives in cmd-upload.c). */
+/* Image group commands: list, slots, test, confirm, erase (upload lives in cmd-upload.c). */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "cli.h"
@@ -82,6 +83,91 @@ int cmd_image_list(Cli *cli)
 	if (r)
 		return cli_device_fail(cli, d, r);
 	cli_print_image_list(cli, &list);
+	return EXIT_OK;
+}
+
+static void json_slot_info(JsonWriter *j, const MgmtSlotInfo *info)
+{
+	json_begin_object(j);
+	json_key(j, "images");
+	json_begin_array(j);
+	for (size_t i = 0; i < info->count; i++) {
+		const MgmtSlotInfoImage *img = &info->images[i];
+
+		json_begin_object(j);
+		json_key(j, "image"); json_uint(j, img->image);
+		json_key(j, "slots");
+		json_begin_array(j);
+		for (size_t k = 0; k < img->slot_count; k++) {
+			const MgmtSlotInfoSlot *s = &img->slots[k];
+
+			json_begin_object(j);
+			json_key(j, "slot"); json_uint(j, s->slot);
+			if (s->has_size) {
+				json_key(j, "size"); json_uint(j, s->size);
+			}
+			if (s->has_upload_image_id) {
+				json_key(j, "upload_image_id"); json_uint(j, s->upload_image_id);
+			}
+			if (s->has_rc) {
+				json_key(j, "rc"); json_int(j, s->rc);
+			}
+			json_end_object(j);
+		}
+		json_end_array(j);
+		if (img->has_max_image_size) {
+			json_key(j, "max_image_size"); json_uint(j, img->max_image_size);
+		}
+		json_end_object(j);
+	}
+	json_end_array(j);
+	json_end_object(j);
+	json_end_line(j);
+}
+
+static void print_slot_info(const MgmtSlotInfo *info)
+{
+	if (info->count == 0) {
+		printf("No images reported.\n");
+		return;
+	}
+	printf("%-5s %-4s %-24s %s\n", "IMAGE", "SLOT", "SIZE", "USE");
+	for (size_t i = 0; i < info->count; i++) {
+		const MgmtSlotInfoImage *img = &info->images[i];
+
+		for (size_t k = 0; k < img->slot_count; k++) {
+			const MgmtSlotInfoSlot *s = &img->slots[k];
+			char size[40] = "-", use[48] = "-";
+
+			if (s->has_size)
+				snprintf(size, sizeof(size), "%" PRIu64 " (%.1f KiB)", s->size, (double)s->size / 1024);
+			if (s->has_rc)
+				snprintf(use, sizeof(use), "unreadable (flash error %" PRId64 ")", s->rc);
+			else if (s->has_upload_image_id)
+				snprintf(use, sizeof(use), "takes uploads (--image %" PRIu32 ")", s->upload_image_id);
+			printf("%-5" PRIu32 " %-4" PRIu32 " %-24s %s\n", img->image, s->slot, size, use);
+		}
+		if (img->has_max_image_size)
+			printf("Image %" PRIu32 ": the device accepts images of at most %" PRIu64 " bytes (%.1f KiB).\n",
+			       img->image, img->max_image_size, (double)img->max_image_size / 1024);
+	}
+}
+
+int cmd_image_slots(Cli *cli)
+{
+	_cleanup_device_ Device *d = NULL;
+	MgmtSlotInfo info;
+	int r = cli_open_device(cli, &d);
+
+	if (r)
+		return r;
+	r = device_slot_info(d, &info);
+	if (r)
+		return cli_device_fail(cli, d, r);
+	if (cli->json)
+		json_slot_info(&cli->json_out, &info);
+	else
+		print_slot_info(&info);
 	return EXIT_OK;
 }
 

@@ -35,6 +35,7 @@ static const Verb verbs[] = {
 	{ "datetime", 0, 0, cmd_datetime, "datetime" },
 	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase" },
 	{ "image list", 0, 0, cmd_image_list, "image list" },
+	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
 	{ "image upload", 1, 1, cmd_image_upload, "image upload FILE [--key PUB.pem] [--window N] [--force] [--upgrade]" },
 	{ "image test", 1, 1, cmd_image_test, "image test HASH" },

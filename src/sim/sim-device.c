@@ -21,6 +21,7 @@ void sim_config_default(SimConfig *cfg)
 		.image_check = true,
 		.storage_erase = true,
 		.verbose_errors = true,
+		.slot_info = true,
 		.slot_size = SIM_SLOT_SIZE,
 		.app_version = "1.0.0",
 		.hostname = "smpctl-sim",

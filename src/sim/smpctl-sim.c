@@ -344,7 +344,7 @@ static void usage(void)
 	       "  --no-storage-erase       no Zephyr basic storage erase (answers rc 8)\n"
 	       "  --no-verbose-errors      no \"rsn\" in error answers\n"
 	       "  --frugal-list            image list without false flags and splitStatus\n"
-	       "  --slot-info              image slot info command (6)\n"
+	       "  --no-slot-info           no image slot info command (answers rc 8)\n"
 	       "  --build-date             OS info knows letter b (build date and time)\n"
 	       "  --datetime               the device has an RTC (date-time command)\n"
 	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
@@ -363,7 +363,7 @@ enum {
 	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
-	OPT_FRUGAL, OPT_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
+	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -385,7 +385,7 @@ static const struct option sim_options[] = {
 	{ "no-storage-erase", no_argument, NULL, OPT_NO_STORAGE },
 	{ "no-verbose-errors", no_argument, NULL, OPT_NO_VERBOSE_ERR },
 	{ "frugal-list", no_argument, NULL, OPT_FRUGAL },
-	{ "slot-info", no_argument, NULL, OPT_SLOT_INFO },
+	{ "no-slot-info", no_argument, NULL, OPT_NO_SLOT_INFO },
 	{ "build-date", no_argument, NULL, OPT_BUILD_DATE },
 	{ "datetime", no_argument, NULL, OPT_DATETIME },
 	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
@@ -445,7 +445,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_NO_STORAGE: h->cfg.storage_erase = false; break;
 	case OPT_NO_VERBOSE_ERR: h->cfg.verbose_errors = false; break;
 	case OPT_FRUGAL: h->cfg.frugal_list = true; break;
-	case OPT_SLOT_INFO: h->cfg.slot_info = true; break;
+	case OPT_NO_SLOT_INFO: h->cfg.slot_info = false; break;
 	case OPT_BUILD_DATE: h->cfg.info_build_date = true; break;
 	case OPT_DATETIME: h->cfg.datetime = true; break;
 	case OPT_NO_DOWNGRADE: h->cfg.no_downgrade = true; break;

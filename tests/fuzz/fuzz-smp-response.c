@@ -36,6 +36,7 @@ static void fuzz_decoders(const cbor_item_t *body)
 	MgmtImageList list;
 	MgmtUploadRsp up;
 	MgmtBootloaderInfo boot;
+	MgmtSlotInfo slots;
 	char text[64];
 
 	mgmt_decode_params(body, &p);
@@ -45,6 +46,7 @@ static void fuzz_decoders(const cbor_item_t *body)
 			mgmt_image_list_find_hash(&list, list.slots[i].hash, list.slots[i].hash_len);
 	}
 	mgmt_decode_upload_rsp(body, &up);
+	mgmt_decode_slot_info(body, &slots);
 	if (mgmt_decode_bootloader_info(body, &boot) == 0 && boot.has_mode)
 		mgmt_bootloader_mode_name(boot.mode);
 	mgmt_decode_echo(body, text, sizeof(text));

@@ -31,6 +31,15 @@ def write(target, name, data):
         f.write(data)
 
 
+# Well-formed answers that the captures lack: image slot info (group 1, command 6) as Zephyr 4.1's
+# img_mgmt_slot_info() writes it for the nRF52833 layout.
+shaped = {
+    'slot-info': (1, 6, 'bf 66696d61676573 9f bf 65696d616765 00 65736c6f7473 9f'
+                        ' bf 64736c6f74 00 6473697a65 1a00037000 ff'
+                        ' bf 64736c6f74 01 6473697a65 1a00037000 6f75706c6f61645f696d6167655f6964 00 ff'
+                        ' ff ff ff ff'),
+}
+
 for i, frame in enumerate(frames):
     raw = bytes.fromhex(frame['hex'])
     write('fuzz-smp-cbor', 'seed-%d' % i, raw[8:])
@@ -41,4 +50,11 @@ for name, body_hex in hostile.items():
     write('fuzz-smp-cbor', name, body)
     # A v1 read response of the os group carrying it (header of REFERENCE.md §1).
     header = bytes([0x01, 0x00, len(body) >> 8, len(body) & 0xff, 0x00, 0x00, 0x00, 0x06])
+    write('fuzz-smp-response', name, header + body)
+
+for name, (group, command, body_hex) in shaped.items():
+    body = bytes.fromhex(body_hex.replace(' ', ''))
+    write('fuzz-smp-cbor', name, body)
+    # A v2 read response (REFERENCE.md §1).
+    header = bytes([0x09, 0x00, len(body) >> 8, len(body) & 0xff, group >> 8, group & 0xff, 0x00, command])
     write('fuzz-smp-response', name, header + body)

@@ -65,6 +65,20 @@ class Commands(unittest.TestCase):
         self.assertIn(slot0["hash"], r.out)
         self.assertIn("active confirmed", r.out)
 
+    def test_image_slots(self):
+        r = self.smpctl("--json", "image", "slots")
+        self.assertEqual(r.code, 0, r)
+        # Zephyr marks only the slot that is not running with upload_image_id (img_mgmt_slot_info()).
+        self.assertEqual(r.json(), {"images": [{"image": 0, "slots": [
+            {"slot": 0, "size": 0x37000}, {"slot": 1, "size": 0x37000, "upload_image_id": 0}]}]})
+        r = self.smpctl("image", "slots")
+        self.assertEqual(r.code, 0, r)
+        lines = r.out.splitlines()
+        self.assertEqual(lines[0].split(), ["IMAGE", "SLOT", "SIZE", "USE"])
+        self.assertRegex(lines[1], r"^0\s+0\s+225280 \(220\.0 KiB\)\s+-$")
+        self.assertRegex(lines[2], r"^0\s+1\s+225280 \(220\.0 KiB\)\s+takes uploads \(--image 0\)$")
+        self.assertEqual(len(lines), 3, r)
+
     def test_confirm_running_image(self):
         r = self.smpctl("--json", "image", "confirm")
         self.assertEqual(r.code, 0, r)
@@ -171,6 +185,20 @@ class DeviceVariants(unittest.TestCase):
             r = run(["settings", "erase"], device=sim.address)
             self.assertEqual(r.code, EXIT_DEVICE, r)
             self.assertIn("CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE", r.err)
+
+    def test_device_without_slot_info_explains(self):
+        with Sim("--no-slot-info") as sim:
+            r = run(["image", "slots"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("CONFIG_MCUMGR_GRP_IMG_SLOT_INFO", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
+    def test_too_large_image_points_at_the_slot_size(self):
+        with Sim() as sim, tempfile.TemporaryDirectory() as tmp:
+            image = mkimage(os.path.join(tmp, "big.bin"), "--size", str(0x37000))
+            r = run(["image", "upload", image], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("smpctl image slots", r.err)
 
     def test_legacy_v1_server(self):
         with Sim("--legacy") as sim:

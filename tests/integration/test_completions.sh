@@ -124,13 +124,14 @@ run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
     expect_exactly "smpctl " echo reset params info datetime settings image dfu scan complete
-    expect_exactly "smpctl image " list info upload test confirm erase
+    expect_exactly "smpctl image " list slots info upload test confirm erase
     expect_exactly "smpctl settings " erase
     expect_exactly "smpctl complete " devices hashes commands
     expect "smpctl --timeout 3 --json ima" image
     expect_exactly "smpctl image erase " 0 1
     expect_exactly "smpctl echo "
     expect_exactly "smpctl image list "
+    expect_exactly "smpctl image slots "
     expect_exactly "smpctl --timeout "
 
     # Options: global ones everywhere, each command's own after it.
@@ -183,7 +184,7 @@ expect_exactly "smpctl --device udp:127.0.0.1:9 image test "
 ((SECONDS - start <= 6))
 result $? "an unanswering device costs $((SECONDS - start)) s (at most 6)"
 comp_path=/nonexistent
-expect_exactly "smpctl image " list info upload test confirm erase
+expect_exactly "smpctl image " list slots info upload test confirm erase
 expect_exactly "smpctl --device $dev image test "
 # smpctl named by its path on the command line is the one asked.
 expect_exactly "$SMPCTL --device $dev image test " "$hash"
@@ -256,7 +257,7 @@ zsh_run() {
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
     zsh_expect "smpctl " complete datetime dfu echo image info params reset scan settings
-    zsh_expect "smpctl image " confirm erase info list test upload
+    zsh_expect "smpctl image " confirm erase info list slots test upload
     zsh_expect "smpctl settings " erase
     zsh_expect "smpctl complete " commands devices hashes
     zsh_expect "smpctl image erase " 0 1
