@@ -214,7 +214,8 @@ static int dfu_reset_and_check(Dfu *f)
 	if (!slot_holds(s0, f->img) || !s0->active)
 		return dfu_outcome(f, DFU_REVERTED,
 				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
-				   "boot it or reverted (is it signed with the bootloader's key, and built for this board?)",
+				   "boot it or reverted (is it signed with the bootloader's key, built for this board, "
+				   "and one flash sector smaller than the slot, as swap-using-move needs?)",
 				   s0 ? "version " : "no listed image", s0 ? version : "",
 				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
 	f->res->running = true;

@@ -988,6 +988,21 @@ static void test_slot_info(void)
 	device_done(dev, &a);
 }
 
+/* Uploads u (it must arrive with "match"), marks it for test and reboots: old_hash and new_hash are the
+ * slots' hashes before the reset, s0 and s1 the slots after it. */
+static void upload_test_reboot(SimDevice *dev, Upload *u, uint8_t *old_hash, uint8_t *new_hash, SimSlotState *s0,
+			       SimSlotState *s1, Answer *a)
+{
+	upload_all(dev, u, 32, 2048, a);
+	CHECK_INT(answer_match(a), 1);
+	slot_hash(dev, 0, old_hash);
+	slot_hash(dev, 1, new_hash);
+	state_write(dev, new_hash, 32, false, a);
+	reset_and_reboot(dev, a);
+	list_flags(dev, 0, s0);
+	sim_device_slot_state(dev, 1, s1);
+}
+
 /* An image whose hash TLV does not match is not booted: MCUboot erases slot 1 and keeps the running one. */
 static void test_broken_image_not_booted(void)
 {
@@ -1000,17 +1015,36 @@ static void test_broken_image_not_booted(void)
 	upload_prepare(&u, "2.0.0", 15);
 	u.image[0x400] ^= 0xff; /* payload changed after signing */
 	image_sha256(u.image, u.len, u.sha);
-	upload_all(dev, &u, 32, 2048, &a);
-	CHECK_INT(answer_match(&a), 1); /* the file arrived intact: it is the file that is broken */
-	slot_hash(dev, 0, old_hash);
-	slot_hash(dev, 1, new_hash);
-	state_write(dev, new_hash, 32, false, &a);
-	reset_and_reboot(dev, &a);
-	list_flags(dev, 0, &s0);
-	sim_device_slot_state(dev, 1, &s1);
+	/* "match": the file arrived intact, it is the file that is broken */
+	upload_test_reboot(dev, &u, old_hash, new_hash, &s0, &s1, &a);
 	CHECK(s0.active && s0.confirmed && memcmp(s0.hash, old_hash, 32) == 0);
 	CHECK(!s1.present);
 	device_done(dev, &a);
+}
+
+/* MCUboot (swap-using-move) boots an image that ends one page before the slot's end, and refuses one
+ * byte more: the trailer's page must stay free. The refused image still uploads with "match". */
+static void test_image_reaching_trailer_page_not_booted(void)
+{
+	static Upload u;
+	const size_t overhead = 0x200 + 4 + 4 + 32; /* sim_make_image: header, TLV info, SHA-256 TLV */
+
+	for (size_t extra = 0; extra <= 1; extra++) {
+		SimDevice *dev = device();
+		uint8_t old_hash[32], new_hash[32];
+		SimSlotState s0, s1;
+		Answer a = { 0 };
+
+		u.len = sim_make_image(u.image, sizeof(u.image), SIM_SLOT_SIZE - SIM_PAGE_SIZE - overhead + extra,
+				       "2.0.0", 3);
+		CHECK_INT(u.len, SIM_SLOT_SIZE - SIM_PAGE_SIZE + extra);
+		image_sha256(u.image, u.len, u.sha);
+		upload_test_reboot(dev, &u, old_hash, new_hash, &s0, &s1, &a);
+		tap_checkf(memcmp(s0.hash, extra ? old_hash : new_hash, 32) == 0, __FILE__, __LINE__,
+			   "image of slot - page + %zu: %s", extra, extra ? "booted" : "not booted");
+		CHECK(extra ? !s1.present : s1.present);
+		device_done(dev, &a);
+	}
 }
 
 /* Reset answers {} and then the device is away; a read reset is rc 8 and changes nothing. */
@@ -1055,6 +1089,7 @@ int main(void)
 		TAP_TEST(test_state_write_errors),
 		TAP_TEST(test_erase),
 		TAP_TEST(test_slot_info),
+		TAP_TEST(test_image_reaching_trailer_page_not_booted),
 		TAP_TEST(test_broken_image_not_booted),
 		TAP_TEST(test_reset),
 	};

@@ -34,14 +34,19 @@ static int version_cmp(const ImageVersion *a, const ImageVersion *b)
 	return ka < kb ? -1 : ka > kb;
 }
 
-/* bootutil_img_validate(): the hash TLV matches the image (signatures are not modelled), and with
- * downgrade prevention the version is not older than the running one. */
+/* bootutil_img_validate(): the image ends before the sector that holds the slot's trailer, the hash TLV
+ * matches (signatures are not modelled), and with downgrade prevention the version is not older than
+ * the running one. The end check is MCUboot 2.1's image_validate.c: TLV end > bootutil_max_image_size(),
+ * which for swap-using-move is the offset of the trailer's sector, one page before the slot's end. So an
+ * image that fits the slot, and uploads with "match", is still refused at boot if it reaches that page. */
 static bool slot1_bootable(const SimDevice *dev)
 {
 	uint8_t digest[32];
 	Image img, running;
 
 	if (!sim_slot_image(dev, 1, &img))
+		return false;
+	if (img.size > dev->cfg.slot_size - SIM_PAGE_SIZE)
 		return false;
 	if (dev->cfg.no_downgrade && sim_slot_image(dev, 0, &running) && version_cmp(&img.version, &running.version) < 0)
 		return false;

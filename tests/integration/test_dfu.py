@@ -83,6 +83,18 @@ class Dfu(unittest.TestCase):
             s = slots(sim.address)
             self.assertNotEqual(s[0]["hash"], r.json_lines()[-1].get("hash", ""))
 
+    def test_image_reaching_the_trailer_page_is_reported(self):
+        """Fits the slot and uploads with "match", but MCUboot (swap-using-move) needs the last page free."""
+        image = mkimage(os.path.join(self.tmp.name, "big.bin"), "--size", str(0x37000 - 4096 - 552 + 1),
+                        "--version", "3.0.0")
+        self.assertEqual(os.path.getsize(image), 0x37000 - 4096 + 1)
+        with Sim() as sim:
+            before = slots(sim.address)[0]["hash"]
+            r = run(["--json", "--reset-timeout", "20", "dfu", image], device=sim.address)
+            self.assertEqual(r.code, EXIT_REVERTED, r)
+            self.assertIn("one flash sector smaller than the slot", r.err)
+            self.assertEqual(slots(sim.address)[0]["hash"], before)
+
     def test_human_output(self):
         with Sim() as sim:
             r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
