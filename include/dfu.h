@@ -35,6 +35,7 @@ enum {
 	DFU_NOT_VERIFIED = 13,      /* the device does not hold the image after the upload */
 	DFU_SETTINGS_NOT_ERASED = 14, /* --require-erase-settings and the firmware cannot */
 	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
+	DFU_NOT_SWAPPED = 16,       /* it came back still running the old image, the new one still pending */
 };
 
 typedef struct DfuImage {

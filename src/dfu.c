@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,10 @@
  * answer of a device that has not gone yet for one that came back. */
 #define DFU_RESET_GRACE_USEC (1000ull * 1000)
 #define DFU_POLL_USEC (1000ull * 1000)
+/* Zephyr resets MCUMGR_GRP_OS_RESET_MS (250 ms by default) after it answers the reset, and MCUboot
+ * answers nothing while it swaps. A device that still lists the new image as pending this long after
+ * the reset answer has restarted, and MCUboot declined the swap. */
+#define DFU_NOT_SWAPPED_USEC (10ull * 1000 * 1000)
 
 typedef struct Dfu {
 	Device *d;
@@ -160,7 +165,25 @@ static int dfu_erase_settings(Dfu *f)
 
 /* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
  * pending in slot 1 has not restarted yet. */
-static int dfu_wait_swapped(Dfu *f, uint64_t deadline)
+/* MCUboot keeps an image it will not swap marked in slot 1 and boots the old one, at every reset. The
+ * usual cause with swap-using-move and slots of equal size is room: the move needs one free sector
+ * and the trailer another (swap_run(): "Not enough free space to run swap upgrade"). */
+static int dfu_not_swapped(Dfu *f)
+{
+	MgmtSlotInfo info;
+	char slot[96] = "";
+
+	if (device_slot_info(f->d, &info) == 0 && info.count && info.images[0].slot_count > 1 &&
+	    info.images[0].slots[1].has_size)
+		snprintf(slot, sizeof(slot), ", the slot %" PRIu64 " bytes", info.images[0].slots[1].size);
+	return dfu_outcome(f, DFU_NOT_SWAPPED,
+			   "the device restarted but MCUboot did not swap in the new image: it still waits in slot 1, "
+			   "marked for test. With swap-using-move an image must be two flash sectors smaller than the "
+			   "slot (this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears "
+			   "slot 1", f->img->size, slot);
+}
+
+static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
 {
 	for (;;) {
 		const MgmtImageSlot *s1;
@@ -183,6 +206,8 @@ static int dfu_wait_swapped(Dfu *f, uint64_t deadline)
 		s1 = dfu_slot(f, 1);
 		if (!(slot_holds(s1, f->img) && s1->pending))
 			return 0;
+		if (now_usec() >= reset_at + DFU_NOT_SWAPPED_USEC)
+			return dfu_not_swapped(f);
 		r = device_sleep(f->d, DFU_POLL_USEC);
 		if (r < 0)
 			return r;
@@ -193,19 +218,21 @@ static int dfu_reset_and_check(Dfu *f)
 {
 	const MgmtImageSlot *s0;
 	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
+	uint64_t reset_at;
 	int r;
 
 	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it starts");
 	r = device_reset(f->d, false);
 	if (r)
 		return r;
+	reset_at = now_usec();
 	f->res->reset = true;
 	r = device_sleep(f->d, DFU_RESET_GRACE_USEC);
 	if (r < 0)
 		return r;
 	dfu_emit(f, DFU_EVENT_STATE, "wait", "Waiting up to %llu s for the device to come back",
 		 (unsigned long long)(f->o->reset_timeout_usec / 1000000));
-	r = dfu_wait_swapped(f, now_usec() + f->o->reset_timeout_usec);
+	r = dfu_wait_swapped(f, reset_at, now_usec() + f->o->reset_timeout_usec);
 	if (r)
 		return r;
 	s0 = dfu_slot(f, 0);
@@ -214,8 +241,8 @@ static int dfu_reset_and_check(Dfu *f)
 	if (!slot_holds(s0, f->img) || !s0->active)
 		return dfu_outcome(f, DFU_REVERTED,
 				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
-				   "boot it or reverted (is it signed with the bootloader's key, built for this board, "
-				   "and one flash sector smaller than the slot, as swap-using-move needs?)",
+				   "boot it or reverted (is it signed with the bootloader's key, and built for this "
+				   "board?)",
 				   s0 ? "version " : "no listed image", s0 ? version : "",
 				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
 	f->res->running = true;

@@ -1022,27 +1022,41 @@ static void test_broken_image_not_booted(void)
 	device_done(dev, &a);
 }
 
-/* MCUboot (swap-using-move) boots an image that ends one page before the slot's end, and refuses one
- * byte more: the trailer's page must stay free. The refused image still uploads with "match". */
-static void test_image_reaching_trailer_page_not_booted(void)
+/* The two size limits of MCUboot's swap-using-move with equal slots (sim-boot.c): an image up to
+ * slot - 2 pages swaps; one byte more validates but does not fit the move, so the old image keeps
+ * running and slot 1 stays pending; past slot - 1 page it does not validate and slot 1 is erased.
+ * Every one of them uploads with "match". */
+static void test_swap_move_size_limits(void)
 {
 	static Upload u;
+	static const struct {
+		size_t size;
+		bool swapped, kept_pending;
+	} cases[] = {
+		{ SIM_SLOT_SIZE - 2 * SIM_PAGE_SIZE, true, false },
+		{ SIM_SLOT_SIZE - 2 * SIM_PAGE_SIZE + 1, false, true },
+		{ SIM_SLOT_SIZE - SIM_PAGE_SIZE, false, true },
+		{ SIM_SLOT_SIZE - SIM_PAGE_SIZE + 1, false, false },
+	};
 	const size_t overhead = 0x200 + 4 + 4 + 32; /* sim_make_image: header, TLV info, SHA-256 TLV */
 
-	for (size_t extra = 0; extra <= 1; extra++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		SimDevice *dev = device();
 		uint8_t old_hash[32], new_hash[32];
 		SimSlotState s0, s1;
 		Answer a = { 0 };
 
-		u.len = sim_make_image(u.image, sizeof(u.image), SIM_SLOT_SIZE - SIM_PAGE_SIZE - overhead + extra,
-				       "2.0.0", 3);
-		CHECK_INT(u.len, SIM_SLOT_SIZE - SIM_PAGE_SIZE + extra);
+		u.len = sim_make_image(u.image, sizeof(u.image), cases[i].size - overhead, "2.0.0", 3);
+		CHECK_INT(u.len, cases[i].size);
 		image_sha256(u.image, u.len, u.sha);
 		upload_test_reboot(dev, &u, old_hash, new_hash, &s0, &s1, &a);
-		tap_checkf(memcmp(s0.hash, extra ? old_hash : new_hash, 32) == 0, __FILE__, __LINE__,
-			   "image of slot - page + %zu: %s", extra, extra ? "booted" : "not booted");
-		CHECK(extra ? !s1.present : s1.present);
+		tap_checkf(memcmp(s0.hash, cases[i].swapped ? new_hash : old_hash, 32) == 0 && s0.active, __FILE__,
+			   __LINE__, "image of %zu bytes: slot 0 should run the %s image", cases[i].size,
+			   cases[i].swapped ? "new" : "old");
+		if (!cases[i].swapped)
+			tap_checkf(s1.present == cases[i].kept_pending && s1.pending == cases[i].kept_pending,
+				   __FILE__, __LINE__, "image of %zu bytes: slot 1 should be %s", cases[i].size,
+				   cases[i].kept_pending ? "kept, pending" : "erased");
 		device_done(dev, &a);
 	}
 }
@@ -1089,7 +1103,7 @@ int main(void)
 		TAP_TEST(test_state_write_errors),
 		TAP_TEST(test_erase),
 		TAP_TEST(test_slot_info),
-		TAP_TEST(test_image_reaching_trailer_page_not_booted),
+		TAP_TEST(test_swap_move_size_limits),
 		TAP_TEST(test_broken_image_not_booted),
 		TAP_TEST(test_reset),
 	};

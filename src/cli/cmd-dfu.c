@@ -20,7 +20,7 @@ static void dfu_on_event(void *userdata, const DfuEvent *e)
 static int dfu_exit_code(int r)
 {
 	switch (r) {
-	case DFU_REVERTED: return EXIT_REVERTED;
+	case DFU_REVERTED: case DFU_NOT_SWAPPED: return EXIT_REVERTED;
 	case DFU_NOT_VERIFIED: return EXIT_VERIFY;
 	case DFU_NOT_BACK: return EXIT_TIMEOUT;
 	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: return EXIT_DEVICE;

@@ -38,7 +38,8 @@ static int version_cmp(const ImageVersion *a, const ImageVersion *b)
  * matches (signatures are not modelled), and with downgrade prevention the version is not older than
  * the running one. The end check is MCUboot 2.1's image_validate.c: TLV end > bootutil_max_image_size(),
  * which for swap-using-move is the offset of the trailer's sector, one page before the slot's end. So an
- * image that fits the slot, and uploads with "match", is still refused at boot if it reaches that page. */
+ * image that fits the slot, and uploads with "match", is still erased at boot if it reaches that page
+ * (and swap_fits() asks for one page more). */
 static bool slot1_bootable(const SimDevice *dev)
 {
 	uint8_t digest[32];
@@ -54,6 +55,22 @@ static bool slot1_bootable(const SimDevice *dev)
 		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
 	image_sha256(dev->slot[1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
 	return memcmp(digest, img.hash, 32) == 0;
+}
+
+/* swap_run() in MCUboot 2.1's swap_move.c, when a swap starts: the larger of the two images, in whole
+ * pages, must end before the trailer's first page (first_trailer_idx; the trailer fits one 4 KiB page
+ * here), because the move shifts slot 0 up by one page. With equal slots that leaves two pages: an
+ * image up to slot - 2 pages swaps. Otherwise MCUboot logs "Not enough free space to run swap upgrade",
+ * boots the running image and leaves slot 1 as it is, still marked, to fail the same way next time. */
+static bool swap_fits(const SimDevice *dev)
+{
+	size_t pages = dev->cfg.slot_size / SIM_PAGE_SIZE, largest = 0;
+	Image img;
+
+	for (unsigned slot = 0; slot < 2; slot++)
+		if (sim_slot_image(dev, slot, &img))
+			largest = MAX(largest, img.size);
+	return (largest + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE < pages - 1;
 }
 
 /* Swap-using-move moves every sector either image occupies. */
@@ -76,6 +93,8 @@ uint64_t sim_boot_usec(const SimDevice *dev)
 	case SIM_SWAP_PERM:
 		if (!slot1_bootable(dev))
 			return sim_flash_erase_usec(dev->cfg.slot_size / SIM_PAGE_SIZE);
+		if (!swap_fits(dev))
+			return 0;
 		if (dev->swap == SIM_SWAP_TEST && dev->cfg.new_image_crashes)
 			return 2 * swap_usec(dev) + BOOT_USEC + WATCHDOG_USEC;
 		return swap_usec(dev);
@@ -98,7 +117,8 @@ static void slots_swap(SimDevice *dev)
 
 /* What MCUboot does at boot (§13). A test swap leaves the new image running unconfirmed (the next boot
  * reverts unless it is confirmed); a permanent one leaves it confirmed. An image that does not validate
- * is erased from slot 1 and the running one stays (boot_validate_slot). */
+ * is erased from slot 1 and the running one stays (boot_validate_slot); one too large to move stays
+ * marked in slot 1 and is not swapped (swap_fits). */
 void sim_boot(SimDevice *dev)
 {
 	switch (dev->swap) {
@@ -110,6 +130,10 @@ void sim_boot(SimDevice *dev)
 			log_debug("sim: slot 1 does not validate; MCUboot erases it and keeps the running image");
 			memset(dev->slot[1], 0xff, SIM_SLOT_SIZE);
 			dev->swap = SIM_SWAP_NONE;
+			return;
+		}
+		if (!swap_fits(dev)) {
+			log_debug("sim: not enough free space to run swap upgrade; slot 1 stays marked");
 			return;
 		}
 		slots_swap(dev);

@@ -83,17 +83,26 @@ class Dfu(unittest.TestCase):
             s = slots(sim.address)
             self.assertNotEqual(s[0]["hash"], r.json_lines()[-1].get("hash", ""))
 
-    def test_image_reaching_the_trailer_page_is_reported(self):
-        """Fits the slot and uploads with "match", but MCUboot (swap-using-move) needs the last page free."""
-        image = mkimage(os.path.join(self.tmp.name, "big.bin"), "--size", str(0x37000 - 4096 - 552 + 1),
-                        "--version", "3.0.0")
-        self.assertEqual(os.path.getsize(image), 0x37000 - 4096 + 1)
-        with Sim() as sim:
-            before = slots(sim.address)[0]["hash"]
-            r = run(["--json", "--reset-timeout", "20", "dfu", image], device=sim.address)
-            self.assertEqual(r.code, EXIT_REVERTED, r)
-            self.assertIn("one flash sector smaller than the slot", r.err)
-            self.assertEqual(slots(sim.address)[0]["hash"], before)
+    def test_images_too_large_to_swap_are_reported(self):
+        """Both upload with "match". MCUboot (swap-using-move, equal slots) erases an image that reaches the
+        slot's last page, and leaves one that only lacks the room to move pending in slot 1: both exit 9,
+        neither waits out the reset timeout (exit 4)."""
+        cases = [(0x37000 - 4096 + 1, "not the new image"),
+                 (0x37000 - 8192 + 1, "did not swap in the new image")]
+        for size, message in cases:
+            image = mkimage(os.path.join(self.tmp.name, "big.bin"), "--size", str(size - 552), "--version", "3.0.0")
+            self.assertEqual(os.path.getsize(image), size)
+            with Sim() as sim:
+                before = slots(sim.address)[0]["hash"]
+                r = run(["--json", "--reset-timeout", "60", "dfu", image], device=sim.address)
+                self.assertEqual(r.code, EXIT_REVERTED, r)
+                self.assertIn(message, r.err)
+                after = slots(sim.address)
+                self.assertEqual(after[0]["hash"], before)
+                if size < 0x37000 - 4096:
+                    self.assertIn("two flash sectors smaller than the slot (this one is %d bytes, the slot %d bytes)"
+                                  % (size, 0x37000), r.err)
+                    self.assertTrue(after[1]["pending"])
 
     def test_human_output(self):
         with Sim() as sim:
