@@ -8,7 +8,8 @@
  *
  * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
  * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase,
- * verbose errors, slot info; no frugal list, no build date in OS info, no MCUboot downgrade prevention.
+ * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000); no frugal
+ * list, no build date in OS info, no MCUboot downgrade prevention.
  * tests/integration/test_firmware.py reads firmware/ and checks these against it.
  *
  * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
@@ -24,6 +25,9 @@
 #define SIM_PAGE_SIZE 4096u
 #define SIM_SLOT_SIZE 0x37000u     /* nRF52833 DK partitions: slot0 0x0C000, slot1 0x43000 */
 #define SIM_STORAGE_SIZE 0x6000u
+/* MCUboot 2.1's estimate for swap-using-move (boot/zephyr/CMakeLists.txt, mcuboot_image_upgrade_footer_size):
+ * magic, swap data and 128 sectors of status rounded up to a 4 KiB page, plus the page the move needs. */
+#define SIM_UPDATE_FOOTER 0x2000u
 
 typedef struct SimConfig {
 	uint32_t buf_size;          /* MCUmgr params buf_size (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE) */
@@ -43,6 +47,9 @@ typedef struct SimConfig {
 	bool info_build_date;       /* CONFIG_MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME: OS info letter "b" */
 	bool no_downgrade;          /* MCUboot built with downgrade prevention (bootloader info, boot) */
 	uint32_t slot_size;
+	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
+				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this
+				     * are refused, slot info gives max_image_size (0: the check is off) */
 	char app_version[32];       /* version of the factory image in slot 0, e.g. "1.0.0" */
 	char hostname[32];          /* OS info "n" */
 } SimConfig;

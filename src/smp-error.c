@@ -407,8 +407,8 @@ static const Hint hints[] = {
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_CURRENT_VERSION_IS_NEWER, ANY_ID,
 	  "the device runs a newer version: drop --upgrade to allow an older image" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_TOO_LARGE, ANY_ID,
-	  "the image is larger than the device's slot ('smpctl image slots' shows its size): build a smaller "
-	  "image or check the partition layout" },
+	  "the image is larger than the device accepts ('smpctl image slots' shows the slot size and the largest "
+	  "image): build a smaller image or check the partition layout" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_IMAGE_DATA_OVERRUN, ANY_ID,
 	  "the device dropped its upload state: run the upload again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_INVALID_FLASH_ADDRESS, ANY_ID,

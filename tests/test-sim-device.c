@@ -953,12 +953,18 @@ static void test_erase(void)
 	device_done(dev, &a);
 }
 
+static void no_update_footer(SimConfig *cfg)
+{
+	cfg->update_footer = 0;
+}
+
 /* Slot info, built in by default as in firmware/prj.conf: one image, two slots of 0x37000 bytes, and
  * only the slot that is not running carries upload_image_id (img_mgmt_slot_info() without
- * CONFIG_MCUMGR_GRP_IMG_DIRECT_UPLOAD); no max_image_size without a TOO_LARGE option. */
+ * CONFIG_MCUMGR_GRP_IMG_DIRECT_UPLOAD); max_image_size is the slot minus the update footer, and absent
+ * without TOO_LARGE_SYSBUILD. */
 static void test_slot_info(void)
 {
-	SimDevice *dev = device();
+	SimDevice *dev = device(), *plain = device_with(no_update_footer);
 	const cbor_item_t *images, *slots;
 	cbor_item_t *image = NULL, *s0 = NULL, *s1 = NULL;
 	uint64_t size = 0, id = 9;
@@ -977,7 +983,7 @@ static void test_slot_info(void)
 		s1 = slots ? cbor_array_get(slots, 1) : NULL;
 		CHECK(s1 && smp_cbor_get_uint(s1, "size", &size) == 0 && size == SIM_SLOT_SIZE);
 		CHECK(s1 && smp_cbor_get_uint(s1, "upload_image_id", &id) == 0 && id == 0);
-		CHECK(smp_cbor_map_get(image, "max_image_size") == NULL);
+		CHECK(smp_cbor_get_uint(image, "max_image_size", &size) == 0 && size == SIM_SLOT_SIZE - 0x2000);
 	}
 	if (s0)
 		cbor_decref(&s0);
@@ -985,6 +991,38 @@ static void test_slot_info(void)
 		cbor_decref(&s1);
 	if (image)
 		cbor_decref(&image);
+	device_done(dev, &a);
+	ASK_EMPTY(plain, V2, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_SLOT_INFO, &a);
+	images = smp_cbor_map_get(a.body, "images");
+	image = images && cbor_array_size(images) == 1 ? cbor_array_get(images, 0) : NULL;
+	CHECK(image && smp_cbor_map_get(image, "max_image_size") == NULL);
+	if (image)
+		cbor_decref(&image);
+	device_done(plain, &a);
+}
+
+/* TOO_LARGE_SYSBUILD: the first chunk of an upload longer than the slot minus the update footer is
+ * refused ("img too large"), one of exactly that length is taken; without the footer it is taken too. */
+static void test_upload_refused_past_update_footer(void)
+{
+	static Upload u;
+	const size_t limit = SIM_SLOT_SIZE - 0x2000;
+	SimDevice *dev = device(), *plain = device_with(no_update_footer);
+	uint64_t group = 0;
+	Answer a = { 0 };
+
+	upload_prepare(&u, "2.0.0", 5);
+	u.len = limit + 1; /* only the header goes out: the length decides */
+	send_first(dev, &u, 32, 1024, &a);
+	CHECK_INT(answer_err(&a, &group), SMP_IMG_INVALID_IMAGE_TOO_LARGE);
+	CHECK_INT(group, SMP_GROUP_IMAGE);
+	CHECK_INT(sim_device_upload_offset(dev), 0);
+	send_first(plain, &u, 32, 1024, &a);
+	CHECK_INT(answer_uint(&a, "off"), 1024);
+	u.len = limit;
+	send_first(dev, &u, 32, 1024, &a);
+	CHECK_INT(answer_uint(&a, "off"), 1024);
+	device_done(plain, &a);
 	device_done(dev, &a);
 }
 
@@ -1041,7 +1079,7 @@ static void test_swap_move_size_limits(void)
 	const size_t overhead = 0x200 + 4 + 4 + 32; /* sim_make_image: header, TLV info, SHA-256 TLV */
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		SimDevice *dev = device();
+		SimDevice *dev = device_with(no_update_footer); /* the firmware would refuse these uploads */
 		uint8_t old_hash[32], new_hash[32];
 		SimSlotState s0, s1;
 		Answer a = { 0 };
@@ -1103,6 +1141,7 @@ int main(void)
 		TAP_TEST(test_state_write_errors),
 		TAP_TEST(test_erase),
 		TAP_TEST(test_slot_info),
+		TAP_TEST(test_upload_refused_past_update_footer),
 		TAP_TEST(test_swap_move_size_limits),
 		TAP_TEST(test_broken_image_not_booted),
 		TAP_TEST(test_reset),

@@ -223,7 +223,7 @@ static void test_hints(void)
 		{ "not an MCUboot image", { .kind = SMP_STATUS_GROUP, .group = 1, .rc = 23 }, SMP_GROUP_IMAGE,
 		  SMP_IMAGE_UPLOAD, "imgtool" },
 		{ "too large", { .kind = SMP_STATUS_GROUP, .group = 1, .rc = 30 }, SMP_GROUP_IMAGE, SMP_IMAGE_UPLOAD,
-		  "larger than the device's slot" },
+		  "larger than the device accepts" },
 		{ "frame too big", { .kind = SMP_STATUS_RC, .rc = 9 }, SMP_GROUP_IMAGE, SMP_IMAGE_UPLOAD, "--frame-size" },
 		{ "v1 erase of a slot in use", { .kind = SMP_STATUS_RC, .rc = 6 }, SMP_GROUP_IMAGE, SMP_IMAGE_ERASE,
 		  "reset the device" },

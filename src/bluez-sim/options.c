@@ -33,6 +33,7 @@ static void usage(void)
 	       "  --app-version V              version of the factory image (default 1.0.0)\n"
 	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --no-progressive-erase,\n"
 	       "  --no-image-check, --datetime, --no-slot-info, --frugal-list, --no-downgrade   device variants\n"
+	       "  --update-footer N            uploads larger than the slot minus N are refused (default 8192, 0 off)\n"
 	       "  --no-reassembly              the device treats every write as a frame of its own\n"
 	       "  --no-tx-wait                 the device takes the next frame as soon as a response is queued\n"
 	       "                               (REFERENCE.md §14's model), not once it is sent (Zephyr)\n"
@@ -58,7 +59,7 @@ enum {
 	O_ADAPTERS = 0x100, O_DEVICE, O_KNOWN, O_TEMP, O_INTERVAL, O_MTU, O_DLE, O_PPE, O_PHY, O_SCALE, O_BUF_SIZE,
 	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_NO_CHECK,
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
-	O_DEVICE_IO,
+	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_READY,
 	O_VERBOSE, O_HELP,
 };
@@ -77,6 +78,7 @@ static const struct option options[] = {
 	{ "no-reassembly", 0, NULL, O_NO_REASM }, { "no-tx-wait", 0, NULL, O_NO_TX_WAIT },
 	{ "encrypt", 0, NULL, O_ENCRYPT }, { "authen", 0, NULL, O_AUTHEN },
 	{ "passkey", 1, NULL, O_PASSKEY }, { "device-io", 1, NULL, O_DEVICE_IO },
+	{ "update-footer", 1, NULL, O_UPDATE_FOOTER },
 	{ "disconnect-after-bytes", 1, NULL, O_DISC_BYTES }, { "disconnect-random", 1, NULL, O_DISC_RANDOM },
 	{ "drop-notify", 1, NULL, O_DROP_NOTIFY }, { "delay-notify-ms", 1, NULL, O_DELAY_NOTIFY },
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
@@ -201,6 +203,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_BUF_SIZE: if (v < 64 || v > 65535) return -EINVAL; s->cfg.buf_size = (uint32_t)v; return 0;
 	case O_BUF_COUNT: if (v < 1 || v > 32) return -EINVAL; s->cfg.buf_count = (uint32_t)v; return 0;
 	case O_PASSKEY: if (v > 999999) return -EINVAL; s->passkey = (uint32_t)v; return 0;
+	case O_UPDATE_FOOTER: if (v >= SIM_SLOT_SIZE) return -EINVAL; s->cfg.update_footer = (uint32_t)v; return 0;
 	case O_DISC_BYTES: s->faults.disconnect_after_bytes = (uint64_t)v; return 0;
 	case O_DISC_RANDOM: s->faults.random_seed = (uint64_t)v + 1; return 0;
 	case O_DROP_NOTIFY: s->faults.drop_notify = (unsigned)v; return 0;

@@ -23,6 +23,7 @@ void sim_config_default(SimConfig *cfg)
 		.verbose_errors = true,
 		.slot_info = true,
 		.slot_size = SIM_SLOT_SIZE,
+		.update_footer = SIM_UPDATE_FOOTER,
 		.app_version = "1.0.0",
 		.hostname = "smpctl-sim",
 	};
@@ -37,6 +38,8 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 	dev->cfg = *cfg;
 	if (dev->cfg.slot_size == 0 || dev->cfg.slot_size > SIM_SLOT_SIZE)
 		dev->cfg.slot_size = SIM_SLOT_SIZE;
+	if (dev->cfg.update_footer >= dev->cfg.slot_size)
+		dev->cfg.update_footer = 0;
 	if (dev->cfg.buf_size < SMP_HEADER_SIZE + 2)
 		dev->cfg.buf_size = SMP_HEADER_SIZE + 2;
 	sim_slots_init(dev);

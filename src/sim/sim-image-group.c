@@ -213,7 +213,9 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	return SIM_OK;
 }
 
-/* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads. */
+/* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads; with
+ * CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD also the largest image, slot 0 minus the footer (the slots
+ * are of equal size, so the footer always covers their difference). */
 static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 {
 	if (!dev->cfg.slot_info)
@@ -238,6 +240,10 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 		smp_cbor_put_break(w);
 	}
 	smp_cbor_put_break(w);
+	if (dev->cfg.update_footer) {
+		smp_cbor_put_text(w, "max_image_size");
+		smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);
+	}
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
 	return SIM_OK;
@@ -324,6 +330,9 @@ static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *p
 	if (slot_in_use(dev, 1))
 		return upload_error(SMP_IMG_NO_FREE_SLOT, RSN_NO_SLOT);
 	if (u->len > dev->cfg.slot_size)
+		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
+	/* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD, slots of equal size: what MCUboot can swap. */
+	if (dev->cfg.update_footer && u->len > dev->cfg.slot_size - dev->cfg.update_footer)
 		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
 	if (u->upgrade && sim_slot_image(dev, 0, &running) && !version_newer(u->data, &running.version))
 		return upload_error(SMP_IMG_CURRENT_VERSION_IS_NEWER, RSN_DOWNGRADE);

@@ -345,6 +345,8 @@ static void usage(void)
 	       "  --no-verbose-errors      no \"rsn\" in error answers\n"
 	       "  --frugal-list            image list without false flags and splitStatus\n"
 	       "  --no-slot-info           no image slot info command (answers rc 8)\n"
+	       "  --update-footer N        bytes kept free for MCUboot (CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD):\n"
+	       "                           larger uploads are refused (default 8192; 0 = no such check)\n"
 	       "  --build-date             OS info knows letter b (build date and time)\n"
 	       "  --datetime               the device has an RTC (date-time command)\n"
 	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
@@ -360,7 +362,7 @@ static void usage(void)
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
@@ -378,6 +380,7 @@ static const struct option sim_options[] = {
 	{ "delay-ms", required_argument, NULL, OPT_DELAY },
 	{ "corrupt-response", required_argument, NULL, OPT_CORRUPT },
 	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
+	{ "update-footer", required_argument, NULL, OPT_UPDATE_FOOTER },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
 	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
@@ -426,6 +429,11 @@ static int parse_value_option(Host *h, int c, const char *arg)
 		if (number(arg, SIM_QUEUE_MAX, &v) < 0 || v < 1)
 			return -EINVAL;
 		h->cfg.buf_count = (uint32_t)v;
+		return 0;
+	case OPT_UPDATE_FOOTER:
+		if (number(arg, SIM_SLOT_SIZE - 1, &v) < 0)
+			return -EINVAL;
+		h->cfg.update_footer = (uint32_t)v;
 		return 0;
 	case OPT_DROP: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->drop_every = (unsigned)v; return 0;
 	case OPT_DELAY: if (number(arg, 60000, &v) < 0) return -EINVAL; h->delay_usec = v * 1000; return 0;

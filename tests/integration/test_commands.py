@@ -70,14 +70,19 @@ class Commands(unittest.TestCase):
         self.assertEqual(r.code, 0, r)
         # Zephyr marks only the slot that is not running with upload_image_id (img_mgmt_slot_info()).
         self.assertEqual(r.json(), {"images": [{"image": 0, "slots": [
-            {"slot": 0, "size": 0x37000}, {"slot": 1, "size": 0x37000, "upload_image_id": 0}]}]})
+            {"slot": 0, "size": 0x37000}, {"slot": 1, "size": 0x37000, "upload_image_id": 0}],
+            "max_image_size": 0x35000}]})
         r = self.smpctl("image", "slots")
         self.assertEqual(r.code, 0, r)
         lines = r.out.splitlines()
         self.assertEqual(lines[0].split(), ["IMAGE", "SLOT", "SIZE", "USE"])
         self.assertRegex(lines[1], r"^0\s+0\s+225280 \(220\.0 KiB\)\s+-$")
         self.assertRegex(lines[2], r"^0\s+1\s+225280 \(220\.0 KiB\)\s+takes uploads \(--image 0\)$")
-        self.assertEqual(len(lines), 3, r)
+        self.assertEqual(lines[3], "Image 0: the device accepts images of at most 217088 bytes (212.0 KiB).")
+        self.assertEqual(len(lines), 4, r)
+        with Sim("--update-footer", "0") as sim:  # a firmware without CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD
+            r = run(["--json", "image", "slots"], device=sim.address)
+            self.assertNotIn("max_image_size", r.json()["images"][0], r)
 
     def test_confirm_running_image(self):
         r = self.smpctl("--json", "image", "confirm")
@@ -194,11 +199,14 @@ class DeviceVariants(unittest.TestCase):
             self.assertEqual(len(r.err.strip().splitlines()), 1, r)
 
     def test_too_large_image_points_at_the_slot_size(self):
+        """Larger than the slot, or than what MCUboot can swap (0x35000): refused on the first chunk."""
         with Sim() as sim, tempfile.TemporaryDirectory() as tmp:
-            image = mkimage(os.path.join(tmp, "big.bin"), "--size", str(0x37000))
-            r = run(["image", "upload", image], device=sim.address)
-            self.assertEqual(r.code, EXIT_DEVICE, r)
-            self.assertIn("smpctl image slots", r.err)
+            for size in (0x37000 + 1, 0x35000 + 1):
+                image = mkimage(os.path.join(tmp, "big.bin"), "--size", str(size - 552))
+                r = run(["image", "upload", image], device=sim.address)
+                self.assertEqual(r.code, EXIT_DEVICE, r)
+                self.assertIn("INVALID_IMAGE_TOO_LARGE", r.err)
+                self.assertIn("smpctl image slots", r.err)
 
     def test_legacy_v1_server(self):
         with Sim("--legacy") as sim:

@@ -83,16 +83,25 @@ class Dfu(unittest.TestCase):
             s = slots(sim.address)
             self.assertNotEqual(s[0]["hash"], r.json_lines()[-1].get("hash", ""))
 
+    def test_images_too_large_to_swap_are_refused(self):
+        """The firmware (TOO_LARGE_SYSBUILD) refuses an image MCUboot could not swap before any data is sent."""
+        image = mkimage(os.path.join(self.tmp.name, "big.bin"), "--size", str(0x35000 + 1 - 552), "--version", "3.0.0")
+        with Sim() as sim:
+            r = run(["--json", "dfu", image], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("larger than the device accepts", r.err)
+            self.assertNotIn(1, slots(sim.address))
+
     def test_images_too_large_to_swap_are_reported(self):
-        """Both upload with "match". MCUboot (swap-using-move, equal slots) erases an image that reaches the
-        slot's last page, and leaves one that only lacks the room to move pending in slot 1: both exit 9,
-        neither waits out the reset timeout (exit 4)."""
+        """A firmware without that check: both upload with "match". MCUboot (swap-using-move, equal slots)
+        erases an image that reaches the slot's last page, and leaves one that only lacks the room to move
+        pending in slot 1: both exit 9, neither waits out the reset timeout (exit 4)."""
         cases = [(0x37000 - 4096 + 1, "not the new image"),
                  (0x37000 - 8192 + 1, "did not swap in the new image")]
         for size, message in cases:
             image = mkimage(os.path.join(self.tmp.name, "big.bin"), "--size", str(size - 552), "--version", "3.0.0")
             self.assertEqual(os.path.getsize(image), size)
-            with Sim() as sim:
+            with Sim("--update-footer", "0") as sim:
                 before = slots(sim.address)[0]["hash"]
                 r = run(["--json", "--reset-timeout", "60", "dfu", image], device=sim.address)
                 self.assertEqual(r.code, EXIT_REVERTED, r)
