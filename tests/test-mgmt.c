@@ -241,7 +241,7 @@ static void test_slot_info_decoding(void)
 	cbor_item_t *m = cbor_from_spaced_hex(
 		"bf " K_IMAGES " 9f bf " K_IMAGE " 00 " K_SLOTS " 9f"
 		" bf " K_SLOT " 00 " K_SIZE " 1a 00037000 ff"
-		" bf " K_SLOT " 01 " K_SIZE " 1a 00037000 " K_UPLOAD_ID " 00 ff ff"
+		" bf " K_SLOT " 01 " K_SIZE " 1a 00037000 " K_UPLOAD_ID " 02 ff ff"
 		" " K_MAX " 1a 00036000 ff"
 		" a2 " K_IMAGE " 01 " K_SLOTS " 81 a2 " K_SLOT " 00 " K_RC " 24 ff ff");
 
@@ -252,7 +252,7 @@ static void test_slot_info_decoding(void)
 	CHECK(info.images[0].slots[0].has_size && info.images[0].slots[0].size == 0x37000);
 	CHECK(!info.images[0].slots[0].has_upload_image_id && !info.images[0].slots[0].has_rc);
 	CHECK_INT(info.images[0].slots[1].slot, 1);
-	CHECK(info.images[0].slots[1].has_upload_image_id && info.images[0].slots[1].upload_image_id == 0);
+	CHECK(info.images[0].slots[1].has_upload_image_id && info.images[0].slots[1].upload_image_id == 2);
 	CHECK(info.images[0].has_max_image_size && info.images[0].max_image_size == 0x36000);
 	CHECK_INT(info.images[1].image, 1);
 	CHECK_INT(info.images[1].slot_count, 1);
@@ -281,6 +281,9 @@ static void test_slot_info_refusals(void)
 		  K_UPLOAD_ID " 1b 0000000100000000", -EBADMSG },
 		{ "rc as text", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a2 " K_SLOT " 00 " K_RC " 61 31",
 		  -EBADMSG },
+		{ "image beyond 32 bits", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 1b 0000000100000000 " K_SLOTS " 80", -EBADMSG },
+		{ "slot beyond 32 bits", "a1 " K_IMAGES " 81 a2 " K_IMAGE " 00 " K_SLOTS " 81 a1 " K_SLOT
+		  " 1b 0000000100000000", -EBADMSG },
 		{ "negative max size", "a1 " K_IMAGES " 81 a3 " K_IMAGE " 00 " K_SLOTS " 80 " K_MAX " 20", -EBADMSG },
 		{ "no images at all", "a1 " K_IMAGES " 80", 0 },
 	};

@@ -137,7 +137,7 @@ static void print_slot_info(const MgmtSlotInfo *info)
 
 		for (size_t k = 0; k < img->slot_count; k++) {
 			const MgmtSlotInfoSlot *s = &img->slots[k];
-			char size[40] = "-", use[48] = "-";
+			char size[64] = "-", use[48] = "-";
 
 			if (s->has_size)
 				snprintf(size, sizeof(size), "%" PRIu64 " (%.1f KiB)", s->size, (double)s->size / 1024);

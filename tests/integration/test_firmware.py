@@ -2,8 +2,9 @@
 
 The firmware is never built here (no Zephyr tree), so this test reads its configuration (prj.conf, the
 board fragments, the partitions, VERSION, sysbuild.conf) and holds the simulated device to it: what
-smpctl can observe of smpctl-sim's defaults is asked over UDP, the rest is read from the model's
-defaults. A change on one side only fails here.
+smpctl can observe of smpctl-sim's defaults is asked over UDP, progressive erase is read from the
+model's defaults. A change on one side of any value checked here fails. Not compared: task stats
+(smpctl has no command for them) and the reset delay (a time, and these runs are instant).
 """
 import os
 import re
@@ -142,6 +143,17 @@ class FirmwareMatchesSimulatedDevice(unittest.TestCase):
         r = self.smpctl("--json", "info")
         self.assertEqual(r.code, EXIT_OK, r)
         self.assertEqual(r.json()["bootloader"], {"name": "MCUboot", "mode": 3, "mode_name": "swap-using-move"})
+
+    def test_list_and_info_variants(self):
+        """Frugal image lists, the build date in OS info, MCUboot's downgrade prevention: all off."""
+        r = self.smpctl("--json", "image", "list")
+        self.assertEqual("split_status" in r.json(), not enabled(self.prj, "CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST"), r)
+        r = self.smpctl("--json", "info", "--format", "b")
+        self.assertEqual(r.code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME"), r)
+        downgrade = any("DOWNGRADE_PREVENTION=y" in read(os.path.join(FIRMWARE, name))
+                        for name in ("prj.conf", "sysbuild.conf", "boards/nrf52833dk_nrf52833.conf"))
+        r = self.smpctl("--json", "info")
+        self.assertEqual(r.json()["bootloader"].get("no_downgrade", False), downgrade, r)
 
     def test_bluetooth_fragment(self):
         dk = read(os.path.join(FIRMWARE, "boards", "nrf52833dk_nrf52833.conf"))
