@@ -163,8 +163,6 @@ static int dfu_erase_settings(Dfu *f)
 	return 0;
 }
 
-/* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
- * pending in slot 1 has not restarted yet. */
 /* MCUboot keeps an image it will not swap marked in slot 1 and boots the old one, at every reset. The
  * usual cause with swap-using-move and slots of equal size is room: the move needs one free sector
  * and the trailer another (swap_run(): "Not enough free space to run swap upgrade"). */
@@ -178,11 +176,13 @@ static int dfu_not_swapped(Dfu *f)
 		snprintf(slot, sizeof(slot), ", the slot %" PRIu64 " bytes", info.images[0].slots[1].size);
 	return dfu_outcome(f, DFU_NOT_SWAPPED,
 			   "the device restarted but MCUboot did not swap in the new image: it still waits in slot 1, "
-			   "marked for test. With swap-using-move an image must be two flash sectors smaller than the "
+			   "marked for the next boot. With swap-using-move an image must be two flash sectors smaller than the "
 			   "slot (this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears "
 			   "slot 1", f->img->size, slot);
 }
 
+/* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
+ * pending in slot 1 has not restarted yet, or, DFU_NOT_SWAPPED_USEC after the reset, never will swap. */
 static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
 {
 	for (;;) {
