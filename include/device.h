@@ -24,6 +24,8 @@ enum {
  * CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on datagram transports, MTU-3 on BLE, window 1. */
 #define DEVICE_DEFAULT_BUF_SIZE 384u
 
+#define DEVICE_DEFAULT_TRIES 3u
+
 /* Erases (a slot, the settings partition) wait at least this long for their answer. */
 #define DEVICE_ERASE_TIMEOUT_USEC (30ull * 1000 * 1000)
 
@@ -32,6 +34,9 @@ typedef struct DeviceOptions {
 	TransportOptions transport;
 	uint64_t timeout_usec;       /* per request */
 	int smp_version;             /* -1 auto (v2, falling back to v1), 0 = v1, 1 = v2 */
+	/* Idempotent requests (reads, echo) are sent up to this many times when their answer is lost
+	 * (--tries, as mcumgr's -r); 0 means DEVICE_DEFAULT_TRIES. Never a reset, never an upload chunk. */
+	unsigned tries;
 	const volatile bool *cancel; /* set on SIGINT */
 } DeviceOptions;
 

@@ -26,6 +26,9 @@ typedef struct TransportEvents {
 
 typedef struct TransportOptions {
 	uint64_t open_timeout_usec; /* for transports that connect (BLE): scan + connect budget */
+	/* BLE: how long to look for a device that BlueZ does not know yet (--scan-timeout); 0 = the whole
+	 * open budget. On expiry the error lists the devices that were seen. */
+	uint64_t scan_timeout_usec;
 	const char *adapter;        /* BLE: "hci0"; NULL = first powered adapter */
 	/* An operation table to use instead of the one the address prefix names: lets a program embed its
 	 * own transport (the tests host the simulated device in-process this way). */
@@ -38,6 +41,9 @@ typedef struct TransportOptions {
 	/* One line the user should see although nothing failed ("removed the stale bond with …, paired
 	 * again"); NULL: such lines only go to log_debug. */
 	void (*notice)(const char *line);
+	/* What the transport is doing while the user waits ("scanning for …"), for a terminal's status
+	 * line; NULL when nobody watches (no terminal, --json). */
+	void (*status)(const char *line);
 	/* Interactive pairing, NULL when nobody can answer (no terminal). Both block until the user answers:
 	 * ask_passkey for the passkey the device displays (0 and *passkey, or -ECANCELED); confirm_number
 	 * whether the device shows `number` (numeric comparison: 1 yes, 0 no). `who` names the device. */
