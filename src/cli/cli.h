@@ -74,6 +74,7 @@ typedef struct Cli {
 	sd_event *event;
 	volatile bool interrupted;
 	bool quiet;           /* print no errors (shell completion) */
+	char usage_error[256]; /* the first thing wrong with the command line, reported after parsing */
 	bool progress_tty;    /* stderr is a terminal: draw a progress line */
 	JsonWriter json_out;
 } Cli;

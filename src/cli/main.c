@@ -146,17 +146,54 @@ static int parse_uint(const char *text, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int usage_error(const char *fmt, ...)
+/* Keeps the first usage error; cli_run() reports it once the whole command line is read, so that
+ * --json counts wherever it stands. */
+static int usage_error(Cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int usage_error(Cli *cli, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("smpctl: ", stderr);
+	if (cli->usage_error[0])
+		return -EXIT_USAGE;
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(cli->usage_error, sizeof(cli->usage_error), fmt, ap);
 	va_end(ap);
-	fputs(" (see smpctl --help)\n", stderr);
 	return -EXIT_USAGE;
+}
+
+/* The long options whose names start with name (up to '=' or its end). */
+static size_t long_options_matching(const char *name, const struct option **exact, char *list, size_t size)
+{
+	size_t len = strcspn(name, "="), count = 0, used = 0;
+
+	*exact = NULL;
+	for (const struct option *o = options; o->name; o++) {
+		if (strncmp(o->name, name, len) != 0)
+			continue;
+		if (strlen(o->name) == len)
+			*exact = o;
+		count++;
+		used += (size_t)snprintf(list + used, used < size ? size - used : 0, "%s--%s", count > 1 ? ", " : "",
+					 o->name);
+	}
+	return count;
+}
+
+/* What getopt found wrong with arg, the word it stopped at (its own messages would name argv[0]). */
+static int option_error(Cli *cli, int c, const char *arg)
+{
+	const struct option *exact;
+	char list[256] = "";
+
+	if (c == ':')
+		return usage_error(cli, "option '%.*s' needs a value (run 'smpctl --help')", (int)strcspn(arg, "="), arg);
+	if (strncmp(arg, "--", 2) != 0)
+		return usage_error(cli, "unrecognized option '-%c' (run 'smpctl --help')", optopt);
+	if (long_options_matching(arg + 2, &exact, list, sizeof(list)) > 1 && !exact)
+		return usage_error(cli, "option '%.*s' is ambiguous: %s", (int)strcspn(arg, "="), arg, list);
+	if (exact && exact->has_arg == no_argument && strchr(arg, '='))
+		return usage_error(cli, "option '--%s' takes no value", exact->name);
+	return usage_error(cli, "unrecognized option '%.*s' (run 'smpctl --help')", (int)strcspn(arg, "="), arg);
 }
 
 static int parse_command_option(Cli *cli, int c, const char *arg)
@@ -166,17 +203,17 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	switch (c) {
 	case OPT_WINDOW:
 		if (parse_uint(arg, 32, &v) < 0 || v == 0)
-			return usage_error("--window takes a number from 1 to 32, not '%s'", arg);
+			return usage_error(cli, "--window takes a number from 1 to 32, not '%s'", arg);
 		cli->window = v;
 		return 0;
 	case OPT_FRAME_SIZE:
 		if (parse_uint(arg, 65535, &v) < 0 || v < 128)
-			return usage_error("--frame-size takes a byte count from 128 to 65535, not '%s'", arg);
+			return usage_error(cli, "--frame-size takes a byte count from 128 to 65535, not '%s'", arg);
 		cli->frame_size = v;
 		return 0;
 	case OPT_IMAGE:
 		if (parse_uint(arg, 255, &v) < 0)
-			return usage_error("--image takes an image number, not '%s'", arg);
+			return usage_error(cli, "--image takes an image number, not '%s'", arg);
 		cli->image = (uint32_t)v;
 		return 0;
 	case OPT_FORCE: cli->force = true; return 0;
@@ -187,11 +224,11 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	case OPT_ERASE_SETTINGS: cli->erase_settings = true; return 0;
 	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
 	default:
-		return usage_error("unknown option");
+		return usage_error(cli, "unknown option");
 	}
 }
 
-static int parse_option(Cli *cli, int c, const char *arg)
+static int parse_option(Cli *cli, int c, const char *arg, const char *word)
 {
 	switch (c) {
 	case 'd': cli->device = arg; return 0;
@@ -199,30 +236,30 @@ static int parse_option(Cli *cli, int c, const char *arg)
 	case 'v': cli->verbose = true; return 0;
 	case 't':
 		if (parse_seconds(arg, &cli->timeout_usec) < 0)
-			return usage_error("--timeout takes seconds (e.g. 5 or 0.5), not '%s'", arg);
+			return usage_error(cli, "--timeout takes seconds (e.g. 5 or 0.5), not '%s'", arg);
 		return 0;
 	case OPT_RESET_TIMEOUT:
 		if (parse_seconds(arg, &cli->reset_timeout_usec) < 0)
-			return usage_error("--reset-timeout takes seconds, not '%s'", arg);
+			return usage_error(cli, "--reset-timeout takes seconds, not '%s'", arg);
 		return 0;
 	case OPT_ADAPTER: cli->transport.adapter = arg; return 0;
 	case OPT_PASSKEY: {
 		uint32_t passkey;
 
 		if (ble_passkey_parse(arg, &passkey) < 0)
-			return usage_error("--passkey takes the 6 digits the device shows, not '%s'", arg);
+			return usage_error(cli, "--passkey takes the 6 digits the device shows, not '%s'", arg);
 		cli->transport.passkey = arg;
 		return 0;
 	}
 	case OPT_DEFAULT_AGENT: cli->transport.default_agent = true; return 0;
 	case OPT_SMP_VERSION:
 		if (strcmp(arg, "1") != 0 && strcmp(arg, "2") != 0)
-			return usage_error("--smp-version takes 1 or 2, not '%s'", arg);
+			return usage_error(cli, "--smp-version takes 1 or 2, not '%s'", arg);
 		cli->smp_version = arg[0] == '1' ? 0 : 1;
 		return 0;
 	case 'h': print_help(); return 1;
 	case OPT_VERSION: printf("smpctl %s\n", SMPCTL_VERSION); return 1;
-	case '?': return -EXIT_USAGE; /* getopt printed what was wrong */
+	case '?': case ':': return option_error(cli, c, word);
 	default: return parse_command_option(cli, c, arg);
 	}
 }
@@ -286,15 +323,48 @@ static int cli_setup_loop(Cli *cli)
 
 static int cli_parse(Cli *cli, int argc, char **argv)
 {
-	int c;
+	int c, r = 0;
 
-	while ((c = getopt_long(argc, argv, "d:jt:vh", options, NULL)) >= 0) {
-		int r = parse_option(cli, c, optarg);
-
-		if (r != 0)
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:jt:vh", options, NULL)) >= 0) {
+		/* After a usage error only --json still matters: it shapes the report. */
+		if (r < 0) {
+			cli->json |= c == 'j';
+			continue;
+		}
+		r = parse_option(cli, c, optarg, argv[optind - 1]);
+		if (r > 0)
 			return r;
 	}
-	return 0;
+	return r;
+}
+
+/* A word that starts multi-word verbs ("image"): their next words, "list, slots, …", into out. */
+static bool verb_group(const char *word, char *out, size_t size)
+{
+	size_t len = strlen(word), used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(verbs); i++) {
+		const char *name = verbs[i].name;
+
+		if (strncmp(name, word, len) == 0 && name[len] == ' ')
+			used += (size_t)snprintf(out + used, used < size ? size - used : 0, "%s%s", used ? ", " : "",
+						 name + len + 1);
+	}
+	return used > 0;
+}
+
+static int verb_not_found(Cli *cli, char **words, int count)
+{
+	char subcommands[256];
+
+	if (!verb_group(words[0], subcommands, sizeof(subcommands)))
+		return cli_fail(cli, EXIT_USAGE, "unknown command '%s' (run 'smpctl --help' for the commands)", words[0]);
+	if (count == 1)
+		return cli_fail(cli, EXIT_USAGE, "'smpctl %s' needs a subcommand: %s", words[0], subcommands);
+	return cli_fail(cli, EXIT_USAGE, "unknown %s subcommand '%s': smpctl %s takes %s", words[0], words[1],
+				words[0], subcommands);
 }
 
 static int cli_run(Cli *cli, int argc, char **argv)
@@ -303,17 +373,19 @@ static int cli_run(Cli *cli, int argc, char **argv)
 	int used = 0, r;
 
 	r = cli_parse(cli, argc, argv);
-	if (r != 0)
-		return r > 0 ? EXIT_OK : -r;
+	if (r > 0)
+		return EXIT_OK;
+	if (r < 0)
+		return cli_fail(cli, EXIT_USAGE, "%s", cli->usage_error);
 	if (optind >= argc)
-		return -usage_error("no command given");
+		return cli_fail(cli, EXIT_USAGE, "no command given (run 'smpctl --help' for the commands)");
 	verb = find_verb(argv + optind, argc - optind, &used);
 	if (!verb)
-		return -usage_error("unknown command '%s'", argv[optind]);
+		return verb_not_found(cli, argv + optind, argc - optind);
 	cli->args = argv + optind + used;
 	cli->nargs = argc - optind - used;
 	if (cli->nargs < verb->min_args || cli->nargs > verb->max_args)
-		return -usage_error("usage: smpctl %s", verb->usage);
+		return cli_fail(cli, EXIT_USAGE, "usage: smpctl %s", verb->usage);
 	if (cli->verbose)
 		log_set_sink(cli_log_sink);
 	cli_setup_pairing(cli);

@@ -137,6 +137,35 @@ class ErrorPaths(unittest.TestCase):
         self.assertEqual(run(["echo"]).code, EXIT_USAGE)
         self.assertEqual(run(["--timeout", "-1", "echo", "x"]).code, EXIT_USAGE)
 
+    def test_usage_errors_name_the_fix(self):
+        """One line starting "smpctl:" (never the binary's path) that says what the command line lacks."""
+        image_verbs = "list, slots, info, upload, test, confirm, erase"
+        cases = [
+            (["image"], "smpctl: 'smpctl image' needs a subcommand: " + image_verbs),
+            (["image", "frob"], "smpctl: unknown image subcommand 'frob': smpctl image takes " + image_verbs),
+            (["settings", "foo"], "smpctl: unknown settings subcommand 'foo': smpctl settings takes erase"),
+            (["frobnicate"], "smpctl: unknown command 'frobnicate' (run 'smpctl --help' for the commands)"),
+            (["--x", "echo", "hi"], "smpctl: unrecognized option '--x' (run 'smpctl --help')"),
+            (["-x", "echo", "hi"], "smpctl: unrecognized option '-x' (run 'smpctl --help')"),
+            (["--json=yes", "echo", "hi"], "smpctl: option '--json' takes no value"),
+            (["--re", "3", "echo", "hi"], "smpctl: option '--re' is ambiguous: --reset-timeout, "
+                                          "--require-erase-settings"),
+            (["echo", "hi", "--device"], "smpctl: option '--device' needs a value (run 'smpctl --help')"),
+        ]
+        for args, line in cases:
+            r = run(args)
+            self.assertEqual((r.code, r.err, r.out), (EXIT_USAGE, line + "\n", ""), args)
+
+    def test_usage_errors_under_json(self):
+        """--json anywhere on the line, before or after the mistake: the error object ends stdout."""
+        for args in (["--json", "image"], ["--x", "--json", "echo", "hi"], ["image", "frob", "--json"],
+                     ["--json", "--timeout", "-1", "echo", "x"], ["--json", "echo"]):
+            r = run(args)
+            self.assertEqual(r.code, EXIT_USAGE, (args, r))
+            result = r.json()
+            self.assertEqual((result["type"], result["ok"], result["exit_code"]), ("result", False, EXIT_USAGE), args)
+            self.assertEqual("smpctl: " + result["error"] + "\n", r.err, args)
+
     def test_help_and_version(self):
         r = run(["--help"])
         self.assertEqual(r.code, 0)
