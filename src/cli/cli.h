@@ -22,6 +22,7 @@ enum {
 	EXIT_VERIFY = 7,          /* an image did not verify (hash, signature, match, read-back) */
 	EXIT_IMAGE = 8,           /* the image file cannot be read or is not an MCUboot image */
 	EXIT_REVERTED = 9,        /* dfu: the device did not run, or reverted from, the new image */
+	EXIT_IO = 74,             /* EX_IOERR: the output could not be written (full disk, closed pipe) */
 	EXIT_INTERRUPTED = 130,   /* SIGINT / SIGTERM */
 };
 
@@ -30,6 +31,7 @@ typedef struct JsonWriter {
 	int depth;
 	bool need_comma[16];
 	bool pending_key;
+	int write_errno;     /* the first failed flush: kept for the exit check, which comes later */
 } JsonWriter;
 
 void json_begin_object(JsonWriter *j);
@@ -89,6 +91,9 @@ int cli_device_fail(Cli *cli, Device *d, int err);
 int cli_fail(Cli *cli, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Exit code for a device-call result (0, DEVICE_STATUS_ERROR, -errno). */
 int cli_exit_code(int err);
+/* Flushes and closes stdout, last thing before exit: a write that failed on the way or now turns a
+ * success into EXIT_IO, with one line on stderr (none when the reader went away: EPIPE). */
+int cli_close_output(Cli *cli, int exit_code);
 
 /* Commands: each returns an exit code. */
 int cmd_echo(Cli *cli);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* A small streaming JSON writer for --json output (RFC 8259 escaping). */
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 
@@ -118,7 +119,8 @@ void json_hex(JsonWriter *j, const uint8_t *data, size_t len)
 void json_end_line(JsonWriter *j)
 {
 	fputc('\n', j->out);
-	fflush(j->out);
+	if (fflush(j->out) != 0 && !j->write_errno)
+		j->write_errno = errno;
 	j->depth = 0;
 	j->need_comma[0] = false;
 	j->pending_key = false;

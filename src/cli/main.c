@@ -406,7 +406,9 @@ int main(int argc, char **argv)
 	};
 	int r;
 
+	/* A closed pipe is an output error like any other (EPIPE, EXIT_IO), not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
 	r = cli_run(&cli, argc, argv);
 	sd_event_unref(cli.event);
-	return r;
+	return cli_close_output(&cli, r);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Errors in one plain line, their exit codes, and opening the device named on the command line. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "smp-error.h"
@@ -23,6 +25,36 @@ int cli_exit_code(int err)
 		return EXIT_TRANSPORT;
 	default: return EXIT_FAILURE_GENERIC;
 	}
+}
+
+/* A pipe or socket whose reader has gone reports POLLERR (or POLLHUP) on the writing end. */
+static bool output_reader_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+int cli_close_output(Cli *cli, int exit_code)
+{
+	int err = cli->json_out.write_errno;
+	bool failed = err || ferror(stdout);
+
+	if (fflush(stdout) != 0 && !err)
+		err = errno;
+	if (fclose(stdout) != 0 && !err)
+		err = errno;
+	if (!failed && !err)
+		return exit_code;
+	/* stdio may have dropped a buffer whose write failed, leaving only ferror(): ask the descriptor. */
+	if (!err)
+		err = output_reader_gone() ? EPIPE : EIO;
+	/* A failed command has said why already; a reader that went away (| head -1) needs no words. */
+	if (exit_code != EXIT_OK)
+		return exit_code;
+	if (err != EPIPE && !cli->quiet)
+		fprintf(stderr, "smpctl: cannot write the output: %s\n", strerror(err));
+	return EXIT_IO;
 }
 
 static void json_error(Cli *cli, int exit_code, const char *message, const SmpStatus *st, uint16_t req_group)

@@ -7,6 +7,25 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import *  # noqa: E402,F403
 
+EXIT_IO = 74  # EX_IOERR: the output could not be written
+
+
+def run_into(stdout, args, device=None):
+    """run() with standard output on the given file descriptor; returns (exit code, stderr)."""
+    cmd = [SMPCTL] + (["--device", device] if device else []) + list(args)
+    env = dict(os.environ)
+    env.pop("SMPCTL_DEVICE", None)
+    proc = subprocess.run(cmd, stdout=stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+                          timeout=60, env=env)
+    return proc.returncode, proc.stderr
+
+
+def closed_pipe():
+    """The writing end of a pipe nobody reads any more: what 'smpctl ... | head -1' leaves behind."""
+    r, w = os.pipe()
+    os.close(r)
+    return w
+
 
 class Commands(unittest.TestCase):
     @classmethod
@@ -111,6 +130,27 @@ class Commands(unittest.TestCase):
         r = self.smpctl("datetime")
         self.assertEqual(r.code, EXIT_DEVICE, r)
         self.assertIn("ENOTSUP", r.err)
+
+    def test_output_that_cannot_be_written_fails(self):
+        """A full disk is an error (exit 74, one line); so is a reader that went away, but silently, and
+        smpctl is not killed by SIGPIPE on the way."""
+        for args in (["image", "list"], ["--json", "image", "list"], ["--help"]):
+            with open("/dev/full", "w") as full:
+                code, err = run_into(full, args, device=self.sim.address)
+            self.assertEqual(code, EXIT_IO, (args, err))
+            self.assertEqual(err, "smpctl: cannot write the output: No space left on device\n", args)
+            w = closed_pipe()
+            try:
+                code, err = run_into(w, args, device=self.sim.address)
+            finally:
+                os.close(w)
+            self.assertEqual((code, err), (EXIT_IO, ""), args)
+
+    def test_failed_command_keeps_its_exit_code_when_output_fails(self):
+        with open("/dev/full", "w") as full:
+            code, err = run_into(full, ["--json", "image", "test", "ab" * 32], device=self.sim.address)
+        self.assertEqual(code, EXIT_DEVICE, err)
+        self.assertEqual(len(err.splitlines()), 1, err)
 
     def test_settings_erase(self):
         r = self.smpctl("--json", "settings", "erase")
