@@ -162,8 +162,12 @@ int image_tamper_from_string(const char *name);
  * with 0xff as erased flash reads back. Files and spans over 16 MiB are refused. */
 #define IMAGE_FILE_MAX (16u * 1024 * 1024)
 
+/* Reads a file the user named (an image, a key) of at most max_size bytes. Returns 0, or -EISDIR,
+ * -EINVAL (not a regular file: a device, a pipe), -ENODATA (empty), -EFBIG or -errno, with why in words
+ * ("it is a directory"). */
+int image_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len, char *why, size_t why_size);
 /* Reads a binary image or an Intel HEX file into a new buffer. Returns 0, -EBADMSG (malformed HEX),
- * -EFBIG or -errno; why says which line or what. */
+ * -EFBIG or an error of image_file_read(); why says which line or what. */
 int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size);
 /* The same for a file's bytes already in memory. */
 int image_file_decode(const uint8_t *raw, size_t raw_len, uint8_t **data, size_t *len, char *why, size_t why_size);

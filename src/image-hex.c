@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "image.h"
 #include "util.h"
@@ -166,17 +167,42 @@ int image_file_decode(const uint8_t *raw, size_t raw_len, uint8_t **data, size_t
 	return 0;
 }
 
+int image_file_read(const char *path, size_t max_size, uint8_t **data, size_t *len, char *why, size_t why_size)
+{
+	struct stat st;
+	int r;
+
+	/* Named in words: read() on a directory says EISDIR, but a device or an empty file would only
+	 * fail later, as "Invalid argument" or as a short image. */
+	if (stat(path, &st) < 0)
+		r = -errno;
+	else if (S_ISDIR(st.st_mode))
+		r = -EISDIR;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else if (st.st_size == 0)
+		r = -ENODATA;
+	else
+		r = read_file_bounded(path, max_size, data, len);
+	snprintf(why, why_size, "%s", r == -EISDIR ? "it is a directory"
+				      : r == -EINVAL ? "it is not a regular file"
+				      : r == -ENODATA ? "it is empty"
+				      : r == -EFBIG ? "it is too large"
+				      : r < 0 ? strerror(-r) : "");
+	return r;
+}
+
 int image_load_file(const char *path, uint8_t **data, size_t *len, char *why, size_t why_size)
 {
 	_cleanup_free_ uint8_t *raw = NULL;
 	size_t raw_len = 0;
 	/* Intel HEX takes a little under 2.9 characters per byte with its 16-byte records. */
-	int r = read_file_bounded(path, IMAGE_FILE_MAX * 3, &raw, &raw_len);
+	int r = image_file_read(path, IMAGE_FILE_MAX * 3, &raw, &raw_len, why, why_size);
 
-	if (r < 0) {
-		snprintf(why, why_size, "%s", r == -EFBIG ? "larger than any firmware image" : strerror(-r));
+	if (r == -EFBIG)
+		snprintf(why, why_size, "larger than any firmware image");
+	if (r < 0)
 		return r;
-	}
 	return image_file_decode(raw, raw_len, data, len, why, why_size);
 }
 

@@ -90,12 +90,17 @@ EVP_PKEY *image_key_load(const char *path, char *why, size_t why_size)
 	OSSL_DECODER_CTX *dctx;
 	EVP_PKEY *key = NULL;
 	size_t len = 0;
-	int r = read_file_bounded(path, KEY_FILE_MAX, &raw, &len);
+	char problem[64];
+	int r = image_file_read(path, KEY_FILE_MAX, &raw, &len, problem, sizeof(problem));
 
-	if (r < 0) {
-		snprintf(why, why_size, "cannot read the key %s: %s", path, strerror(-r));
+	if (r == -EFBIG)
+		snprintf(why, why_size, "%s is not a PEM key (it is larger than any key file): give the public key "
+			 "the image was signed with", path);
+	else if (r < 0)
+		snprintf(why, why_size, "cannot use %s as a key: %s; give the public key (PEM) the image was signed "
+			 "with", path, problem);
+	if (r < 0)
 		return NULL;
-	}
 	/* Any input format and structure: PEM or DER, SubjectPublicKeyInfo, PKCS#1, PKCS#8, SEC1. */
 	dctx = OSSL_DECODER_CTX_new_for_pkey(&key, NULL, NULL, NULL, 0, NULL, NULL);
 	p = raw;
@@ -103,7 +108,8 @@ EVP_PKEY *image_key_load(const char *path, char *why, size_t why_size)
 	    OSSL_DECODER_from_data(dctx, &p, &len) != 1) {
 		EVP_PKEY_free(key);
 		key = NULL;
-		snprintf(why, why_size, "%s is not a public or private key (PEM or DER, without a passphrase)", path);
+		snprintf(why, why_size, "%s is not a PEM or DER key without a passphrase: give the public key the "
+			 "image was signed with", path);
 	}
 	OSSL_DECODER_CTX_free(dctx);
 	return key;

@@ -21,7 +21,8 @@ int cli_read_image(Cli *cli, const char *path, LoadedImage *out)
 	*out = (LoadedImage){ .path = path };
 	r = image_load_file(path, &out->data, &out->size, why, sizeof(why));
 	if (r < 0)
-		return cli_fail(cli, EXIT_IMAGE, "cannot read %s: %s", path, why);
+		return cli_fail(cli, EXIT_IMAGE, "cannot use %s as an image: %s (give the signed .bin or .hex file)",
+				path, why);
 	r = image_parse(out->data, out->size, &out->image, why, sizeof(why));
 	if (r < 0)
 		return cli_fail(cli, EXIT_IMAGE, "%s is not a valid MCUboot image: %s (sign it with imgtool)", path, why);

@@ -212,6 +212,32 @@ class ErrorPaths(unittest.TestCase):
         self.assertIn("image upload", r.out)
         self.assertEqual(run(["--version"]).code, 0)
 
+    def test_files_that_are_not_images_say_why(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            empty = os.path.join(tmp, "empty.bin")
+            open(empty, "w").close()
+            for path, why in ((tmp, "is a directory"), ("/dev/zero", "is not a regular file"),
+                              ("/dev/null", "is not a regular file"), (empty, "is empty")):
+                for command in (["image", "upload"], ["dfu"], ["image", "info"]):
+                    r = run(command + [path], device="udp:127.0.0.1:9")
+                    self.assertEqual(r.code, EXIT_IMAGE, (path, r))
+                    self.assertEqual(r.err, "smpctl: cannot use %s as an image: it %s (give the signed .bin or .hex "
+                                     "file)\n" % (path, why), r)
+
+    def test_key_files_that_are_not_keys_say_why(self):
+        """Exit 2, as any bad argument: the image itself may be fine."""
+        with tempfile.TemporaryDirectory() as tmp:
+            image = mkimage(os.path.join(tmp, "app.bin"), "--size", "100000", "--key", key("ec-p256", False))
+            for bad, why in ((image, "%s is not a PEM key (it is larger than any key file)" % image),
+                             (key("ec-p256") + ".txt", "cannot use %s.txt as a key: No such file" % key("ec-p256")),
+                             (tmp, "cannot use %s as a key: it is a directory" % tmp),
+                             (os.path.join(KEYS, "README.md"), "README.md is not a PEM or DER key")):
+                r = run(["image", "upload", image, "--key", bad], device="udp:127.0.0.1:9")
+                self.assertEqual(r.code, EXIT_USAGE, (bad, r))
+                self.assertIn(why, r.err)
+                self.assertIn("give the public key", r.err)
+                self.assertEqual(len(r.err.splitlines()), 1, r)
+
     def test_bad_hash_argument(self):
         r = run(["image", "test", "xyz"], device="udp:127.0.0.1:9")
         self.assertEqual(r.code, EXIT_USAGE, r)
