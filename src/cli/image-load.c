@@ -50,6 +50,11 @@ int cli_load_image(Cli *cli, const char *path, LoadedImage *out)
 	if (cli->key && v.sig != IMAGE_SIG_OK)
 		return cli_fail(cli, EXIT_VERIFY, "%s: %s; refusing to send it (check --key)", path,
 				v.why[0] ? v.why : image_sig_state_name(v.sig));
+	/* The hash proves an intact file, not whose: only the signature does, and MCUboot checks it only
+	 * after the whole upload and a reset. */
+	if (v.sig == IMAGE_SIG_UNCHECKED)
+		cli_event(cli, "warning", "image", "the signature of %s was not checked: add --key with the public "
+			  "key the device's MCUboot trusts (PEM) to check it before sending", path);
 	out->signature_checked = cli->key != NULL;
 	return 0;
 }

@@ -273,6 +273,36 @@ class ErrorPaths(unittest.TestCase):
             self.assertEqual(r.out, "six\n")
 
 
+class Updates(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-commands-")
+        # A signature that does not verify: the hash still matches, so only --key can tell.
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", "20000", "--version", "3.1.0",
+                            "--key", key("ec-p256", False), "--tamper", "signature")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_unchecked_signature_is_said_once(self):
+        for command in (["image", "upload"], ["dfu", "--mode", "upload-only"]):
+            with Sim() as sim:
+                r = run(command + [self.image], device=sim.address)
+                self.assertEqual(r.code, 0, (command, r))
+                warnings = [l for l in r.err.splitlines() if l.startswith("warning:")]
+                self.assertEqual(warnings, ["warning: the signature of %s was not checked: add --key with the public "
+                                            "key the device's MCUboot trusts (PEM) to check it before sending"
+                                            % self.image], r)
+            with Sim() as sim:
+                r = run(["--json"] + command + [self.image], device=sim.address)
+                warnings = [l for l in r.json_lines() if l["type"] == "warning"]
+                self.assertEqual([(w["step"], "--key" in w["message"]) for w in warnings], [("image", True)], r)
+            r = run(command + [self.image, "--key", key("ec-p256")], device="udp:127.0.0.1:9")
+            self.assertEqual(r.code, EXIT_VERIFY, r)
+            self.assertNotIn("warning", r.err)
+
+
 class DeviceVariants(unittest.TestCase):
     def test_device_without_params(self):
         with Sim("--no-params") as sim:
