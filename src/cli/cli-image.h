@@ -30,3 +30,4 @@ int cli_upload_failed(Cli *cli, Device *d, int r);
 int cli_upload(Cli *cli, Device *d, const LoadedImage *img, UploadResult *res);
 int cli_prepare_update(Cli *cli, LoadedImage *img, Device **d);
 void cli_json_upload_stats(JsonWriter *j, const UploadResult *res);
+void cli_print_upload_figures(FILE *f, const LoadedImage *img, const UploadResult *res);

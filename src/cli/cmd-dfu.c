@@ -28,7 +28,8 @@ static int dfu_exit_code(int r)
 	}
 }
 
-static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, const DfuResult *res)
+static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, const DfuResult *res,
+			    uint64_t usec)
 {
 	JsonWriter *j = &cli->json_out;
 	const UploadResult *u = &res->upload;
@@ -41,8 +42,14 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 	json_key(j, "hash"); json_hex(j, img->image.hash, img->image.hash_len);
 	json_key(j, "uploaded"); json_bool(j, res->uploaded);
 	json_key(j, "upload_skipped"); json_bool(j, res->upload_skipped);
-	if (res->uploaded)
+	if (res->uploaded) {
 		cli_json_upload_stats(j, u);
+	} else {
+		json_key(j, "bytes"); json_uint(j, 0);
+		json_key(j, "seconds"); json_double(j, 0);
+		json_key(j, "rate"); json_double(j, 0);
+	}
+	json_key(j, "total_seconds"); json_double(j, (double)usec / 1e6);
 	json_key(j, "settings_erased"); json_bool(j, res->settings_erased);
 	json_key(j, "reset"); json_bool(j, res->reset);
 	json_key(j, "running"); json_bool(j, res->running);
@@ -51,6 +58,16 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 	json_key(j, "images"); cli_json_image_list(j, &res->final_list);
 	json_end_object(j);
 	json_end_line(j);
+}
+
+/* The closing line, also without a terminal: what was sent, how fast, and how long it all took. */
+static void dfu_result_text(const LoadedImage *img, const DfuResult *res, uint64_t usec)
+{
+	if (res->uploaded)
+		cli_print_upload_figures(stderr, img, &res->upload);
+	else
+		fprintf(stderr, "Uploaded nothing (0 bytes): the device already held %s", img->path);
+	fprintf(stderr, "; the update took %.1f s.\n", (double)usec / 1e6);
 }
 
 static int dfu_options(Cli *cli, DfuOptions *o, CliProgress *progress)
@@ -81,6 +98,7 @@ int cmd_dfu(Cli *cli)
 	DfuOptions o;
 	DfuResult res;
 	DfuImage di;
+	uint64_t start = now_usec();
 	int r;
 
 	r = dfu_options(cli, &o, &progress);
@@ -97,6 +115,8 @@ int cmd_dfu(Cli *cli)
 	if (r)
 		return cli_upload_failed(cli, d, r);
 	if (cli->json)
-		dfu_result_json(cli, &img, o.mode, &res);
+		dfu_result_json(cli, &img, o.mode, &res, now_usec() - start);
+	else
+		dfu_result_text(&img, &res, now_usec() - start);
 	return EXIT_OK;
 }

@@ -109,13 +109,21 @@ static void upload_result_json(Cli *cli, const LoadedImage *img, const UploadRes
 	json_end_line(j);
 }
 
+/* "Uploaded FILE (N KiB) in S s, R kB/s": the figures image upload and dfu close with; no newline. */
+void cli_print_upload_figures(FILE *f, const LoadedImage *img, const UploadResult *res)
+{
+	double secs = (double)res->usec / 1e6;
+
+	fprintf(f, "Uploaded %s (%.1f KiB) in %.1f s, %.1f kB/s%s", img->path, (double)img->size / 1024, secs,
+		secs > 0 ? (double)res->bytes / secs / 1000 : 0, res->resumed ? ", resumed" : "");
+}
+
 static void upload_result_text(const LoadedImage *img, const UploadResult *res)
 {
 	char hash[2 * MGMT_HASH_MAX + 1];
-	double secs = (double)res->usec / 1e6;
 
-	printf("Uploaded %s (%.1f KiB) in %.1f s, %.1f kB/s%s.\n", img->path, (double)img->size / 1024, secs,
-	       secs > 0 ? (double)res->bytes / secs / 1000 : 0, res->resumed ? ", resumed" : "");
+	cli_print_upload_figures(stdout, img, res);
+	printf(".\n");
 	printf("Verified: the device holds version %s, hash %s%s.\n", img->version,
 	       hex_encode(img->image.hash, img->image.hash_len, hash), res->has_match ? " (match: true)" : "");
 	printf("Next: 'smpctl image test %s' and 'smpctl reset', or use 'smpctl dfu' for the whole update.\n", hash);

@@ -303,6 +303,27 @@ class Updates(unittest.TestCase):
             self.assertNotIn("warning", r.err)
 
 
+    def test_dfu_closes_with_a_summary(self):
+        """Without a terminal too: bytes, seconds and kB/s on the last line of stderr, and in the result."""
+        with Sim() as sim:
+            r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertRegex(r.err.splitlines()[-1], r"^Uploaded %s \([0-9.]+ KiB\) in [0-9.]+ s, [0-9.]+ kB/s; "
+                                                     r"the update took [0-9.]+ s\.$" % re.escape(self.image))
+            r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertRegex(r.err.splitlines()[-1], r"^Uploaded nothing \(0 bytes\): the device already held "
+                                                     r".*; the update took [0-9.]+ s\.$")
+            result = run(["--json", "dfu", self.image], device=sim.address).json_lines()[-1]
+            self.assertEqual((result["bytes"], result["seconds"], result["rate"]), (0, 0, 0), result)
+            self.assertGreaterEqual(result["total_seconds"], 0)
+        with Sim() as sim:
+            result = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address).json_lines()[-1]
+            self.assertEqual(result["bytes"], os.path.getsize(self.image), result)
+            self.assertGreater(result["rate"], 0)
+            self.assertGreaterEqual(result["total_seconds"], result["seconds"])
+
+
 class DeviceVariants(unittest.TestCase):
     def test_device_without_params(self):
         with Sim("--no-params") as sim:
