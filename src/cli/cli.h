@@ -56,6 +56,7 @@ typedef struct Cli {
 	bool verbose;
 	uint64_t timeout_usec;
 	uint64_t reset_timeout_usec;
+	unsigned tries;
 	int smp_version;
 	TransportOptions transport;
 	/* command options */
@@ -120,6 +121,11 @@ void cli_print_verbs(void);
 /* Image list rendering shared by image commands and dfu. */
 void cli_json_image_list(JsonWriter *j, const MgmtImageList *list);
 void cli_print_image_list(Cli *cli, const MgmtImageList *list);
+
+/* The transient status line on a terminal's stderr (TransportOptions.status: "scanning for …"), and its
+ * erasure, due before anything else is written to the terminal (progress.c). */
+void cli_status_show(const char *line);
+void cli_status_clear(void);
 
 /* Pairing through smpctl's agent: notices on stderr, and prompts when stdin is a terminal (pairing.c). */
 void cli_setup_pairing(Cli *cli);

@@ -64,6 +64,8 @@ enum {
 	OPT_REQUIRE_ERASE_SETTINGS,
 	OPT_PASSKEY,
 	OPT_DEFAULT_AGENT,
+	OPT_TRIES,
+	OPT_SCAN_TIMEOUT,
 };
 
 static const struct option options[] = {
@@ -76,6 +78,8 @@ static const struct option options[] = {
 	{ "adapter", required_argument, NULL, OPT_ADAPTER },
 	{ "smp-version", required_argument, NULL, OPT_SMP_VERSION },
 	{ "reset-timeout", required_argument, NULL, OPT_RESET_TIMEOUT },
+	{ "tries", required_argument, NULL, OPT_TRIES },
+	{ "scan-timeout", required_argument, NULL, OPT_SCAN_TIMEOUT },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "frame-size", required_argument, NULL, OPT_FRAME_SIZE },
 	{ "force", no_argument, NULL, OPT_FORCE },
@@ -108,7 +112,10 @@ static void print_help(void)
 	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE)\n"
 	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
 	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
+	       "      --tries N          send a read whose answer is lost up to N times (default 3)\n"
 	       "      --reset-timeout S  seconds to wait for a device to come back after a reset (default 90)\n"
+	       "      --scan-timeout S   seconds to look for a Bluetooth device BlueZ does not know yet\n"
+	       "                         (default 30)\n"
 	       "      --adapter HCI      Bluetooth adapter to use (default: the first powered one)\n"
 	       "      --passkey N        the 6-digit passkey the device shows, for pairing (asked for when\n"
 	       "                         standard input is a terminal)\n"
@@ -242,6 +249,18 @@ static int parse_option(Cli *cli, int c, const char *arg, const char *word)
 		if (parse_seconds(arg, &cli->reset_timeout_usec) < 0)
 			return usage_error(cli, "--reset-timeout takes seconds, not '%s'", arg);
 		return 0;
+	case OPT_SCAN_TIMEOUT:
+		if (parse_seconds(arg, &cli->transport.scan_timeout_usec) < 0)
+			return usage_error(cli, "--scan-timeout takes seconds, not '%s'", arg);
+		return 0;
+	case OPT_TRIES: {
+		unsigned long v;
+
+		if (parse_uint(arg, 100, &v) < 0 || v == 0)
+			return usage_error(cli, "--tries takes a number from 1 to 100, not '%s'", arg);
+		cli->tries = (unsigned)v;
+		return 0;
+	}
 	case OPT_ADAPTER: cli->transport.adapter = arg; return 0;
 	case OPT_PASSKEY: {
 		uint32_t passkey;
@@ -290,6 +309,7 @@ static const Verb *find_verb(char **words, int count, int *used)
 
 static void cli_log_sink(const char *line)
 {
+	cli_status_clear();
 	fprintf(stderr, "smpctl: debug: %s\n", line);
 }
 
@@ -400,6 +420,8 @@ int main(int argc, char **argv)
 		.device = getenv("SMPCTL_DEVICE"),
 		.timeout_usec = 5ull * 1000 * 1000,
 		.reset_timeout_usec = 90ull * 1000 * 1000,
+		.tries = DEVICE_DEFAULT_TRIES,
+		.transport = { .scan_timeout_usec = 30ull * 1000 * 1000 },
 		.smp_version = -1,
 		.progress_tty = isatty(STDERR_FILENO),
 		.json_out = { .out = stdout },
@@ -410,5 +432,6 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	r = cli_run(&cli, argc, argv);
 	sd_event_unref(cli.event);
+	cli_status_clear();
 	return cli_close_output(&cli, r);
 }

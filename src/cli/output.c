@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "smp-error.h"
 #include "upload.h"
+#include "util.h"
 
 int cli_exit_code(int err)
 {
@@ -104,6 +105,7 @@ static int cli_report(Cli *cli, int exit_code, const char *message, const SmpSta
 {
 	if (cli->quiet)
 		return exit_code;
+	cli_status_clear();
 	if (cli->progress_tty && !cli->json)
 		fputs("\r\033[K", stderr); /* clear a progress line */
 	fprintf(stderr, "smpctl: %s\n", message);
@@ -131,6 +133,16 @@ int cli_device_fail(Cli *cli, Device *d, int err)
 			  d->status_group);
 }
 
+/* Connecting waits at least 30 s (or --timeout); a scan of --scan-timeout still leaves the connection
+ * that follows it 10 s (or --timeout), so that an expired scan, not the budget, ends a search. */
+static uint64_t open_budget(const Cli *cli)
+{
+	uint64_t connect = MAX(cli->timeout_usec, 30ull * 1000 * 1000);
+	uint64_t after_scan = MAX(cli->timeout_usec, 10ull * 1000 * 1000);
+
+	return MAX(connect, cli->transport.scan_timeout_usec + after_scan);
+}
+
 int cli_open_device(Cli *cli, Device **out)
 {
 	DeviceOptions opts = {
@@ -138,6 +150,7 @@ int cli_open_device(Cli *cli, Device **out)
 		.transport = cli->transport,
 		.timeout_usec = cli->timeout_usec,
 		.smp_version = cli->smp_version,
+		.tries = cli->tries,
 		.cancel = &cli->interrupted,
 	};
 	char err[512] = "";
@@ -148,12 +161,15 @@ int cli_open_device(Cli *cli, Device **out)
 		return cli_fail(cli, EXIT_USAGE, "no device given: use --device ADDR (e.g. udp:127.0.0.1 or "
 						 "ble:name=NAME) or set SMPCTL_DEVICE");
 	opts.transport.verbose = cli->verbose;
+	if (cli->progress_tty && !cli->json && !cli->quiet)
+		opts.transport.status = cli_status_show;
 	if (!opts.transport.open_timeout_usec)
-		opts.transport.open_timeout_usec = cli->timeout_usec > 30000000 ? cli->timeout_usec : 30000000;
+		opts.transport.open_timeout_usec = open_budget(cli);
 	r = device_new(cli->event, &opts, &d, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cli, EXIT_USAGE, "%s", err[0] ? err : strerror(-r));
 	r = device_connect(d, opts.transport.open_timeout_usec);
+	cli_status_clear();
 	if (r < 0) {
 		int code = r == -ECANCELED ? EXIT_INTERRUPTED : r == -ETIMEDOUT ? EXIT_TIMEOUT : EXIT_TRANSPORT;
 		const char *detail = transport_error_text(smp_client_transport(d->client));

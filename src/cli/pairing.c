@@ -18,6 +18,7 @@
 
 static void pairing_notice(const char *line)
 {
+	cli_status_clear();
 	fprintf(stderr, "smpctl: %s\n", line);
 }
 
@@ -53,6 +54,7 @@ static int ask_passkey(const char *who, uint32_t *passkey)
 {
 	char line[32];
 
+	cli_status_clear();
 	for (int tries = 0; tries < 3; tries++) {
 		fprintf(stderr, "smpctl: %s asks for the passkey it shows: ", who);
 		fflush(stderr);
@@ -69,6 +71,7 @@ static int confirm_number(const char *who, uint32_t number)
 {
 	char line[32];
 
+	cli_status_clear();
 	fprintf(stderr, "smpctl: does %s show %06u? [y/N] ", who, number);
 	fflush(stderr);
 	if (read_answer(line, sizeof(line)) < 0)

@@ -8,11 +8,30 @@
 
 #define PROGRESS_INTERVAL_USEC 200000u
 
+/* TransportOptions.status carries no userdata: the one status line of the process is this file's. */
+static bool status_shown;
+
+void cli_status_show(const char *line)
+{
+	fprintf(stderr, "\r\033[K%s", line);
+	fflush(stderr);
+	status_shown = true;
+}
+
+void cli_status_clear(void)
+{
+	if (!status_shown)
+		return;
+	fputs("\r\033[K", stderr);
+	status_shown = false;
+}
+
 static void progress_line(const UploadProgress *p)
 {
 	double pct = p->total ? 100.0 * (double)p->acked / (double)p->total : 0;
 	double eta = p->rate > 0 ? (double)(p->total - p->acked) / p->rate : -1;
 
+	status_shown = false; /* erased by this line */
 	fprintf(stderr, "\r\033[K%s %5.1f%%  %7.1f / %.1f KiB", p->reconnecting ? "Reconnecting" : "Uploading",
 		pct, (double)p->acked / 1024, (double)p->total / 1024);
 	if (p->rate > 0)
@@ -84,6 +103,7 @@ void cli_event(Cli *cli, const char *type, const char *step, const char *fmt, ..
 		json_end_line(&cli->json_out);
 		return;
 	}
+	cli_status_clear();
 	if (cli->progress_tty)
 		fputs("\r\033[K", stderr);
 	fprintf(stderr, "%s%s\n", strcmp(type, "warning") == 0 ? "warning: " : "", text);

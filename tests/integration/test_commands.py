@@ -56,6 +56,12 @@ class Commands(unittest.TestCase):
         self.assertEqual(r.code, 0, r)
         self.assertEqual(r.out, "env\n")
 
+    def test_tries_and_scan_timeout_are_accepted(self):
+        r = self.smpctl("--tries", "1", "--scan-timeout", "2.5", "echo", "once")
+        self.assertEqual((r.code, r.out, r.err), (0, "once\n", ""), r)
+        r = run(["echo", "after", "--tries=5", "--scan-timeout=60"], device=self.sim.address)
+        self.assertEqual((r.code, r.out), (0, "after\n"), r)
+
     def test_params(self):
         r = self.smpctl("--json", "params")
         self.assertEqual(r.json(), {"buf_size": 2475, "buf_count": 4})
@@ -195,6 +201,15 @@ class ErrorPaths(unittest.TestCase):
         for args, line in cases:
             r = run(args)
             self.assertEqual((r.code, r.err, r.out), (EXIT_USAGE, line + "\n", ""), args)
+
+    def test_tries_and_scan_timeout_take_numbers(self):
+        for args, line in ((["--tries", "0"], "--tries takes a number from 1 to 100, not '0'"),
+                           (["--tries", "101"], "--tries takes a number from 1 to 100, not '101'"),
+                           (["--tries=many"], "--tries takes a number from 1 to 100, not 'many'"),
+                           (["--scan-timeout", "0"], "--scan-timeout takes seconds, not '0'"),
+                           (["--scan-timeout", "soon"], "--scan-timeout takes seconds, not 'soon'")):
+            r = run(args + ["echo", "x"], device="udp:127.0.0.1:9")
+            self.assertEqual((r.code, r.err), (EXIT_USAGE, "smpctl: %s\n" % line), args)
 
     def test_usage_errors_under_json(self):
         """--json anywhere on the line, before or after the mistake: the error object ends stdout."""

@@ -135,17 +135,22 @@ run_checks() {
     expect_exactly "smpctl --timeout "
 
     # Options: global ones everywhere, each command's own after it.
-    expect "smpctl --" --device --json --timeout --reset-timeout --adapter --smp-version --help --version \
-        !--window !--mode
+    expect "smpctl --" --device --json --timeout --tries --reset-timeout --scan-timeout --adapter \
+        --smp-version --help --version !--window !--mode
     expect "smpctl image upload --" --window --frame-size --force --upgrade --image --key --device !--mode
     expect "smpctl image upload x.bin --fr" --frame-size
     expect "smpctl dfu x.bin --" --mode --erase-settings --require-erase-settings --window --key !--image
     expect "smpctl --json dfu x.bin --re" --require-erase-settings --reset-timeout
+    expect_exactly "smpctl --tr" --tries
+    expect_exactly "smpctl --sc" --scan-timeout
+    expect_exactly "smpctl --tries 2 ima" image
+    expect_exactly "smpctl --scan-timeout 5 image l" list
+    expect_exactly "smpctl --scan-timeout "
     expect_exactly "smpctl reset --f" --force
     expect_exactly "smpctl reset " --force
     expect_exactly "smpctl info --fo" --format
-    expect_exactly "smpctl image info x.bin --" --key --device --json --timeout --verbose --reset-timeout \
-        --adapter --passkey --default-agent --smp-version --help --version
+    expect_exactly "smpctl image info x.bin --" --key --device --json --timeout --tries --verbose \
+        --reset-timeout --scan-timeout --adapter --passkey --default-agent --smp-version --help --version
 
     # Option values, also in the --opt=VALUE form (bash replaces what follows the '=').
     expect_exactly "smpctl dfu x.bin --mode " test-and-confirm confirm-only test-only upload-only
@@ -264,8 +269,10 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl echo "
     zsh_expect "smpctl --timeout 3 ima" image
     zsh_expect "smpctl image upload x.bin --" --adapter --default-agent --device --force --frame-size --help \
-        --image --json --key --passkey --reset-timeout --smp-version --timeout --upgrade --verbose \
-        --version --window
+        --image --json --key --passkey --reset-timeout --scan-timeout --smp-version --timeout --tries \
+        --upgrade --verbose --version --window
+    zsh_expect "smpctl --tr" --tries
+    zsh_expect "smpctl --scan-timeout 5 ima" image
     zsh_expect "smpctl dfu x.bin --re" --require-erase-settings --reset-timeout
     zsh_expect "smpctl reset --f" --force
     zsh_expect "smpctl dfu x.bin --mode " confirm-only test-and-confirm test-only upload-only
