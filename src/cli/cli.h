@@ -23,6 +23,7 @@ enum {
 	EXIT_IMAGE = 8,           /* the image file cannot be read or is not an MCUboot image */
 	EXIT_REVERTED = 9,        /* dfu: the device did not run, or reverted from, the new image */
 	EXIT_IO = 74,             /* EX_IOERR: the output could not be written (full disk, closed pipe) */
+	EXIT_LOCKED = 75,         /* EX_TEMPFAIL: another smpctl is changing the device (lock.c) */
 	EXIT_INTERRUPTED = 130,   /* SIGINT / SIGTERM */
 };
 
@@ -79,6 +80,8 @@ typedef struct Cli {
 	bool quiet;           /* print no errors (shell completion) */
 	char usage_error[256]; /* the first thing wrong with the command line, reported after parsing */
 	bool progress_tty;    /* stderr is a terminal: draw a progress line */
+	bool lock_device;     /* the command changes the device: cli_open_device() takes its lock */
+	int lock_fd;          /* the lock, held until exit; -1 */
 	JsonWriter json_out;
 } Cli;
 

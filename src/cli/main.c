@@ -25,26 +25,27 @@ typedef struct Verb {
 	int min_args, max_args;
 	int (*run)(Cli *cli);
 	const char *usage;
+	bool changes_device;  /* holds the device's lock (lock.c) */
 } Verb;
 
 static const Verb verbs[] = {
 	{ "echo", 1, 1, cmd_echo, "echo TEXT" },
-	{ "reset", 0, 0, cmd_reset, "reset [--force]" },
+	{ "reset", 0, 0, cmd_reset, "reset [--force]", true },
 	{ "params", 0, 0, cmd_params, "params" },
 	{ "info", 0, 0, cmd_info, "info [--format LETTERS]" },
 	{ "datetime", 0, 0, cmd_datetime, "datetime" },
-	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase" },
+	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase", true },
 	{ "image list", 0, 0, cmd_image_list, "image list" },
 	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
-	{ "image upload", 1, 1, cmd_image_upload, "image upload FILE [--key PUB.pem] [--window N] [--force] [--upgrade]" },
-	{ "image test", 1, 1, cmd_image_test, "image test HASH" },
-	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]" },
-	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]" },
+	{ "image upload", 1, 1, cmd_image_upload, "image upload FILE [--key PUB.pem] [--window N] [--force] [--upgrade]", true },
+	{ "image test", 1, 1, cmd_image_test, "image test HASH", true },
+	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]", true },
+	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]", true },
 	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
 	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|commands" },
 	{ "dfu", 1, 1, cmd_dfu,
-	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]" },
+	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]", true },
 };
 
 enum {
@@ -402,6 +403,7 @@ static int cli_run(Cli *cli, int argc, char **argv)
 	verb = find_verb(argv + optind, argc - optind, &used);
 	if (!verb)
 		return verb_not_found(cli, argv + optind, argc - optind);
+	cli->lock_device = verb->changes_device;
 	cli->args = argv + optind + used;
 	cli->nargs = argc - optind - used;
 	if (cli->nargs < verb->min_args || cli->nargs > verb->max_args)
@@ -425,6 +427,7 @@ int main(int argc, char **argv)
 		.smp_version = -1,
 		.progress_tty = isatty(STDERR_FILENO),
 		.json_out = { .out = stdout },
+		.lock_fd = -1,
 	};
 	int r;
 
@@ -432,6 +435,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	r = cli_run(&cli, argc, argv);
 	sd_event_unref(cli.event);
+	if (cli.lock_fd >= 0)
+		close(cli.lock_fd);
 	cli_status_clear();
 	return cli_close_output(&cli, r);
 }

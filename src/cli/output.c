@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli-lock.h"
 #include "smp-error.h"
 #include "upload.h"
 #include "util.h"
@@ -168,6 +168,11 @@ int cli_open_device(Cli *cli, Device **out)
 	r = device_new(cli->event, &opts, &d, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cli, EXIT_USAGE, "%s", err[0] ? err : strerror(-r));
+	r = cli->lock_device ? cli_lock_device(cli) : 0;
+	if (r) {
+		device_free(d);
+		return r;
+	}
 	r = device_connect(d, opts.transport.open_timeout_usec);
 	cli_status_clear();
 	if (r < 0) {
