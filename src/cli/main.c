@@ -69,6 +69,8 @@ enum {
 	OPT_SCAN_TIMEOUT,
 };
 
+#define SHORT_OPTIONS "d:jt:vh"
+
 static const struct option options[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
@@ -195,7 +197,8 @@ static int option_error(Cli *cli, int c, const char *arg)
 
 	if (c == ':')
 		return usage_error(cli, "option '%.*s' needs a value (run 'smpctl --help')", (int)strcspn(arg, "="), arg);
-	if (strncmp(arg, "--", 2) != 0)
+	/* An unknown letter may stand first in a cluster ("-xj"): then arg is still the word before. */
+	if (strncmp(arg, "--", 2) != 0 || (optopt > 0 && optopt < 0x100 && !strchr(SHORT_OPTIONS, optopt)))
 		return usage_error(cli, "unrecognized option '-%c' (run 'smpctl --help')", optopt);
 	if (long_options_matching(arg + 2, &exact, list, sizeof(list)) > 1 && !exact)
 		return usage_error(cli, "option '%.*s' is ambiguous: %s", (int)strcspn(arg, "="), arg, list);
@@ -347,7 +350,7 @@ static int cli_parse(Cli *cli, int argc, char **argv)
 	int c, r = 0;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:jt:vh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, ":" SHORT_OPTIONS, options, NULL)) >= 0) {
 		/* After a usage error only --json still matters: it shapes the report. */
 		if (r < 0) {
 			cli->json |= c == 'j';
