@@ -168,7 +168,7 @@ int cli_open_device(Cli *cli, Device **out)
 	r = device_new(cli->event, &opts, &d, err, sizeof(err));
 	if (r < 0)
 		return cli_fail(cli, EXIT_USAGE, "%s", err[0] ? err : strerror(-r));
-	r = cli->lock_device ? cli_lock_device(cli) : 0;
+	r = cli->lock_device && cli->lock_fd < 0 ? cli_lock_device(cli) : 0;
 	if (r) {
 		device_free(d);
 		return r;
