@@ -82,6 +82,9 @@ void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len,
  * until it answers again: ~250 ms before it drops off, then MCUboot's swap (≈20 s for 200 KiB, §13) or
  * revert, then boot. sim_device_reboot performs the slot changes (swap, revert, upload session lost). */
 bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec);
+/* The request just handled was an accepted reset (before sim_device_take_reset): hosts use it to lose
+ * that answer on purpose, as a radio can when the device restarts (fault knobs). */
+bool sim_device_reset_requested(const SimDevice *dev);
 void sim_device_reboot(SimDevice *dev);
 
 /* Fault knobs and introspection for hosts and tests. */

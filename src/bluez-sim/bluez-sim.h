@@ -224,6 +224,7 @@ typedef struct Faults {
 	unsigned drop_notify;             /* every Nth notification is lost */
 	unsigned delay_notify_ms;
 	bool acquire_notify_hangs, acquire_write_fails;
+	bool lose_reset_answer;           /* the device restarts before its answer to a reset goes out */
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;

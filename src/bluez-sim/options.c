@@ -49,6 +49,7 @@ static void usage(void)
 	       "  --delay-notify-ms N          every notification reaches the client N ms late (not scaled)\n"
 	       "  --acquire-notify-hangs       AcquireNotify never answers (the BlueZ 5.66 bug)\n"
 	       "  --acquire-write-fails        AcquireWrite answers NotSupported\n"
+	       "  --lose-reset-answer          the device restarts before its answer to a reset goes out\n"
 	       "Other:\n"
 	       "  --ready-file PATH            written once org.bluez is owned and the objects exported\n"
 	       "  --verbose                    log on stderr\n"
@@ -60,7 +61,7 @@ enum {
 	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_NO_CHECK,
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
-	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_READY,
+	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_READY,
 	O_VERBOSE, O_HELP,
 };
 
@@ -82,6 +83,7 @@ static const struct option options[] = {
 	{ "disconnect-after-bytes", 1, NULL, O_DISC_BYTES }, { "disconnect-random", 1, NULL, O_DISC_RANDOM },
 	{ "drop-notify", 1, NULL, O_DROP_NOTIFY }, { "delay-notify-ms", 1, NULL, O_DELAY_NOTIFY },
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
+	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET },
 	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP }, {}
 };
 
@@ -248,6 +250,7 @@ static bool parse_flag(Stand *s, int c)
 	case O_AUTHEN: s->security = SEC_AUTHEN; break;
 	case O_NOTIFY_HANGS: s->faults.acquire_notify_hangs = true; break;
 	case O_WRITE_FAILS: s->faults.acquire_write_fails = true; break;
+	case O_LOSE_RESET: s->faults.lose_reset_answer = true; break;
 	case O_VERBOSE: s->verbose = true; break;
 	default: return false;
 	}

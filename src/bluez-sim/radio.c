@@ -236,6 +236,12 @@ static int on_work_done(sd_event_source *src, uint64_t usec, void *userdata)
 	memmove(r->queue, r->queue + 1, (r->queued - 1) * sizeof(r->queue[0]));
 	r->queued--;
 	r->response_pdus = 0;
+	if (radio_stand(r)->faults.lose_reset_answer && sim_device_reset_requested(r->dev)) {
+		stand_log(radio_stand(r), "%s: the answer to the reset is lost (fault knob)", r->address);
+		for (size_t i = 0; i < r->n_responses; i++)
+			frame_free(&r->responses[i]);
+		r->n_responses = 0;
+	}
 	for (size_t i = 0; i < r->n_responses; i++) {
 		if (r->responses[i].len > SMP_HEADER_SIZE && erased_settings(&req, &r->responses[i])) {
 			stand_log(radio_stand(r), "%s: settings erased: the bond goes at the next reset", r->address);

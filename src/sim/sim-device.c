@@ -246,6 +246,11 @@ void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len,
 	emit(userdata, dev->reply, error_frame(dev, &h, SMP_RC_ENOMEM, NULL));
 }
 
+bool sim_device_reset_requested(const SimDevice *dev)
+{
+	return dev->reset_requested;
+}
+
 bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec)
 {
 	if (!dev->reset_requested)

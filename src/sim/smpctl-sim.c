@@ -42,6 +42,10 @@ typedef struct Host {
 	uint64_t delay_usec;
 	unsigned drop_every, corrupt_response, wrong_seq;
 	unsigned requests, responses;
+	bool lose_reset_answer; /* the device restarts before its answer to a reset leaves */
+	/* --lose-answer G:I:N: the answer to the Nth request of group G, command I is lost (the request
+	 * itself is handled: a lost answer, not a lost request) */
+	unsigned lose_group, lose_id, lose_nth, lose_seen;
 	bool verbose;
 	bool busy, offline;
 	bool no_rsp_buffer;     /* the request being handled is answered rc 2 in its own buffer */
@@ -179,6 +183,16 @@ static void send_answer(Host *h, const Pending *p, const uint8_t *frame, size_t 
 		delayed_arm(h);
 }
 
+static bool answer_to_lose(Host *h, const Pending *p)
+{
+	SmpHeader hdr;
+
+	if (!h->lose_nth || smp_header_decode(p->data, p->len, &hdr) < 0 || hdr.group != h->lose_group ||
+	    hdr.id != h->lose_id)
+		return false;
+	return ++h->lose_seen == h->lose_nth;
+}
+
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Host *h = userdata;
@@ -188,6 +202,17 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)s;
 	(void)usec;
 	h->timer = sd_event_source_disable_unref(h->timer);
+	if (answer_to_lose(h, p)) {
+		if (h->verbose)
+			fprintf(stderr, "smpctl-sim: the answer to request %u of group %u command %u is lost (fault knob)\n",
+				h->lose_nth, h->lose_group, h->lose_id);
+		h->replies_count = 0;
+	}
+	if (h->lose_reset_answer && sim_device_reset_requested(h->dev)) {
+		if (h->verbose)
+			fprintf(stderr, "smpctl-sim: the answer to the reset is lost (fault knob)\n");
+		h->replies_count = 0;
+	}
 	for (size_t i = 0; i < h->replies_count; i++) {
 		apply_faults(h, h->replies[i], h->reply_len[i]);
 		send_answer(h, p, h->replies[i], h->reply_len[i]);
@@ -356,16 +381,19 @@ static void usage(void)
 	       "  --delay-ms N             deliver every answer N ms late (link latency; the device is not slowed)\n"
 	       "  --corrupt-response N     garble the body of the Nth answer\n"
 	       "  --wrong-seq N            give the Nth answer a wrong sequence number\n"
+	       "  --lose-reset-answer      the device restarts before its answer to a reset goes out\n"
+	       "  --lose-answer G:I:N      the answer to the Nth request of group G, command I is lost\n"
 	       "  --verbose                log what happens on stderr\n"
 	       "  --help                   this help\n");
 }
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
+	OPT_LOSE_RESET,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -381,6 +409,8 @@ static const struct option sim_options[] = {
 	{ "corrupt-response", required_argument, NULL, OPT_CORRUPT },
 	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
 	{ "update-footer", required_argument, NULL, OPT_UPDATE_FOOTER },
+	{ "lose-answer", required_argument, NULL, OPT_LOSE_ANSWER },
+	{ "lose-reset-answer", no_argument, NULL, OPT_LOSE_RESET },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
 	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
@@ -435,6 +465,10 @@ static int parse_value_option(Host *h, int c, const char *arg)
 			return -EINVAL;
 		h->cfg.update_footer = (uint32_t)v;
 		return 0;
+	case OPT_LOSE_ANSWER:
+		if (sscanf(arg, "%u:%u:%u", &h->lose_group, &h->lose_id, &h->lose_nth) != 3 || !h->lose_nth)
+			return -EINVAL;
+		return 0;
 	case OPT_DROP: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->drop_every = (unsigned)v; return 0;
 	case OPT_DELAY: if (number(arg, 60000, &v) < 0) return -EINVAL; h->delay_usec = v * 1000; return 0;
 	case OPT_CORRUPT: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->corrupt_response = (unsigned)v; return 0;
@@ -458,6 +492,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_DATETIME: h->cfg.datetime = true; break;
 	case OPT_NO_DOWNGRADE: h->cfg.no_downgrade = true; break;
 	case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
+	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;
 	default: return -EINVAL;
