@@ -20,6 +20,15 @@ enum {
 	DEVICE_STATUS_ERROR = 1, /* the device answered with rc / err: see Device.status */
 };
 
+/* A reset's answer comes at once (Zephyr answers, then restarts CONFIG_MCUMGR_GRP_OS_RESET_MS = 250 ms
+ * later); without it, the device must stop answering within RESET_MS + 5 s to count as reset. */
+#define DEVICE_RESET_MS_USEC (250ull * 1000)
+#define DEVICE_RESET_GONE_USEC (DEVICE_RESET_MS_USEC + 5000ull * 1000)
+/* Each "still there?" echo while the reset's answer is awaited. */
+#define DEVICE_RESET_PROBE_USEC (500ull * 1000)
+/* Each "back yet?" echo after a reset. */
+#define DEVICE_PROBE_TIMEOUT_USEC (1000ull * 1000)
+
 /* Frame limits when the device does not report MCUmgr params (ISSUE-NOTES 11): Zephyr's default
  * CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE on datagram transports, MTU-3 on BLE, window 1. */
 #define DEVICE_DEFAULT_BUF_SIZE 384u
@@ -51,6 +60,10 @@ typedef struct Device {
 	size_t frame_size;  /* largest request frame (header + body) to send */
 	size_t window;      /* requests in flight: max(1, buf_count - 1) (REFERENCE.md §6) */
 	bool reassembly;    /* device reassembles frames split over link writes */
+	unsigned sent_times;      /* how often the last request went out (--tries) */
+	bool answered;            /* the device has answered something in this session */
+	bool reset_answer_lost;   /* the last device_reset counted a lost link / silence as the reset */
+	bool reset_still_answering; /* ... or failed (-ETIMEDOUT): no answer, yet the device stayed */
 	/* last device error */
 	SmpStatus status;
 	uint16_t status_group;
@@ -77,6 +90,8 @@ int device_request(Device *d, uint8_t op, uint16_t group, uint8_t id, const uint
 		   SmpResponse *rsp);
 
 int device_echo(Device *d, const char *text, char *out, size_t out_size);
+/* Returns 0 also when the answer was lost but the device went away (d->reset_answer_lost), and
+ * -ETIMEDOUT when it neither answered nor went away (d->reset_still_answering). Never resends. */
 int device_reset(Device *d, bool force);
 int device_params(Device *d, MgmtParams *out);
 int device_os_info(Device *d, const char *format, char *out, size_t out_size);

@@ -73,6 +73,7 @@ int device_request(Device *d, uint8_t op, uint16_t group, uint8_t id, const uint
 	r = smp_client_call(d->client, &req, d->options.timeout_usec, rsp);
 	if (r < 0)
 		return r;
+	d->answered = true;
 	if (rsp->status.kind != SMP_STATUS_OK) {
 		d->status = rsp->status;
 		d->status_group = group;
@@ -85,15 +86,43 @@ int device_request(Device *d, uint8_t op, uint16_t group, uint8_t id, const uint
 /* Sends a request whose body the builder already wrote, and hands the successful body to decode. */
 typedef int (*BodyDecoder)(const cbor_item_t *body, void *out);
 
+/* Asking again changes nothing on the device: reads, and echo. A reset or an upload chunk is never
+ * sent twice by this layer (a second reset can make MCUboot revert a test image, REFERENCE.md §11). */
+static bool request_is_idempotent(uint8_t op, uint16_t group, uint8_t id)
+{
+	return op == SMP_OP_READ || (group == SMP_GROUP_OS && id == SMP_OS_ECHO);
+}
+
+static unsigned device_tries_for(const Device *d, uint8_t op, uint16_t group, uint8_t id)
+{
+	if (!request_is_idempotent(op, group, id))
+		return 1;
+	return d->options.tries ? d->options.tries : DEVICE_DEFAULT_TRIES;
+}
+
 static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, const uint8_t *body, int body_len,
 			   BodyDecoder decode, void *out)
 {
+	unsigned tries = device_tries_for(d, op, group, id);
 	SmpResponse rsp = { 0 };
 	int r;
 
 	if (body_len < 0)
 		return body_len;
-	r = device_request(d, op, group, id, body, (size_t)body_len, &rsp);
+	d->sent_times = 0;
+	d->reset_still_answering = false;
+	do {
+		d->sent_times++;
+		smp_response_clear(&rsp);
+		r = device_request(d, op, group, id, body, (size_t)body_len, &rsp);
+		/* Asking again helps with a lost answer, not when the transport knows why none came
+		 * (UDP: an ICMP port unreachable says nothing listens). */
+		if (r == -ETIMEDOUT && transport_error_text(smp_client_transport(d->client)))
+			break;
+		if (r == -ETIMEDOUT && d->sent_times < tries)
+			log_debug("%s: no answer to a %s request: asking again (%u of %u)", d->address,
+				  smp_group_name(group), d->sent_times + 1, tries);
+	} while (r == -ETIMEDOUT && d->sent_times < tries);
 	if (r == 0 && decode && decode(rsp.body, out) < 0)
 		r = -EBADMSG;
 	smp_response_clear(&rsp);
@@ -124,12 +153,140 @@ int device_echo(Device *d, const char *text, char *out, size_t out_size)
 			       mgmt_build_echo(body, sizeof(body), text), decode_text, &t);
 }
 
+typedef struct ResetWait {
+	bool done;  /* the reset's answer (or its failure) came */
+	bool wake;  /* ... or the next probe is due */
+	int err;
+	SmpStatus status;
+} ResetWait;
+
+static void on_reset_answer(void *userdata, int err, SmpResponse *rsp)
+{
+	ResetWait *w = userdata;
+
+	w->done = w->wake = true;
+	w->err = err;
+	if (err == 0)
+		w->status = rsp->status;
+}
+
+static int on_reset_probe_due(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	ResetWait *w = userdata;
+
+	(void)src, (void)usec;
+	w->wake = true;
+	return 0;
+}
+
+/* Runs the loop until the reset's answer comes or usec pass. */
+static int device_wait_reset_answer(Device *d, ResetWait *w, uint64_t usec)
+{
+	_cleanup_(sd_event_source_disable_unrefp) sd_event_source *timer = NULL;
+	int r;
+
+	w->wake = w->done;
+	r = sd_event_add_time_relative(smp_client_event(d->client), &timer, CLOCK_MONOTONIC, usec, 0,
+				       on_reset_probe_due, w);
+	if (r < 0)
+		return r;
+	return smp_client_run_until(d->client, &w->wake);
+}
+
+/* One "still there?" echo: 0 answered (whatever it said), -ETIMEDOUT / -ECONNRESET / -ENOTCONN gone. */
+static int device_probe_once(Device *d)
+{
+	uint64_t saved_timeout = d->options.timeout_usec;
+	unsigned saved_tries = d->options.tries;
+	char back[8];
+	int r;
+
+	d->options.timeout_usec = DEVICE_RESET_PROBE_USEC;
+	d->options.tries = 1;
+	r = device_echo(d, "up?", back, sizeof(back));
+	d->options.timeout_usec = saved_timeout;
+	d->options.tries = saved_tries;
+	return r == DEVICE_STATUS_ERROR ? 0 : r;
+}
+
+/*
+ * Zephyr answers the reset request, then restarts CONFIG_MCUMGR_GRP_OS_RESET_MS (250 ms) later; on a real
+ * radio the answer can still be lost with the link. While we wait for the answer we ask "still there?"
+ * every RESET_MS: a link that drops after the request went out, or a device that stops answering within
+ * RESET_MS + 5 s, is the reset we asked for (d->reset_answer_lost). A device that keeps answering never
+ * got it. The request is never sent twice: a second reset that reaches a freshly booted test image
+ * before its confirm makes MCUboot revert it. Callers that must know the outcome read the device back.
+ */
 int device_reset(Device *d, bool force)
 {
 	uint8_t body[32];
+	int body_len = mgmt_build_reset(body, sizeof(body), force);
+	SmpRequest req = { .op = SMP_OP_WRITE, .group = SMP_GROUP_OS, .id = SMP_OS_RESET, .body = body };
+	uint64_t deadline = now_usec() + DEVICE_RESET_GONE_USEC;
+	ResetWait w = { 0 };
+	uint8_t seq;
+	int r;
 
-	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, body, mgmt_build_reset(body, sizeof(body), force),
-			       NULL, NULL);
+	d->reset_answer_lost = d->reset_still_answering = false;
+	d->sent_times = 1;
+	if (body_len < 0)
+		return body_len;
+	if (!smp_client_is_open(d->client))
+		return -ENOTCONN;
+	req.body_len = (size_t)body_len;
+	/* Silence after the request only means "gone" from a device that was there: over a datagram
+	 * transport nothing has shown that yet. */
+	if (!d->answered) {
+		char back[8];
+
+		r = device_echo(d, "there?", back, sizeof(back));
+		if (r < 0)
+			return r;
+	}
+	r = smp_client_submit(d->client, &req, DEVICE_RESET_GONE_USEC, on_reset_answer, &w, &seq);
+	if (r < 0)
+		return r;
+	for (;;) {
+		r = device_wait_reset_answer(d, &w, DEVICE_RESET_MS_USEC);
+		if (r < 0 || w.done)
+			break;
+		if (now_usec() >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = device_probe_once(d);
+		if (w.done)
+			break; /* the answer came while we probed */
+		if (r == -ETIMEDOUT || r == -ECONNRESET || r == -ENOTCONN) {
+			r = -ECONNRESET; /* gone: as good as the link dropping */
+			break;
+		}
+		if (r < 0)
+			break;
+	}
+	if (!w.done) {
+		smp_client_abandon(d->client, seq);
+	} else if (w.err == 0) {
+		if (w.status.kind == SMP_STATUS_OK)
+			return 0;
+		d->status = w.status;
+		d->status_group = SMP_GROUP_OS;
+		d->status_id = SMP_OS_RESET;
+		return DEVICE_STATUS_ERROR;
+	} else {
+		r = w.err; /* -ECONNRESET: the link dropped; -ETIMEDOUT: it answered every probe till the end */
+	}
+	if (r == -ETIMEDOUT) {
+		d->reset_still_answering = true;
+		return r;
+	}
+	if (r == -ECONNRESET) {
+		d->reset_answer_lost = true;
+		log_debug("%s: reset requested, answer lost (the device went away before its answer arrived)",
+			  d->address);
+		return 0;
+	}
+	return r;
 }
 
 static int decode_params(const cbor_item_t *body, void *out)
@@ -365,7 +522,10 @@ int device_wait_back(Device *d, uint64_t timeout_usec)
 	uint64_t saved_timeout = d->options.timeout_usec;
 	int r = -ETIMEDOUT;
 
-	d->options.timeout_usec = 1000 * 1000;
+	unsigned saved_tries = d->options.tries;
+
+	d->options.timeout_usec = DEVICE_PROBE_TIMEOUT_USEC;
+	d->options.tries = 1; /* the loop is the retry */
 	while (now_usec() < deadline) {
 		char back[8];
 
@@ -386,6 +546,7 @@ int device_wait_back(Device *d, uint64_t timeout_usec)
 			device_disconnect(d);
 	}
 	d->options.timeout_usec = saved_timeout;
+	d->options.tries = saved_tries;
 	if (r == DEVICE_STATUS_ERROR)
 		r = 0; /* it answered: it is back, even if it does not echo */
 	return r;
@@ -409,9 +570,22 @@ const char *device_describe_error(Device *d, int err)
 		describe_device_status(d);
 		break;
 	case -ETIMEDOUT:
-		snprintf(d->error, sizeof(d->error), "%s did not answer in time%s%s", d->address,
-			 detail ? ": " : " (raise --timeout if the link is slow)", detail ? detail : "");
+		if (d->reset_still_answering)
+			snprintf(d->error, sizeof(d->error),
+				 "%s never answered the reset request and still answered echo %llu s later: it did not "
+				 "reset (run 'smpctl reset' again if it should)", d->address,
+				 (unsigned long long)(DEVICE_RESET_GONE_USEC / 1000000));
+		else if (d->sent_times > 1)
+			snprintf(d->error, sizeof(d->error),
+				 "%s did not answer in time (the request was sent %u times, %.0f s each)%s%s", d->address,
+				 d->sent_times, (double)d->options.timeout_usec / 1e6,
+				 detail ? ": " : ": raise --timeout or --tries if the link is slow or lossy",
+				 detail ? detail : "");
+		else
+			snprintf(d->error, sizeof(d->error), "%s did not answer in time%s%s", d->address,
+				 detail ? ": " : " (raise --timeout if the link is slow)", detail ? detail : "");
 		break;
+
 	case -ECONNRESET:
 		snprintf(d->error, sizeof(d->error), "lost the link to %s%s%s", d->address, detail ? ": " : "",
 			 detail ? detail : "");

@@ -102,6 +102,12 @@ static int dfu_mark(Dfu *f, bool confirm)
 	if (!f->verified || !mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len))
 		return dfu_outcome(f, DFU_NOT_VERIFIED, "refusing to mark an image the device does not verifiably hold");
 	r = device_image_state_write(f->d, f->img->hash, f->img->hash_len, confirm, &f->list);
+	if (r == -ETIMEDOUT) {
+		/* The answer was lost, perhaps not the request: what the device now lists decides (read back
+		 * below), rather than marking twice. */
+		log_debug("dfu: no answer to the %s request: reading the image state back", confirm ? "confirm" : "test");
+		r = device_image_list(f->d, &f->list);
+	}
 	if (r)
 		return r;
 	f->res->final_list = f->list;

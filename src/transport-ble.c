@@ -87,8 +87,11 @@ typedef struct BleState {
 	unsigned writes_pending;
 	unsigned connect_tries, resolve_tries, scans;
 	uint64_t scan_started_usec;
+	sd_event_source *scan_timer;  /* --scan-timeout */
+	BleScanResult seen[8];        /* other devices heard while scanning, for the not-found message */
+	size_t n_seen;
 	char last_connect_error[160];
-	char error[320];
+	char error[512];
 } BleState;
 
 static void ble_close(Transport *t);
@@ -109,6 +112,25 @@ static void ble_notice(Transport *t, const char *line)
 		t->options.notice(line);
 }
 
+/* "… not found after 30 s of scanning: is it advertising and in range? Seen: NAME (ADDR, -60 dBm), …" */
+static void ble_describe_not_found(const BleState *s, char *e, size_t n)
+{
+	int len = snprintf(e, n, "%s%s not found after %.0f s of scanning: is it advertising and in range? %s",
+			   s->want.by_name ? "a device named " : "device ", ble_who(s),
+			   (double)(now_usec() - s->scan_started_usec) / 1e6,
+			   s->n_seen ? "Seen:" : "No other device was heard either.");
+
+	for (size_t i = 0; i < s->n_seen && len > 0 && (size_t)len < n; i++) {
+		const BleScanResult *d = &s->seen[i];
+		char rssi[16] = "";
+
+		if (d->has_rssi)
+			snprintf(rssi, sizeof(rssi), ", %d dBm", d->rssi);
+		len += snprintf(e + len, n - (size_t)len, "%s %s (%s%s)", i ? "," : "", d->name[0] ? d->name : "(no name)",
+				d->address, rssi);
+	}
+}
+
 /* What the step we are stuck in means, for a deadline or a close while opening. */
 static void ble_describe_step(Transport *t)
 {
@@ -120,9 +142,7 @@ static void ble_describe_step(Transport *t)
 	switch (s->step) {
 	case BLE_FINDING: snprintf(e, n, "BlueZ did not list its objects in time"); break;
 	case BLE_SCANNING:
-		snprintf(e, n, "%s%s not found after %.0f s of scanning: is it advertising and in range?",
-			 s->want.by_name ? "a device named " : "device ", ble_who(s),
-			 (double)(now_usec() - s->scan_started_usec) / 1e6);
+		ble_describe_not_found(s, e, n);
 		break;
 	case BLE_CONNECTING:
 	case BLE_CONNECT_WAIT:
@@ -140,6 +160,28 @@ static void ble_describe_step(Transport *t)
 	}
 }
 
+static void ble_deliver(Transport *t, const uint8_t *data, size_t n);
+
+/* Notifications still in the socket when the link goes down were sent before it went: Zephyr answers a
+ * reset, then drops the link 250 ms later (REFERENCE.md §11), and bluetoothd closes our end after
+ * writing what it had. The hang-up, Connected=false or the write socket's hang-up may reach the loop
+ * first: hand those frames up before the loss. Returns false when a frame's handler closed the link. */
+static bool ble_drain_notifications(Transport *t)
+{
+	BleState *s = t->state;
+	uint8_t buf[BLE_WRITE_MAX + 8];
+	ssize_t n;
+
+	if (s->step != BLE_OPEN || s->notify_fd < 0)
+		return true;
+	while ((n = recv(s->notify_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		ble_deliver(t, buf, (size_t)n);
+		if (s->step != BLE_OPEN)
+			return false;
+	}
+	return true;
+}
+
 /* Ends an open in progress (events.opened) or an open link (events.lost), once. fmt NULL keeps the
  * error text already set. */
 static void ble_fail(Transport *t, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -149,7 +191,7 @@ static void ble_fail(Transport *t, int err, const char *fmt, ...)
 	bool opening = s->step != BLE_OPEN;
 	va_list ap;
 
-	if (s->step == BLE_IDLE)
+	if (s->step == BLE_IDLE || !ble_drain_notifications(t))
 		return;
 	if (fmt) {
 		va_start(ap, fmt);
@@ -344,6 +386,20 @@ static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return ble_call_step(t, s->adapter, BLUEZ_ADAPTER, "StartDiscovery", 0, on_discovery_started);
 }
 
+static int on_scan_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)src, (void)usec;
+	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
+	if (s->step != BLE_SCANNING)
+		return 0;
+	ble_describe_not_found(s, s->error, sizeof(s->error));
+	ble_fail(t, -ENODEV, NULL);
+	return 0;
+}
+
 /* Not among the known objects: scan, filtered on LE only (ISSUE-NOTES 18: advertisements often omit
  * the 128-bit UUID, so connecting never filters on it). */
 static int ble_scan_for_device(Transport *t)
@@ -356,9 +412,60 @@ static int ble_scan_for_device(Transport *t)
 	}
 	s->step = BLE_SCANNING;
 	s->scan_started_usec = now_usec();
+	s->n_seen = 0;
 	log_debug("ble: %s not known to BlueZ, scanning", ble_who(s));
+	if (t->options.scan_timeout_usec) {
+		s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
+		if (sd_event_add_time_relative(t->event, &s->scan_timer, CLOCK_MONOTONIC, t->options.scan_timeout_usec, 0,
+					       on_scan_timeout, t) < 0)
+			return -ENOMEM;
+	}
+	if (t->options.status) {
+		char line[160];
+
+		snprintf(line, sizeof(line), "scanning for %s%s (up to %.0f s)…", s->want.by_name ? "a device named " : "",
+			 ble_who(s),
+			 (double)(t->options.scan_timeout_usec ? t->options.scan_timeout_usec
+							       : t->options.open_timeout_usec) / 1e6);
+		t->options.status(line);
+	}
 	return ble_call(s->bus, &s->call, s->adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, t,
 			"a{sv}", 1, "Transport", "s", "le");
+}
+
+/* Remembers a device heard while scanning (latest name and RSSI), for the not-found message. */
+static void ble_note_seen(BleState *s, const char *path, const BleProps *p)
+{
+	BleScanResult *d = NULL;
+	char address[18];
+
+	if (!ble_path_under(path, s->adapter) || ble_address_from_path(path, address) < 0)
+		return;
+	for (size_t i = 0; i < s->n_seen && !d; i++)
+		if (!strcmp(s->seen[i].address, address))
+			d = &s->seen[i];
+	if (!d) {
+		if (s->n_seen == ARRAY_SIZE(s->seen))
+			return;
+		d = &s->seen[s->n_seen++];
+		*d = (BleScanResult){ 0 };
+		snprintf(d->address, sizeof(d->address), "%s", address);
+	}
+	if (p->has & BLE_PROP_NAME)
+		snprintf(d->name, sizeof(d->name), "%s", p->name);
+	if (p->has & BLE_PROP_RSSI) {
+		d->rssi = p->rssi;
+		d->has_rssi = true;
+	}
+}
+
+static int ble_visit_added(void *userdata, const char *path, const char *iface, const BleProps *p)
+{
+	BleState *s = ((Transport *)userdata)->state;
+
+	if (!strcmp(iface, BLUEZ_DEVICE))
+		ble_note_seen(s, path, p);
+	return ble_visit_device(userdata, path, iface, p);
 }
 
 static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -369,7 +476,7 @@ static int on_interfaces_added(sd_bus_message *m, void *userdata, sd_bus_error *
 	(void)e;
 	if (s->step != BLE_SCANNING)
 		return 0;
-	if (ble_interfaces_added_read(m, ble_visit_device, t) >= 0 && s->device[0])
+	if (ble_interfaces_added_read(m, ble_visit_added, t) >= 0 && s->device[0])
 		ble_connect(t);
 	return 0;
 }
@@ -382,6 +489,7 @@ static void ble_scan_changed(Transport *t, const char *path, const BleProps *p)
 
 	if (!ble_path_under(path, s->adapter))
 		return;
+	ble_note_seen(s, path, p);
 	if (!s->want.by_name) {
 		ble_device_path(s->adapter, s->want.address, expected, sizeof(expected));
 		if (strcmp(path, expected))
@@ -422,8 +530,17 @@ static int ble_connect_failed(Transport *t, sd_bus_message *m)
 		if (strcmp(err->name, "org.bluez.Error.Failed"))
 			break;
 		_fallthrough_;
-	case BLE_ERROR_LINK:
 	case BLE_ERROR_IN_PROGRESS:
+		/* Someone's Connect is under way, often our own from a run that was interrupted while it waited
+		 * for a device to come back (BlueZ does not cancel it when its caller leaves): wait for that
+		 * attempt, however many seconds it takes, within the open budget. Connected=true ends the wait. */
+		s->connect_tries--;
+		s->step = BLE_CONNECT_WAIT;
+		if (t->options.status)
+			t->options.status("waiting for a connection attempt already under way…");
+		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
+						  on_retry_connect, t);
+	case BLE_ERROR_LINK:
 		/* A paired device that drops every link right after it came up refuses our key: it forgot
 		 * the bond (a settings erase, ISSUE-NOTES 20). */
 		s->blip_failures = s->blip ? s->blip_failures + 1 : 0;
@@ -476,6 +593,7 @@ static int ble_connect(Transport *t)
 	BleState *s = t->state;
 
 	s->retry = sd_event_source_disable_unref(s->retry);
+	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
 	if (s->scanning) {
 		s->scanning = false;
 		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
@@ -786,6 +904,10 @@ static void ble_device_changed(Transport *t, const BleProps *p)
 		s->dev_connected = p->connected;
 	if ((p->has & BLE_PROP_CONNECTED) && p->connected && s->step == BLE_CONNECTING)
 		s->blip = true;
+	if ((p->has & BLE_PROP_CONNECTED) && p->connected && s->step == BLE_CONNECT_WAIT) {
+		ble_connect(t); /* the attempt we waited for made the link: Connect now returns at once */
+		return;
+	}
 	if ((p->has & BLE_PROP_RESOLVED) && p->resolved && s->step == BLE_RESOLVING)
 		ble_resolved(t);
 	else if ((p->has & BLE_PROP_CONNECTED) && !p->connected)
@@ -1161,6 +1283,7 @@ static void ble_close(Transport *t)
 	s->match_props = sd_bus_slot_unref(s->match_props);
 	s->retry = sd_event_source_disable_unref(s->retry);
 	s->deadline = sd_event_source_disable_unref(s->deadline);
+	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
 	s->lost_later = sd_event_source_disable_unref(s->lost_later);
 	s->notify_io = sd_event_source_disable_unref(s->notify_io);
 	s->write_io = sd_event_source_disable_unref(s->write_io);

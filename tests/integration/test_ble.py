@@ -121,6 +121,63 @@ class Ble(unittest.TestCase):
             s0 = [i for i in b.run(["--json", "image", "list"]).json()["images"] if i["slot"] == 0][0]
             self.assertEqual(s0["hash"], result["hash"])
 
+    def test_reset_answer_arrives_before_the_link_drops(self):
+        """Issue 12: the device answers, then drops the link; the answer wins even at time scale 0, where
+        the hang-up and Connected=false can reach smpctl in the same loop turn as the notification."""
+        with BluezSim() as b:
+            for i in range(15):
+                r = b.run(["-v", "reset"])
+                self.assertEqual(r.code, 0, (i, r))
+                self.assertNotIn("answer lost", r.err, (i, r))
+
+    def test_reset_answer_lost(self):
+        """The link drops after the reset request went out, the answer never comes: that is the reset."""
+        with BluezSim("--lose-reset-answer", "--verbose") as b:
+            r = b.run(["-v", "reset"])
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("reset requested, answer lost", r.err)
+            r = b.run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ed25519")])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], result)
+            b.log.flush()
+            with open(b.log.name) as f:
+                self.assertEqual(f.read().count("answer to the reset is lost"), 2)  # never resent
+
+    def test_rerun_after_interrupted_wait(self):
+        """Issue 12: Ctrl-C while dfu waits for the swap leaves BlueZ with our pending Connect; a rerun at
+        once waits for that attempt (not 'Operation already in progress (5 tries)') and finishes the job."""
+        image = mkimage(os.path.join(self.tmp.name, "small.bin"), "--size", str(40 * 1024), "--version", "3.1.0",
+                        "--key", key("ed25519", False))
+        with BluezSim(time_scale="1") as b:
+            env = dict(os.environ, **b.env)
+            env.pop("SMPCTL_DEVICE", None)
+            proc = subprocess.Popen([SMPCTL, "--device", SIM_ADDRESS, "--json", "dfu", image], env=env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.time() + 60
+            for line in proc.stdout:
+                if '"step":"wait"' in line.replace(" ", "") or time.time() > deadline:
+                    break
+            time.sleep(1.5)  # inside the wait: the device is swapping, our Connect is pending
+            proc.send_signal(signal.SIGINT)
+            self.assertEqual(proc.wait(timeout=20), 130)  # interrupted
+            proc.stdout.close()
+            proc.stderr.close()
+            r = b.run(["--json", "dfu", image])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], result)
+
+    def test_scan_timeout_lists_what_was_seen(self):
+        started = time.time()
+        with BluezSim() as b:
+            r = b.run(["--scan-timeout", "2", "echo", "x"], device="ble:C0:FF:EE:99:99:99")
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("not found after 2 s of scanning", r.err)
+            self.assertIn("smpctl-sim (C0:FF:EE:00:00:01, -60 dBm)", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+        self.assertLess(time.time() - started, 15)
+
     def test_pairing_with_passkey(self):
         """A characteristic that needs authenticated pairing (Zephyr >= 4.0), a device that displays 123456."""
         with BluezSim("--authen", "--passkey", "123456") as b:

@@ -113,6 +113,60 @@ class Dfu(unittest.TestCase):
                                   % (size, 0x37000), r.err)
                     self.assertTrue(after[1]["pending"])
 
+    def test_reset_answer_lost(self):
+        """Issue 12: the device restarts before its answer to the reset leaves; the silence that follows
+        within RESET_MS + 5 s is the reset, and it is never sent twice."""
+        with Sim("--lose-reset-answer", "--time-scale", "1", "--verbose") as sim:
+            r = run(["-v", "reset"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("reset requested, answer lost", r.err)
+            self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+
+    def test_reset_that_did_not_happen(self):
+        """No answer and the device keeps answering echo: it did not reset; say so, and do not resend."""
+        with Sim("--lose-reset-answer", "--verbose") as sim:  # time scale 0: back before anyone notices
+            r = run(["reset"], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            self.assertIn("did not reset", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+            self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+
+    def test_dfu_with_lost_reset_answer(self):
+        with Sim("--lose-reset-answer", "--time-scale", "0.3", "--verbose") as sim:
+            r = self.dfu(sim)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], result)
+            self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+
+    def test_lost_answers_to_reads_are_asked_again(self):
+        """Issue 12: a lost answer to a read is asked again (--tries), not waited for forever."""
+        with Sim("--drop-every", "2") as sim:
+            self.assertEqual(run(["echo", "one"], device=sim.address).code, 0)  # request 1
+            started = time.time()
+            r = run(["--timeout", "1", "-v", "image", "list"], device=sim.address)  # 2 lost, 3 answered
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("asking again", r.err)
+            self.assertLess(time.time() - started, 10)
+        with Sim("--drop-every", "1") as sim:
+            r = run(["--timeout", "1", "image", "list"], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            self.assertIn("sent 3 times", r.err)
+
+    def test_dfu_survives_lost_answers(self):
+        """Issue 12: the answer to the image state read after the upload (group 1, command 0, the second
+        such request) is lost; dfu asks again instead of waiting 73 s and failing. Then the answer to the
+        test request is lost: dfu reads the state back rather than marking twice."""
+        for lost in ("1:0:2", "1:0:3"):
+            with Sim("--lose-answer", lost, "--verbose") as sim:
+                started = time.time()
+                r = run(["--json", "--timeout", "2", "--reset-timeout", "20", "dfu", self.image, "--key",
+                         key("ec-p256")], device=sim.address)
+                self.assertEqual(r.code, 0, (lost, r))
+                self.assertTrue(r.json_lines()[-1]["confirmed"])
+                self.assertIn("is lost (fault knob)", sim.output())
+                self.assertLess(time.time() - started, 15, lost)
+
     def test_human_output(self):
         with Sim() as sim:
             r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
