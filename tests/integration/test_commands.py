@@ -343,6 +343,21 @@ class Updates(unittest.TestCase):
             self.assertGreaterEqual(result["total_seconds"], result["seconds"])
 
 
+class Tries(unittest.TestCase):
+    def test_tries_reaches_the_device_session(self):
+        """--tries N is how often a read is sent when its answer is lost: 1 gives up on the first loss."""
+        with Sim("--lose-answer", "1:0:1") as sim:  # the answer to the first image list
+            r = run(["--timeout", "0.5", "--tries", "1", "image", "list"], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+        with Sim("--lose-answer", "1:0:1") as sim:
+            r = run(["--timeout", "0.5", "--tries", "2", "image", "list"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+        with Sim("--drop-every", "1") as sim:
+            r = run(["--timeout", "0.2", "--tries", "5", "image", "list"], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            self.assertIn("sent 5 times", r.err)
+
+
 class DeviceVariants(unittest.TestCase):
     def test_device_without_params(self):
         with Sim("--no-params") as sim:
