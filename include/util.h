@@ -34,3 +34,9 @@ uint64_t now_usec(void);
 
 /* Reads a whole file into a malloc'd buffer, refusing files over max_size (-EFBIG). */
 int read_file_bounded(const char *path, size_t max_size, uint8_t **out, size_t *out_len);
+
+/* smpctl's directory for lock files: $XDG_RUNTIME_DIR/smpctl, or /tmp/smpctl-$UID without one; made
+ * 0700 if missing, refused (-EPERM) when it is not ours alone. */
+int runtime_dir(char *out, size_t size);
+/* FNV-1a, 32 bits: a short stable tag for a longer name (a bus address in a lock file's name). */
+uint32_t fnv1a32(const char *text);

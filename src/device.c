@@ -122,7 +122,18 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 		if (r == -ETIMEDOUT && d->sent_times < tries)
 			log_debug("%s: no answer to a %s request: asking again (%u of %u)", d->address,
 				  smp_group_name(group), d->sent_times + 1, tries);
-	} while (r == -ETIMEDOUT && d->sent_times < tries);
+		/* A link that went down under the request (a Disconnect another client left behind, a
+		 * supervision timeout): for a question that can be asked again, connect again and ask. */
+		if (r == -ECONNRESET && d->sent_times < tries) {
+			log_debug("%s: the link went down during a %s request: connecting again (%u of %u)", d->address,
+				  smp_group_name(group), d->sent_times + 1, tries);
+			device_disconnect(d);
+			r = device_connect(d, d->options.transport.open_timeout_usec);
+			if (r < 0)
+				break;
+			r = -ECONNRESET;
+		}
+	} while ((r == -ETIMEDOUT || r == -ECONNRESET) && d->sent_times < tries);
 	if (r == 0 && decode && decode(rsp.body, out) < 0)
 		r = -EBADMSG;
 	smp_response_clear(&rsp);

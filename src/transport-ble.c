@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <stdlib.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 
 #include "ble-bluez.h"
@@ -33,12 +35,17 @@
 #include "util.h"
 
 #define USEC_PER_SEC 1000000ull
+#define USEC_PER_MSEC 1000ull
 #define _fallthrough_ __attribute__((fallthrough))
 #define BLE_CONNECT_TIMEOUT_USEC (35 * USEC_PER_SEC) /* kernel LE connect gives up after 20 s, + discovery */
 #define BLE_NOTIFY_TIMEOUT_USEC (3 * USEC_PER_SEC)   /* 5.66 may never answer AcquireNotify (BLUEZ.md §4) */
 #define BLE_PAIR_TIMEOUT_USEC (60 * USEC_PER_SEC)
 #define BLE_RETRY_USEC (1 * USEC_PER_SEC)
-#define BLE_CONNECT_TRIES 5
+#define BLE_CONNECT_TRIES 6
+#define BLE_LOCK_POLL_USEC (100 * USEC_PER_MSEC)
+#define BLE_DISCONNECT_WAIT_USEC (4 * USEC_PER_SEC) /* DISCONNECT_TIMER (2 s) and a margin */
+#define BLE_BACKOFF_FIRST_USEC (250 * USEC_PER_MSEC)
+#define BLE_BACKOFF_MAX_USEC (2 * USEC_PER_SEC)
 #define BLE_BOND_LOST_BLIPS 3 /* link up then dropped before ATT, on a paired device: the key is refused */
 #define BLE_SCANS 3
 #define BLE_TXQ_MAX (256u * 1024)
@@ -90,12 +97,16 @@ typedef struct BleState {
 	sd_event_source *scan_timer;  /* --scan-timeout */
 	BleScanResult seen[8];        /* other devices heard while scanning, for the not-found message */
 	size_t n_seen;
+	int connect_lock_fd;          /* held from Connect until its answer: one LE connect per adapter */
+	sd_event_source *lock_retry;
+	bool lock_waited;
 	char last_connect_error[160];
 	char error[512];
 } BleState;
 
 static void ble_close(Transport *t);
 static int ble_connect(Transport *t);
+static void ble_connect_lock_release(BleState *s);
 static int ble_scan_for_device(Transport *t);
 static int ble_notify_start(Transport *t);
 static int ble_pair(Transport *t);
@@ -516,6 +527,22 @@ static int on_retry_connect(sd_event_source *src, uint64_t usec, void *userdata)
 
 static int ble_remove_bond(Transport *t);
 
+/* Radio trouble is worth another Connect, after a pause that doubles from BLE_BACKOFF_FIRST_USEC up to
+ * BLE_BACKOFF_MAX_USEC (a controller busy with another connection, a device still rebooting), within the
+ * open budget and BLE_CONNECT_TRIES. */
+static int ble_retry_connect_later(Transport *t, const char *why)
+{
+	BleState *s = t->state;
+	uint64_t pause = BLE_BACKOFF_FIRST_USEC << MIN(s->connect_tries ? s->connect_tries - 1 : 0, 4u);
+
+	pause = MIN(pause, BLE_BACKOFF_MAX_USEC);
+	log_debug("ble: connecting to %s failed (%s): try %u of %u in %llu ms", ble_who(s), why,
+		  s->connect_tries + 1, BLE_CONNECT_TRIES, (unsigned long long)(pause / 1000));
+	s->step = BLE_CONNECT_WAIT;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, pause, 0, on_retry_connect, t);
+}
+
 /* Connect failed: radio trouble is retried after Connected=false (or a second), as bleak does
  * (BLUEZ.md §3, §9); a vanished device object is searched again. */
 static int ble_connect_failed(Transport *t, sd_bus_message *m)
@@ -526,10 +553,6 @@ static int ble_connect_failed(Transport *t, sd_bus_message *m)
 	snprintf(s->last_connect_error, sizeof(s->last_connect_error), "%s", err->message ? err->message : err->name);
 	log_debug("ble: Connect failed: %s (%s), try %u", err->message ? err->message : "", err->name, s->connect_tries);
 	switch (ble_error_kind(err->name, err->message)) {
-	case BLE_ERROR_OTHER:
-		if (strcmp(err->name, "org.bluez.Error.Failed"))
-			break;
-		_fallthrough_;
 	case BLE_ERROR_IN_PROGRESS:
 		/* Someone's Connect is under way, often our own from a run that was interrupted while it waited
 		 * for a device to come back (BlueZ does not cancel it when its caller leaves): wait for that
@@ -540,6 +563,10 @@ static int ble_connect_failed(Transport *t, sd_bus_message *m)
 			t->options.status("waiting for a connection attempt already under way…");
 		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
 						  on_retry_connect, t);
+	case BLE_ERROR_OTHER:
+		if (strcmp(err->name, "org.bluez.Error.Failed"))
+			break;
+		_fallthrough_;
 	case BLE_ERROR_LINK:
 		/* A paired device that drops every link right after it came up refuses our key: it forgot
 		 * the bond (a settings erase, ISSUE-NOTES 20). */
@@ -548,9 +575,7 @@ static int ble_connect_failed(Transport *t, sd_bus_message *m)
 			return ble_remove_bond(t);
 		if (s->connect_tries >= BLE_CONNECT_TRIES)
 			break;
-		s->step = BLE_CONNECT_WAIT;
-		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_RETRY_USEC, 0,
-						  on_retry_connect, t);
+		return ble_retry_connect_later(t, s->last_connect_error);
 	case BLE_ERROR_GONE:
 		s->device[0] = '\0';
 		return ble_scan_for_device(t);
@@ -578,6 +603,7 @@ static int on_connected(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	BleState *s = t->state;
 
 	(void)e;
+	ble_connect_lock_release(s);
 	if (ble_reply_error(m))
 		return ble_connect_failed(t, m);
 	s->we_connected = !s->was_connected;
@@ -588,11 +614,67 @@ static int on_connected(sd_bus_message *m, void *userdata, sd_bus_error *e)
 			"ServicesResolved");
 }
 
+/*
+ * The controller makes one LE connection at a time and the kernel refuses a second attempt (EBUSY,
+ * which bluetoothd reports as le-connection-abort-by-local): smpctl processes on one adapter take turns
+ * through a lock file per adapter (and per bus, so that test stand-ins on private buses stay apart),
+ * held from Connect until its answer. flock(2) ends with the process, however it ends.
+ */
+static int ble_connect_lock_take(Transport *t)
+{
+	BleState *s = t->state;
+	const char *bus = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	const char *adapter = strrchr(s->adapter, '/');
+	char dir[256], path[384];
+	int fd;
+
+	if (s->connect_lock_fd >= 0)
+		return 1;
+	if (runtime_dir(dir, sizeof(dir)) < 0)
+		return 1; /* no place for the lock: go without, BlueZ's own refusal is retried anyway */
+	snprintf(path, sizeof(path), "%s/le-connect-%s-%08x.lock", dir, adapter ? adapter + 1 : "hci",
+		 bus ? fnv1a32(bus) : 0u);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return 1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		if (!s->lock_waited)
+			log_debug("ble: another connection attempt on %s is under way: waiting for its turn", s->adapter);
+		s->lock_waited = true;
+		return 0;
+	}
+	s->connect_lock_fd = fd;
+	return 1;
+}
+
+static void ble_connect_lock_release(BleState *s)
+{
+	if (s->connect_lock_fd >= 0)
+		close(TAKE_FD(s->connect_lock_fd));
+	s->lock_retry = sd_event_source_disable_unref(s->lock_retry);
+}
+
+static int on_lock_retry(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)src, (void)usec;
+	s->lock_retry = sd_event_source_disable_unref(s->lock_retry);
+	return ble_connect(t);
+}
+
 static int ble_connect(Transport *t)
 {
 	BleState *s = t->state;
 
 	s->retry = sd_event_source_disable_unref(s->retry);
+	if (!ble_connect_lock_take(t)) {
+		s->step = BLE_CONNECT_WAIT;
+		return sd_event_add_time_relative(t->event, &s->lock_retry, CLOCK_MONOTONIC, BLE_LOCK_POLL_USEC, 0,
+						  on_lock_retry, t);
+	}
 	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
 	if (s->scanning) {
 		s->scanning = false;
@@ -874,6 +956,23 @@ static int ble_write_start(Transport *t)
 /* ------------------------------------------------------------------------------------------------ */
 /* Signals while opening and while open                                                              */
 
+/* Forgets what a link that is gone had set up (acquired sockets, queued writes), keeping the bus, the
+ * matches and the device: the next Connect starts from there. */
+static void ble_forget_link(BleState *s)
+{
+	s->notify_io = sd_event_source_disable_unref(s->notify_io);
+	s->write_io = sd_event_source_disable_unref(s->write_io);
+	if (s->notify_fd >= 0)
+		close(TAKE_FD(s->notify_fd));
+	if (s->write_fd >= 0)
+		close(TAKE_FD(s->write_fd));
+	s->call = sd_bus_slot_unref(s->call);
+	s->txq_len = s->rx.len = 0;
+	s->writes_pending = 0;
+	s->start_notify = s->write_value = false;
+	s->dev_connected = false;
+}
+
 static void ble_link_down(Transport *t, const char *why)
 {
 	BleState *s = t->state;
@@ -886,6 +985,17 @@ static void ble_link_down(Transport *t, const char *why)
 	case BLE_RESOLVING:
 	case BLE_NOTIFYING:
 	case BLE_WRITING:
+		/* Connect succeeded on a link that then went: one that another client's Disconnect was
+		 * already taking down (its 2 s timer, BLUEZ.md §3), or lost before the services resolved.
+		 * Transient: connect again. */
+		if (s->connect_tries < BLE_CONNECT_TRIES) {
+			snprintf(s->last_connect_error, sizeof(s->last_connect_error), "%s", why);
+			ble_forget_link(s);
+			ble_retry_connect_later(t, "the link went down before it was ready");
+			return;
+		}
+		ble_fail(t, -ECONNRESET, "%s %s", ble_who(s), why);
+		return;
 	case BLE_OPEN:
 		ble_fail(t, -ECONNRESET, "%s %s", ble_who(s), why);
 		return;
@@ -982,7 +1092,7 @@ static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, vo
 		if (n < 0 && (errno == EAGAIN || errno == EINTR) && !(revents & (EPOLLHUP | EPOLLERR)))
 			return 0;
 		/* bluetoothd closed its end: the link is gone (BLUEZ.md §4). */
-		ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(s));
+		ble_link_down(t, "was lost");
 		return 0;
 	}
 }
@@ -1084,7 +1194,7 @@ static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *
 
 	(void)src, (void)fd;
 	if (revents & (EPOLLHUP | EPOLLERR)) {
-		ble_fail(t, -ECONNRESET, "the link to %s was lost", ble_who(t->state));
+		ble_link_down(t, "was lost");
 		return 0;
 	}
 	ble_flush_queue(t);
@@ -1186,7 +1296,7 @@ static int ble_init(Transport *t, const char *rest, char *err, size_t err_size)
 	s->agent_options.ask_passkey = t->options.ask_passkey;
 	s->agent_options.confirm_number = t->options.confirm_number;
 	s->agent_options.notice = t->options.notice;
-	s->notify_fd = s->write_fd = -1;
+	s->notify_fd = s->write_fd = s->connect_lock_fd = -1;
 	s->mtu = BLE_ATT_MTU_MIN;
 	t->state = s;
 	return 0;
@@ -1284,6 +1394,7 @@ static void ble_close(Transport *t)
 	s->retry = sd_event_source_disable_unref(s->retry);
 	s->deadline = sd_event_source_disable_unref(s->deadline);
 	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
+	ble_connect_lock_release(s);
 	s->lost_later = sd_event_source_disable_unref(s->lost_later);
 	s->notify_io = sd_event_source_disable_unref(s->notify_io);
 	s->write_io = sd_event_source_disable_unref(s->write_io);
@@ -1300,8 +1411,38 @@ static void ble_close(Transport *t)
 	s->bus = sd_bus_flush_close_unref(s->bus);
 }
 
+/* BlueZ answers Disconnect once its 2 s DISCONNECT_TIMER has dropped the link (BLUEZ.md §3). A program
+ * that leaves before that hands the next one a link that is still up, then goes down under it: wait for
+ * the answer (bounded), so that back-to-back runs each find the device idle. Outside any callback. */
+static void ble_disconnect_and_wait(Transport *t)
+{
+	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	BleState *s = t->state;
+	int r;
+
+	if (!s->bus || !s->we_connected || !s->dev_connected || !s->device[0])
+		return;
+	r = sd_bus_message_new_method_call(s->bus, &m, BLUEZ_SERVICE, s->device, BLUEZ_DEVICE, "Disconnect");
+	if (r >= 0)
+		r = sd_bus_call(s->bus, m, BLE_DISCONNECT_WAIT_USEC, &error, NULL);
+	if (r < 0)
+		log_debug("ble: Disconnect: %s", error.message ? error.message : strerror(-r));
+	else
+		log_debug("ble: disconnected from %s", ble_who(s));
+	sd_bus_error_free(&error);
+	s->we_connected = false; /* done: ble_close need not ask again */
+}
+
+static void ble_close_op(Transport *t)
+{
+	ble_disconnect_and_wait(t);
+	ble_close(t);
+}
+
 static void ble_free(Transport *t)
 {
+	ble_disconnect_and_wait(t);
 	ble_close(t);
 	free(t->state);
 	t->state = NULL;
@@ -1334,7 +1475,7 @@ const TransportOps transport_ble_ops = {
 	.init = ble_init,
 	.open = ble_open,
 	.send = ble_send,
-	.close = ble_close,
+	.close = ble_close_op,
 	.free = ble_free,
 	.max_frame = ble_max_frame,
 	.fragment_size = ble_fragment_size,

@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -87,3 +90,32 @@ int read_file_bounded(const char *path, size_t max_size, uint8_t **out, size_t *
 	*out_len = got;
 	return 0;
 }
+
+int runtime_dir(char *out, size_t size)
+{
+	const char *runtime = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+
+	if (runtime && runtime[0] == '/')
+		snprintf(out, size, "%s/smpctl", runtime);
+	else
+		snprintf(out, size, "/tmp/smpctl-%u", (unsigned)getuid());
+	if (mkdir(out, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	if (lstat(out, &st) < 0)
+		return -errno;
+	/* In a shared /tmp another user may have made it first: only ours, and only if nobody else can write. */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
+uint32_t fnv1a32(const char *text)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *text; text++)
+		h = (h ^ (uint8_t)*text) * 16777619u;
+	return h;
+}
+

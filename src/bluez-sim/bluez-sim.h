@@ -176,7 +176,7 @@ struct Peer {
 	sd_bus_message *connect_msg;     /* a pending Connect */
 	sd_bus_message *disconnect_msgs[4];
 	size_t n_disconnect_msgs;
-	sd_event_source *connect_timer, *resolve_timer, *disconnect_timer, *expire_timer;
+	sd_event_source *connect_timer, *resolve_timer, *disconnect_timer, *expire_timer, *drop_timer;
 	/* pairing (agent.c) */
 	sd_bus_message *pair_msg;
 	sd_bus_slot *agent_call;
@@ -225,6 +225,11 @@ typedef struct Faults {
 	unsigned delay_notify_ms;
 	bool acquire_notify_hangs, acquire_write_fails;
 	bool lose_reset_answer;           /* the device restarts before its answer to a reset goes out */
+	/* --connect-failures P: a Connect fails for a transient reason with probability P, at most
+	 * connect_failures_run times in a row (--connect-failures-run), drawn from connect_seed */
+	double connect_failures;
+	unsigned connect_failures_run, connect_failures_in_row;
+	uint64_t connect_seed;
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;

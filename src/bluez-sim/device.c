@@ -55,6 +55,7 @@ void peer_link_lost(Peer *p)
 	stand_log(peer_stand(p), "%s: link down", p->radio->address);
 	p->resolve_timer = sd_event_source_disable_unref(p->resolve_timer);
 	p->disconnect_timer = sd_event_source_disable_unref(p->disconnect_timer);
+	p->drop_timer = sd_event_source_disable_unref(p->drop_timer);
 	radio_disconnected(p->radio);
 	gatt_link_down(p);
 	pairing_abort(p);
@@ -117,10 +118,76 @@ static void link_up(Peer *p)
 	pairing_link_up(p);
 }
 
+typedef enum TransientFailure {
+	TRANSIENT_NONE,
+	TRANSIENT_ABORT_BY_LOCAL,  /* Connected=true, the ATT socket fails: le-connection-abort-by-local */
+	TRANSIENT_SOFTWARE_ABORT,  /* the connect fails with strerror(ECONNABORTED) */
+	TRANSIENT_DROP_UNRESOLVED, /* Connect succeeds, the link drops before ServicesResolved */
+} TransientFailure;
+
+static uint64_t stand_random(Faults *f)
+{
+	f->connect_seed ^= f->connect_seed << 13;
+	f->connect_seed ^= f->connect_seed >> 7;
+	f->connect_seed ^= f->connect_seed << 17;
+	return f->connect_seed;
+}
+
+/* --connect-failures: does this attempt fail, and how? Seeded, so a run repeats exactly; never more
+ * than connect_failures_run in a row. */
+static TransientFailure transient_failure_draw(Stand *s)
+{
+	Faults *f = &s->faults;
+
+	if (f->connect_failures <= 0 || !f->connect_seed)
+		return TRANSIENT_NONE;
+	if (f->connect_failures_in_row >= f->connect_failures_run ||
+	    (double)(stand_random(f) % 1000000) >= f->connect_failures * 1e6) {
+		f->connect_failures_in_row = 0;
+		return TRANSIENT_NONE;
+	}
+	f->connect_failures_in_row++;
+	return (TransientFailure)(1 + stand_random(f) % 3);
+}
+
+static void connect_fails_transiently(Peer *p, TransientFailure kind)
+{
+	Stand *s = peer_stand(p);
+
+	switch (kind) {
+	case TRANSIENT_ABORT_BY_LOCAL:
+		stand_log(s, "%s: connect fails: le-connection-abort-by-local (fault knob)", p->radio->address);
+		set_bool(p, &p->connected, true, "Connected");
+		reply_pending(&p->connect_msg, ERR_FAILED, "le-connection-abort-by-local");
+		set_bool(p, &p->connected, false, "Connected");
+		break;
+	case TRANSIENT_SOFTWARE_ABORT:
+		stand_log(s, "%s: connect fails: Software caused connection abort (fault knob)", p->radio->address);
+		reply_pending(&p->connect_msg, ERR_FAILED, "Software caused connection abort");
+		break;
+	default:
+		break;
+	}
+	pairing_abort(p);
+}
+
+/* Connect replied, then the link drops before the services resolve (a supervision timeout). */
+static int on_drop_unresolved(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Peer *p = userdata;
+
+	(void)src, (void)usec;
+	p->drop_timer = sd_event_source_disable_unref(p->drop_timer);
+	stand_log(peer_stand(p), "%s: link lost before the services resolved (fault knob)", p->radio->address);
+	peer_link_lost(p);
+	return 0;
+}
+
 static int on_connect_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	Peer *p = userdata;
 	Radio *r = p->radio;
+	TransientFailure fault;
 
 	(void)src, (void)usec;
 	p->connect_timer = sd_event_source_disable_unref(p->connect_timer);
@@ -130,7 +197,17 @@ static int on_connect_timer(sd_event_source *src, uint64_t usec, void *userdata)
 		pairing_abort(p);
 		return 0;
 	}
+	fault = p->connect_msg ? transient_failure_draw(peer_stand(p)) : TRANSIENT_NONE;
+	if (fault == TRANSIENT_ABORT_BY_LOCAL || fault == TRANSIENT_SOFTWARE_ABORT) {
+		connect_fails_transiently(p, fault);
+		return 0;
+	}
 	link_up(p);
+	if (fault == TRANSIENT_DROP_UNRESOLVED && p->connected && p->resolve_timer) {
+		/* The discovery never finishes: the link goes where ServicesResolved would have come. */
+		p->resolve_timer = sd_event_source_disable_unref(p->resolve_timer);
+		stand_timer(peer_stand(p), &p->drop_timer, stand_scaled(peer_stand(p), CONNECT_USEC), on_drop_unresolved, p);
+	}
 	return 0;
 }
 
@@ -161,6 +238,18 @@ void peer_connect_start(Peer *p)
 		connect_attempt(p);
 }
 
+/* Another device's LE connection attempt pending on this adapter: the controller takes one at a time,
+ * and the kernel refuses a second (EBUSY), which bluetoothd reports as le-connection-abort-by-local. */
+static bool adapter_connect_busy(const Peer *p)
+{
+	const Adapter *a = p->adapter;
+
+	for (size_t i = 0; i < peer_stand(p)->n_radios; i++)
+		if (&a->peers[i] != p && a->peers[i].connect_msg && a->peers[i].connect_timer)
+			return true;
+	return false;
+}
+
 static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	Peer *p = userdata;
@@ -168,10 +257,17 @@ static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
 	(void)error;
 	if (!p->adapter->powered)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
-	if (p->connected && !p->disconnecting)
-		return sd_bus_reply_method_return(m, NULL); /* LE: success, not AlreadyConnected */
-	if (p->connect_msg || p->disconnecting)
+	/* LE: success, not AlreadyConnected, even while a Disconnect's 2 s timer runs: the link then
+	 * drops under the new caller (device.c dev_connect checks le_state.connected only). */
+	if (p->connected)
+		return sd_bus_reply_method_return(m, NULL);
+	if (p->connect_msg)
 		return reply_error(m, ERR_FAILED, "Operation already in progress"); /* strerror(EALREADY), 5.66 */
+	if (adapter_connect_busy(p)) {
+		stand_log(peer_stand(p), "%s: another LE connection attempt is pending on %s: refused", p->radio->address,
+			  p->adapter->path);
+		return reply_error(m, ERR_FAILED, "le-connection-abort-by-local");
+	}
 	p->connect_msg = sd_bus_message_ref(m);
 	peer_connect_start(p);
 	return 1;

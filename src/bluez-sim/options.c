@@ -50,6 +50,12 @@ static void usage(void)
 	       "  --acquire-notify-hangs       AcquireNotify never answers (the BlueZ 5.66 bug)\n"
 	       "  --acquire-write-fails        AcquireWrite answers NotSupported\n"
 	       "  --lose-reset-answer          the device restarts before its answer to a reset goes out\n"
+	       "  --connect-failures P         a Connect fails for a transient reason with probability P (0..1):\n"
+	       "                               le-connection-abort-by-local after a Connected blip, Software\n"
+	       "                               caused connection abort, or the link drops before the services\n"
+	       "                               resolve (BLUEZ.md §3)\n"
+	       "  --connect-failures-run N     at most N such failures in a row (default 3)\n"
+	       "  --seed N                     seed of the fault draws (default 1): runs repeat exactly\n"
 	       "Other:\n"
 	       "  --ready-file PATH            written once org.bluez is owned and the objects exported\n"
 	       "  --verbose                    log on stderr\n"
@@ -61,7 +67,7 @@ enum {
 	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_NO_CHECK,
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
-	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_READY,
+	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_VERBOSE, O_HELP,
 };
 
@@ -83,7 +89,8 @@ static const struct option options[] = {
 	{ "disconnect-after-bytes", 1, NULL, O_DISC_BYTES }, { "disconnect-random", 1, NULL, O_DISC_RANDOM },
 	{ "drop-notify", 1, NULL, O_DROP_NOTIFY }, { "delay-notify-ms", 1, NULL, O_DELAY_NOTIFY },
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
-	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET },
+	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET }, { "connect-failures", 1, NULL, O_CONN_FAIL },
+	{ "connect-failures-run", 1, NULL, O_CONN_RUN }, { "seed", 1, NULL, O_SEED },
 	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP }, {}
 };
 
@@ -209,6 +216,9 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_DISC_BYTES: s->faults.disconnect_after_bytes = (uint64_t)v; return 0;
 	case O_DISC_RANDOM: s->faults.random_seed = (uint64_t)v + 1; return 0;
 	case O_DROP_NOTIFY: s->faults.drop_notify = (unsigned)v; return 0;
+	case O_CONN_FAIL: if (v > 1) return -EINVAL; s->faults.connect_failures = v; return 0;
+	case O_CONN_RUN: if (v > 1000) return -EINVAL; s->faults.connect_failures_run = (unsigned)v; return 0;
+	case O_SEED: s->faults.connect_seed = (uint64_t)v; return 0;
 	case O_DELAY_NOTIFY: if (v > 60000) return -EINVAL; s->faults.delay_notify_ms = (unsigned)v; return 0;
 	default: return parse_link(s, c, v);
 	}
@@ -269,6 +279,8 @@ static void defaults(Stand *s)
 	s->device_io = IO_DISPLAY_ONLY;
 	s->passkey = 123456;
 	s->temporary_timeout_s = 30; /* [General] TemporaryTimeout, main.conf */
+	s->faults.connect_failures_run = 3;
+	s->faults.connect_seed = 1;
 }
 
 /* 0 to run, 1 after --help, -EINVAL after a message. */

@@ -178,6 +178,61 @@ class Ble(unittest.TestCase):
             self.assertEqual(len(r.err.strip().splitlines()), 1, r)
         self.assertLess(time.time() - started, 15)
 
+    # Issue 14, connections that do not fail by chance.
+
+    def device_object(self, b):
+        import dbus  # python3-dbus: the test's own BlueZ client, as a script or another tool would be
+        bus = dbus.bus.BusConnection(b.env["DBUS_SYSTEM_BUS_ADDRESS"])
+        return bus, bus.get_object("org.bluez", "/org/bluez/hci0/dev_C0_FF_EE_00_00_01")
+
+    def test_back_to_back_with_transient_failures(self):
+        """A rack runs smpctl back to back while BlueZ fails one Connect in five for a transient reason
+        (le-connection-abort-by-local, Software caused connection abort, a link lost before the services
+        resolve; at most 3 in a row): every run succeeds."""
+        images = [mkimage(os.path.join(self.tmp.name, "rack-%d.bin" % i), "--size", str(24 * 1024), "--version",
+                          "5.0.%d" % i, "--key", key("ed25519", False)) for i in range(2)]
+        with BluezSim("--connect-failures", "0.2", "--connect-failures-run", "3", "--seed", "14", "--verbose") as b:
+            for i in range(100):
+                r = b.run(["echo", "run %d" % i] if i % 2 == 0 else ["--json", "image", "list"])
+                self.assertEqual(r.code, 0, (i, r))
+            for i in range(20):
+                r = b.run(["--json", "--reset-timeout", "20", "dfu", images[i % 2]])
+                self.assertEqual(r.code, 0, (i, r))
+                self.assertTrue(r.json_lines()[-1]["confirmed"], (i, r))
+            b.log.flush()
+            with open(b.log.name) as f:
+                self.assertGreater(f.read().count("(fault knob)"), 20)  # the failures did happen
+
+    def test_more_failures_in_a_row_than_retries(self):
+        started = time.time()
+        with BluezSim("--connect-failures", "1", "--connect-failures-run", "1000") as b:
+            r = b.run(["-v", "echo", "x"])
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("could not connect", r.err.splitlines()[-1])
+            self.assertIn("6 tries", r.err.splitlines()[-1])
+            self.assertIn("try 2 of 6", r.err)  # said under -v
+        self.assertLess(time.time() - started, 40)
+
+    def test_waits_for_its_own_disconnect(self):
+        """BlueZ answers Disconnect after its 2 s timer; smpctl waits, so the next run finds no dying link."""
+        with BluezSim(time_scale="1") as b:
+            self.assertEqual(b.run(["echo", "x"]).code, 0)
+            _, dev = self.device_object(b)
+            self.assertFalse(dev.Get("org.bluez.Device1", "Connected", dbus_interface="org.freedesktop.DBus.Properties"))
+
+    def test_link_going_down_under_the_next_run(self):
+        """Another client left a Disconnect running: Connect succeeds on the old link, which then drops."""
+        with BluezSim(time_scale="1") as b:
+            self.assertEqual(b.run(["echo", "x"]).code, 0)
+            for round in range(2):
+                _, dev = self.device_object(b)
+                dev.Connect(dbus_interface="org.bluez.Device1")
+                dev.Disconnect(dbus_interface="org.bluez.Device1", ignore_reply=True)
+                started = time.time()
+                while time.time() - started < 2.5:
+                    r = b.run(["--json", "image", "list"])
+                    self.assertEqual(r.code, 0, r)
+
     def test_pairing_with_passkey(self):
         """A characteristic that needs authenticated pairing (Zephyr >= 4.0), a device that displays 123456."""
         with BluezSim("--authen", "--passkey", "123456") as b:
