@@ -98,7 +98,6 @@ typedef struct BleState {
 	BleScanResult seen[8];        /* other devices heard while scanning, for the not-found message */
 	size_t n_seen;
 	int connect_lock_fd;          /* held from Connect until its answer: one LE connect per adapter */
-	sd_event_source *lock_retry;
 	bool lock_waited;
 	char last_connect_error[160];
 	char error[512];
@@ -652,17 +651,6 @@ static void ble_connect_lock_release(BleState *s)
 {
 	if (s->connect_lock_fd >= 0)
 		close(TAKE_FD(s->connect_lock_fd));
-	s->lock_retry = sd_event_source_disable_unref(s->lock_retry);
-}
-
-static int on_lock_retry(sd_event_source *src, uint64_t usec, void *userdata)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-
-	(void)src, (void)usec;
-	s->lock_retry = sd_event_source_disable_unref(s->lock_retry);
-	return ble_connect(t);
 }
 
 static int ble_connect(Transport *t)
@@ -672,8 +660,8 @@ static int ble_connect(Transport *t)
 	s->retry = sd_event_source_disable_unref(s->retry);
 	if (!ble_connect_lock_take(t)) {
 		s->step = BLE_CONNECT_WAIT;
-		return sd_event_add_time_relative(t->event, &s->lock_retry, CLOCK_MONOTONIC, BLE_LOCK_POLL_USEC, 0,
-						  on_lock_retry, t);
+		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_LOCK_POLL_USEC, 0,
+						  on_retry_connect, t);
 	}
 	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
 	if (s->scanning) {

@@ -47,10 +47,13 @@ int cmd_reset(Cli *cli)
 		json_begin_object(&cli->json_out);
 		json_key(&cli->json_out, "reset");
 		json_bool(&cli->json_out, true);
+		json_key(&cli->json_out, "answer_lost");
+		json_bool(&cli->json_out, d->reset_answer_lost);
 		json_end_object(&cli->json_out);
 		json_end_line(&cli->json_out);
 	} else {
-		printf("Reset requested: the device restarts now.\n");
+		printf("Reset requested: the device restarts now%s.\n",
+		       d->reset_answer_lost ? " (its answer was lost as it went)" : "");
 	}
 	return EXIT_OK;
 }

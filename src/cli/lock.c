@@ -17,6 +17,7 @@
 
 #include "cli-lock.h"
 #include "log.h"
+#include "util.h"
 
 /* "udp:127.0.0.1:1337" → "udp-127.0.0.1_1337.lock": the device as named, lowercased, the first ':'
  * a '-', anything else outside [a-z0-9._-] a '_'. Long names are cut: NAME_MAX is 255. */
@@ -35,26 +36,6 @@ static void lock_file_name(const char *device, char *out, size_t size)
 		out[n++] = c;
 	}
 	snprintf(out + n, size - n, ".lock");
-}
-
-/* The directory of the lock files, made 0700 if missing. In a shared /tmp another user may have made
- * it first: it is used only if it is ours and nobody else can write to it. */
-static int lock_dir(char *out, size_t size)
-{
-	const char *runtime = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-
-	if (runtime && runtime[0] == '/')
-		snprintf(out, size, "%s/smpctl", runtime);
-	else
-		snprintf(out, size, "/tmp/smpctl-%u", (unsigned)getuid());
-	if (mkdir(out, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	if (lstat(out, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != getuid() || (st.st_mode & 022))
-		return -EPERM;
-	return 0;
 }
 
 /* The pid the holder wrote, or 0 while it has not yet. */
@@ -84,7 +65,7 @@ static int lock_busy(Cli *cli, int fd)
 int cli_lock_device(Cli *cli)
 {
 	char dir[PATH_MAX - 256], name[256], path[PATH_MAX], pid[24];
-	int fd, r = lock_dir(dir, sizeof(dir));
+	int fd, r = runtime_dir(dir, sizeof(dir));
 
 	if (r == -EPERM)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "%s, where smpctl keeps its device locks, is not a directory "

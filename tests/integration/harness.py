@@ -150,7 +150,9 @@ class PrivateBus:
                                       "--address", "unix:path=" + os.path.join(self.dir.name, "bus")],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.address = self.proc.stdout.readline().strip()
-        self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
+        # Its own runtime directory too: the device locks are named after the device, and every stand-in
+        # hosts the same address, so two test files running at once would otherwise lock each other out.
+        self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address, "XDG_RUNTIME_DIR": self.dir.name}
 
     def close(self):
         self.proc.terminate()

@@ -121,6 +121,12 @@ class Dfu(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertIn("reset requested, answer lost", r.err)
             self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+            time.sleep(1)  # back from the reset
+            r = run(["--json", "reset"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual(r.json(), {"reset": True, "answer_lost": True})
+        with Sim() as sim:
+            self.assertEqual(run(["--json", "reset"], device=sim.address).json(), {"reset": True, "answer_lost": False})
 
     def test_reset_that_did_not_happen(self):
         """No answer and the device keeps answering echo: it did not reset; say so, and do not resend."""
