@@ -531,9 +531,8 @@ int device_wait_back(Device *d, uint64_t timeout_usec)
 {
 	uint64_t deadline = now_usec() + timeout_usec;
 	uint64_t saved_timeout = d->options.timeout_usec;
-	int r = -ETIMEDOUT;
-
 	unsigned saved_tries = d->options.tries;
+	int r = -ETIMEDOUT;
 
 	d->options.timeout_usec = DEVICE_PROBE_TIMEOUT_USEC;
 	d->options.tries = 1; /* the loop is the retry */
@@ -596,7 +595,6 @@ const char *device_describe_error(Device *d, int err)
 			snprintf(d->error, sizeof(d->error), "%s did not answer in time%s%s", d->address,
 				 detail ? ": " : " (raise --timeout if the link is slow)", detail ? detail : "");
 		break;
-
 	case -ECONNRESET:
 		snprintf(d->error, sizeof(d->error), "lost the link to %s%s%s", d->address, detail ? ": " : "",
 			 detail ? detail : "");
