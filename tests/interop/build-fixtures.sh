@@ -11,10 +11,10 @@
 # The matrix (modelled on intercreate/smp-server-fixtures): Zephyr's samples/subsys/mgmt/mcumgr/smp_svr
 # with the SMP buffer (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE) at 128, 512 and 2475 bytes, with and without
 # MCUmgr params, the fs and shell groups (the sample's overlays) on the 2475 one; and smpctl's own
-# firmware/ (firmware/build.sh). Each listens on its own UDP port of 127.0.0.1, so any number of them
+# firmware/ (firmware/build.sh). Each listens on its own UDP port (0.0.0.0), so all of them
 # can run at once. Executables are stripped and xz-compressed; __DATE__/__TIME__ come from
-# SOURCE_DATE_EPOCH (the workspace's commit date), so a rebuild from the same workspace and host
-# toolchain gives the same bytes.
+# SOURCE_DATE_EPOCH (the workspace's commit date) and the GNU build ID is dropped, so a rebuild from
+# the same workspace and host toolchain gives the same bytes, whatever the build directory.
 set -u
 [ $# -ge 1 ] || { sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -78,7 +78,9 @@ echo "$MATRIX" | while read -r name app port size extra; do
     fi
   fi
   exe=$b/zephyr/zephyr.exe
-  strip -o "$b/$name.exe" "$exe"
+  # The GNU build ID hashes the unstripped file, build directory paths included: drop it, so the
+  # stripped executable depends only on the sources, the configuration and the toolchain
+  strip --remove-section=.note.gnu.build-id -o "$b/$name.exe" "$exe"
   xz -9e -T1 -c "$b/$name.exe" >"$OUT/$name.exe.xz"
   # Manifest entry from the build's own .config (what was built, not what was asked for)
   "$SMPCTL_PY" - "$b" "$name" "$app" "$frags" "$OUT/$name.exe.xz" "$b/$name.exe" "$SMPCTL_ZEPHYR_DESC" \
