@@ -73,6 +73,9 @@ int smp_client_submit(SmpClient *c, const SmpRequest *req, uint64_t timeout_usec
 typedef void (*SmpLateFn)(void *userdata, uint8_t seq, SmpResponse *rsp);
 void smp_client_set_late_handler(SmpClient *c, SmpLateFn fn, void *userdata);
 
+/* Gives a pending request a new deadline, timeout_usec from now. Returns 0, or -ENOENT when seq is not
+ * pending. */
+int smp_client_rearm(SmpClient *c, uint8_t seq, uint64_t timeout_usec);
 /* Forgets a pending request without calling its callback (its answer will be dropped as stale). */
 void smp_client_abandon(SmpClient *c, uint8_t seq);
 size_t smp_client_in_flight(const SmpClient *c);

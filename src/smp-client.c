@@ -386,6 +386,20 @@ int smp_client_submit(SmpClient *c, const SmpRequest *req, uint64_t timeout_usec
 	return r < 0 ? r : 0;
 }
 
+int smp_client_rearm(SmpClient *c, uint8_t seq, uint64_t timeout_usec)
+{
+	SmpPending *p = &c->pending[seq];
+	uint64_t now;
+	int r;
+
+	if (!p->used || !p->timer)
+		return -ENOENT;
+	r = sd_event_now(c->event, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	return sd_event_source_set_time(p->timer, timeout_usec > UINT64_MAX - now ? UINT64_MAX : now + timeout_usec);
+}
+
 void smp_client_abandon(SmpClient *c, uint8_t seq)
 {
 	SmpPending *p = &c->pending[seq];

@@ -12,6 +12,7 @@
 #define UPLOAD_MAX_WINDOW 32u
 #define UPLOAD_MAX_FAILURES 3u     /* consecutive losses with no progress before the link is renewed */
 #define UPLOAD_MAX_RESTARTS 3u     /* device forgot the upload (off 0) mid-way */
+#define UPLOAD_MIN_FRAME 128u      /* the smallest CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE worth trying */
 
 typedef struct Upload Upload;
 
@@ -38,6 +39,7 @@ struct Upload {
 	size_t body_size;
 	size_t frame_size;
 	size_t window, max_window;
+	size_t ceiling;       /* the window grows back to just below the last one that lost a frame */
 	unsigned good_acks;
 	uint64_t acked;       /* the device's offset: authoritative */
 	uint64_t next;        /* next offset to send */
@@ -118,8 +120,13 @@ static void upload_rewind(Upload *u, uint64_t to)
 	u->res->resends++;
 }
 
+/* A device with fewer buffers than the window drops the frame that finds none free (Zephyr's
+ * smp_udp.c: "Failed to allocate mcumgr buffer"), and every drop costs a whole timeout: growing back to
+ * the window that lost one would lose one again, each few frames, for the rest of the upload. */
 static void upload_on_loss(Upload *u)
 {
+	if (u->window > 1)
+		u->ceiling = MIN(u->ceiling, u->window - 1);
 	u->window = MAX((size_t)1, u->window / 2);
 	u->good_acks = 0;
 	if (++u->failures >= UPLOAD_MAX_FAILURES) {
@@ -133,7 +140,7 @@ static void upload_on_progress(Upload *u, uint64_t off)
 	u->acked = off;
 	u->failures = 0;
 	/* Grow back one frame after a window's worth of clean round trips. */
-	if (++u->good_acks >= 2 * u->window && u->window < u->max_window) {
+	if (++u->good_acks >= 2 * u->window && u->window < u->ceiling) {
 		u->window++;
 		u->good_acks = 0;
 	}
@@ -227,11 +234,22 @@ static void upload_complete(Upload *u, const MgmtUploadRsp *r)
 	upload_finish(u, r->has_match && !r->match ? UPLOAD_MATCH_FAILED : 0);
 }
 
+/* The frames sent right behind the first chunk wait as long as it may (the device may erase first); once
+ * it has answered, the device is past the erase and answers the rest in order at once. One that finds
+ * no free buffer was dropped: give the rest the ordinary timeout, not 40 s more. */
+static void upload_shorten_waits(Upload *u)
+{
+	for (size_t i = 0; i < UPLOAD_MAX_WINDOW; i++)
+		if (u->chunks[i].used && !u->chunks[i].first)
+			(void)smp_client_rearm(u->client, u->chunks[i].seq, u->opt.chunk_timeout_usec);
+}
+
 /* The first chunk's answer tells where the device stands: a fresh start (off = first chunk's length),
  * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). */
 static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 {
 	u->started = true;
+	upload_shorten_waits(u);
 	if (!u->t_rate) {
 		u->t_rate = now_usec();
 		u->acked_at_rate = r->off;
@@ -291,10 +309,29 @@ static void upload_on_ack(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 		u->next = u->acked;
 }
 
+/* A device that does not report its buffers gets frames of a guessed size (ISSUE-NOTES 11: 384 bytes
+ * on UDP). Zephyr's UDP transport reads at most CONFIG_MCUMGR_TRANSPORT_UDP_MTU bytes of a datagram and
+ * answers the cut CBOR with rc 9 (ECORRUPT): the guess was too large, so halve it and start again. */
+static bool upload_shrink_guessed_frame(Upload *u, const Chunk *ch, const SmpResponse *rsp)
+{
+	if (!ch || !ch->first || ch->stale || u->opt.frame_size || u->d->params_known ||
+	    rsp->status.kind != SMP_STATUS_RC || rsp->status.rc != SMP_RC_ECORRUPT ||
+	    u->frame_size <= UPLOAD_MIN_FRAME)
+		return false;
+	u->frame_size = MAX((size_t)UPLOAD_MIN_FRAME, u->frame_size / 2);
+	log_debug("rc 9 to the first chunk of a device that does not report its buffers: trying %zu-byte frames",
+		  u->frame_size);
+	u->res->resends++;
+	upload_start(u);
+	return true;
+}
+
 static void upload_handle(Upload *u, Chunk *ch, SmpResponse *rsp)
 {
 	MgmtUploadRsp r;
 
+	if (upload_shrink_guessed_frame(u, ch, rsp))
+		return;
 	if (rsp->status.kind != SMP_STATUS_OK) {
 		u->d->status = rsp->status;
 		u->d->status_group = SMP_GROUP_IMAGE;
@@ -432,7 +469,7 @@ int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *
 	image_sha256(data, len, u.sha);
 	u.frame_size = MIN(opt->frame_size ? opt->frame_size : d->frame_size, (size_t)SMP_HEADER_SIZE + UINT16_MAX);
 	u.max_window = MIN(opt->window ? opt->window : d->window, (size_t)UPLOAD_MAX_WINDOW);
-	u.window = u.max_window;
+	u.window = u.ceiling = u.max_window;
 	u.body_size = u.frame_size;
 	u.body = malloc(u.body_size);
 	if (!u.body)

@@ -142,6 +142,10 @@ static int loop_send(Transport *t, const uint8_t *frame, size_t len)
 		sim_device_reboot(loop.dev);
 	if (nth(n, loop.faults.drop_request) || every(n, loop.faults.drop_every))
 		return 0;
+	if (loop.faults.hold_max && loop.outstanding >= loop.faults.hold_max) {
+		loop.stats.dropped_busy++;
+		return 0;
+	}
 	memcpy(copy, frame, len);
 	if (nth(n, loop.faults.corrupt_data_at))
 		copy[len - 1] ^= 0x01;

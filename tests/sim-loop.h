@@ -23,6 +23,7 @@ typedef struct SimLoopFaults {
 	unsigned duplicate_every;   /* deliver every Nth answer twice */
 	unsigned garble_answer_at;  /* replace the Nth answer's CBOR with garbage */
 	unsigned refuse_opens;      /* this many open() attempts fail after a lost link */
+	unsigned hold_max;          /* drop a request that finds this many unanswered (no free net_buf) */
 } SimLoopFaults;
 
 typedef struct SimLoopStats {
@@ -30,6 +31,7 @@ typedef struct SimLoopStats {
 	unsigned answers;
 	size_t largest_frame;
 	size_t max_outstanding;
+	unsigned dropped_busy;      /* requests dropped by hold_max */
 	unsigned opens;
 } SimLoopStats;
 

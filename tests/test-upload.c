@@ -136,6 +136,50 @@ static void test_faults_end_verified(void)
 	}
 }
 
+/* A window wider than the device's buffers (--window 3 against a 2-buffer Zephyr, found with the interop
+ * fixtures): a frame that finds no free buffer is dropped, and the window must not grow back to where it
+ * lost one, or every few frames cost a timeout (113 s for 100 KiB at 512-byte frames). */
+static void test_window_stays_below_a_lossy_width(void)
+{
+	Run run;
+
+	run_setup(&run, 200 * 1024);
+	run.o.window = 3;
+	run.o.frame_size = 2475;
+	sim_loop_faults()->hold_max = 1;
+	run_upload(&run);
+	CHECK_INT(run.r, 0);
+	CHECK(run.res.has_match && run.res.match);
+	tap_checkf(sim_loop_stats()->dropped_busy <= 4, __FILE__, __LINE__, "dropped %u frames",
+		   sim_loop_stats()->dropped_busy);
+	check_slot1_holds_image();
+	run_teardown(&run);
+}
+
+/* A device without MCUmgr params and 128-byte buffers (smp_svr built so, an interop fixture) cuts the
+ * guessed 384-byte first chunk and answers rc 9: the engine halves the frame until the device takes it. */
+static void test_guessed_frame_shrinks_on_rc9(void)
+{
+	SimConfig cfg;
+	Run run;
+
+	run_setup(&run, 8 * 1024);
+	device_free(run.d);
+	sim_config_default(&cfg);
+	cfg.buf_size = 128;
+	cfg.buf_count = 2;
+	cfg.params = false;
+	CHECK_INT(sim_loop_device(run.event, &cfg, &run.d), 0);
+	CHECK_INT(device_learn_limits(run.d), 0);
+	CHECK(!run.d->params_known);
+	run_upload(&run);
+	CHECK_INT(run.r, 0);
+	CHECK_INT(run.res.frame_size, 128);
+	CHECK(run.res.has_match && run.res.match);
+	check_slot1_holds_image();
+	run_teardown(&run);
+}
+
 /* After a lost link the device continues its upload: far fewer frames than starting over. */
 static void test_resume_after_lost_link(void)
 {
@@ -229,6 +273,8 @@ int main(void)
 	static const TapTest tests[] = {
 		TAP_TEST(test_clean_upload_fills_frames),
 		TAP_TEST(test_window_and_frame_overrides),
+		TAP_TEST(test_window_stays_below_a_lossy_width),
+		TAP_TEST(test_guessed_frame_shrinks_on_rc9),
 		TAP_TEST(test_faults_end_verified),
 		TAP_TEST(test_resume_after_lost_link),
 		TAP_TEST(test_resume_across_runs),
