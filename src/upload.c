@@ -314,9 +314,13 @@ static void upload_on_ack(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
  * answers the cut CBOR with rc 9 (ECORRUPT): the guess was too large, so halve it and start again. */
 static bool upload_shrink_guessed_frame(Upload *u, const Chunk *ch, const SmpResponse *rsp)
 {
-	if (!ch || !ch->first || ch->stale || u->opt.frame_size || u->d->params_known ||
-	    rsp->status.kind != SMP_STATUS_RC || rsp->status.rc != SMP_RC_ECORRUPT ||
-	    u->frame_size <= UPLOAD_MIN_FRAME)
+	if (!ch || rsp->status.kind != SMP_STATUS_RC || rsp->status.rc != SMP_RC_ECORRUPT || u->opt.frame_size ||
+	    u->d->params_known)
+		return false;
+	/* The frames sent behind a cut first chunk were cut too: the new start has made them stale. */
+	if (ch->stale)
+		return true;
+	if (!ch->first || u->frame_size <= UPLOAD_MIN_FRAME)
 		return false;
 	u->frame_size = MAX((size_t)UPLOAD_MIN_FRAME, u->frame_size / 2);
 	log_debug("rc 9 to the first chunk of a device that does not report its buffers: trying %zu-byte frames",
