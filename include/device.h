@@ -64,6 +64,9 @@ typedef struct Device {
 	bool answered;            /* the device has answered something in this session */
 	bool reset_answer_lost;   /* the last device_reset counted a lost link / silence as the reset */
 	bool reset_still_answering; /* ... or failed (-ETIMEDOUT): no answer, yet the device stayed */
+	/* groups the device listed (enumeration, asked once after an rc 8; device_group_present()) */
+	int groups_known;         /* 0 not asked, 1 listed, -1 the device cannot list them */
+	MgmtGroupList groups;
 	/* last device error */
 	SmpStatus status;
 	uint16_t status_group;
@@ -104,6 +107,22 @@ int device_image_state_write(Device *d, const uint8_t *hash, size_t hash_len, bo
 int device_image_erase(Device *d, int slot);
 int device_slot_info(Device *d, MgmtSlotInfo *out);
 int device_storage_erase(Device *d);
+
+/* Statistics, shell, enumeration, task and memory pool statistics, date-time set (mgmt.h). */
+int device_stat_list(Device *d, MgmtStatList *out);
+int device_stat_show(Device *d, const char *name, MgmtStatGroup *out);
+/* Runs argv on the device's shell (a write: never sent twice). out->output is the caller's buffer. */
+int device_shell_exec(Device *d, char *const *argv, size_t argc, MgmtShellResult *out);
+int device_taskstat(Device *d, MgmtTaskStats *out);
+int device_mpstat(Device *d, MgmtMemPools *out);
+int device_datetime_set(Device *d, const char *iso8601);
+int device_enum_list(Device *d, MgmtGroupList *out);
+/* Group ids with names and handler counts (CONFIG_MCUMGR_GRP_ENUM_DETAILS). */
+int device_enum_details(Device *d, MgmtGroupList *out);
+
+/* Does the device have group? 1 yes, 0 no, -1 cannot tell (no enumeration group, or no answer). Asks
+ * the enumeration group once per session, keeping d->status of the request that failed before. */
+int device_group_present(Device *d, uint16_t group);
 
 /* Fills d->error with one line describing err (as returned by the calls above) for the user, including
  * the device's rc / err in plain words and a hint when one applies. Returns d->error. */

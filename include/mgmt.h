@@ -138,3 +138,96 @@ typedef struct MgmtUploadRsp {
 	bool match;
 } MgmtUploadRsp;
 int mgmt_decode_upload_rsp(const cbor_item_t *body, MgmtUploadRsp *out);
+
+/*
+ * Statistics (group 2), shell (9), enumeration (10), task and memory pool statistics (OS 2, 3), read
+ * from Zephyr 4.1's subsys/mgmt/mcumgr/grp/ (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c, os_mgmt.c) and
+ * doc/services/device_mgmt/smp_groups/smp_group_{0,2,9,10}.rst.
+ * Lists keep the first entries that fit their arrays and set `truncated` for the rest.
+ */
+#define MGMT_NAME_MAX 64          /* stat and thread names (CONFIG_MCUMGR_GRP_STAT_MAX_NAME_LEN is 32) */
+#define MGMT_STAT_GROUPS 64
+#define MGMT_STAT_FIELDS 128
+#define MGMT_TASKS 64
+#define MGMT_GROUPS 64
+
+/* stat_mgmt_list(): {"stat_list": [name, …]} */
+typedef struct MgmtStatList {
+	char names[MGMT_STAT_GROUPS][MGMT_NAME_MAX];
+	size_t count;
+	bool truncated;
+} MgmtStatList;
+int mgmt_decode_stat_list(const cbor_item_t *body, MgmtStatList *out);
+
+/* stat_mgmt_show(): request {"name": group}; response {"name": group, "fields": {field: uint, …}} */
+int mgmt_build_stat_show(uint8_t *out, size_t out_size, const char *name);
+typedef struct MgmtStatField {
+	char name[MGMT_NAME_MAX];
+	uint64_t value;
+} MgmtStatField;
+typedef struct MgmtStatGroup {
+	char name[MGMT_NAME_MAX];
+	MgmtStatField fields[MGMT_STAT_FIELDS];
+	size_t count;
+	bool truncated;
+} MgmtStatGroup;
+int mgmt_decode_stat_show(const cbor_item_t *body, MgmtStatGroup *out);
+
+/* shell_mgmt_exec(): request {"argv": [word, …]} (the words are joined with spaces on the device);
+ * response {"o": output, "ret": the command's return code} ("rc" instead of "ret" with
+ * CONFIG_MCUMGR_GRP_SHELL_LEGACY_RC_RETURN_CODE, which smp-error reads as a device error). */
+int mgmt_build_shell_exec(uint8_t *out, size_t out_size, char *const *argv, size_t argc);
+typedef struct MgmtShellResult {
+	char *output;       /* caller's buffer, NUL-terminated, cut at output_size */
+	size_t output_size;
+	bool output_cut;
+	int64_t ret;
+} MgmtShellResult;
+int mgmt_decode_shell_exec(const cbor_item_t *body, MgmtShellResult *out);
+
+/* os_mgmt_taskstat_read(): {"tasks": {name: {"prio", "tid", "state", "stksiz"?, "stkuse"?, "runtime"?,
+ * "cswcnt"?, "last_checkin"?, "next_checkin"?}, …}}. Without thread names the names are priorities
+ * and repeat (REFERENCE.md §11): every entry is kept. */
+typedef struct MgmtTask {
+	char name[MGMT_NAME_MAX];
+	int64_t prio;
+	uint64_t tid, state;
+	bool has_stksiz, has_stkuse, has_runtime, has_cswcnt;
+	uint64_t stksiz, stkuse, runtime, cswcnt; /* stack sizes in 4-byte words */
+} MgmtTask;
+typedef struct MgmtTaskStats {
+	MgmtTask tasks[MGMT_TASKS];
+	size_t count;
+	bool truncated;
+} MgmtTaskStats;
+int mgmt_decode_taskstat(const cbor_item_t *body, MgmtTaskStats *out);
+
+/* Memory pool statistics, OS command 3: Zephyr 4.1's os_mgmt has no handler (rc 8); mcumgr's
+ * original (Mynewt) answer was {"mpools": {name: {"blksiz", "nblks", "nfree", "min"}, …}}. */
+typedef struct MgmtMemPool {
+	char name[MGMT_NAME_MAX];
+	uint64_t blksiz, nblks, nfree, min;
+} MgmtMemPool;
+typedef struct MgmtMemPools {
+	MgmtMemPool pools[MGMT_TASKS];
+	size_t count;
+	bool truncated;
+} MgmtMemPools;
+int mgmt_decode_mpstat(const cbor_item_t *body, MgmtMemPools *out);
+
+/* enum_mgmt_list(): {"groups": [id, …]}; enum_mgmt_details() (CONFIG_MCUMGR_GRP_ENUM_DETAILS):
+ * {"groups": [{"group": id, "name"?: text, "handlers"?: uint}, …]}. One decoder reads both. */
+typedef struct MgmtGroupInfo {
+	uint16_t id;
+	bool has_name;
+	char name[MGMT_NAME_MAX];
+	bool has_handlers;
+	uint32_t handlers;
+} MgmtGroupInfo;
+typedef struct MgmtGroupList {
+	MgmtGroupInfo groups[MGMT_GROUPS];
+	size_t count;
+	bool truncated;
+} MgmtGroupList;
+int mgmt_decode_enum_groups(const cbor_item_t *body, MgmtGroupList *out);
+const MgmtGroupInfo *mgmt_group_list_find(const MgmtGroupList *list, uint16_t id);

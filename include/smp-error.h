@@ -109,6 +109,13 @@ uint16_t smp_status_code_group(const SmpStatus *st, uint16_t req_group);
 const char *smp_rc_name(int32_t rc);
 const char *smp_group_rc_name(uint16_t group, int32_t rc);
 
+/* A group by what it does ("file system", "statistics") and the Kconfig symbol that builds it into Zephyr
+ * ("CONFIG_MCUMGR_GRP_FS"); NULL when unknown. */
+const char *smp_group_title(uint16_t group);
+const char *smp_group_kconfig(uint16_t group);
+/* True when every build of the group has command id: an rc 8 to it means the group itself is missing. */
+bool smp_command_implies_group(uint16_t group, uint8_t id);
+
 /* One-phrase meaning in plain words: "not supported by this device", "no free slot". Never NULL. */
 const char *smp_rc_describe(int32_t rc);
 const char *smp_group_rc_describe(uint16_t group, int32_t rc);

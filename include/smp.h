@@ -56,6 +56,23 @@ enum SmpImageCommand {
 	SMP_IMAGE_SLOT_INFO = 6,
 };
 
+/* stat_mgmt.h, shell_mgmt.h, enum_mgmt.h (Zephyr 4.1) */
+enum SmpStatCommand {
+	SMP_STAT_SHOW = 0,
+	SMP_STAT_LIST = 1,
+};
+
+enum SmpShellCommand {
+	SMP_SHELL_EXEC = 0,
+};
+
+enum SmpEnumCommand {
+	SMP_ENUM_COUNT = 0,
+	SMP_ENUM_LIST = 1,
+	SMP_ENUM_SINGLE = 2,
+	SMP_ENUM_DETAILS = 3,
+};
+
 enum SmpZephyrBasicCommand {
 	SMP_ZBASIC_ERASE_STORAGE = 0,
 };

@@ -423,6 +423,123 @@ int device_storage_erase(Device *d)
 				    mgmt_build_empty(body, sizeof(body)));
 }
 
+/* A read with an empty body whose answer decode reads: stat list, task stats, enumeration. */
+static int device_read_empty(Device *d, uint16_t group, uint8_t id, BodyDecoder decode, void *out)
+{
+	uint8_t body[8];
+
+	return device_exchange(d, SMP_OP_READ, group, id, body, mgmt_build_empty(body, sizeof(body)), decode, out);
+}
+
+static int decode_stat_list(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_stat_list(body, out);
+}
+
+int device_stat_list(Device *d, MgmtStatList *out)
+{
+	return device_read_empty(d, SMP_GROUP_STAT, SMP_STAT_LIST, decode_stat_list, out);
+}
+
+static int decode_stat_show(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_stat_show(body, out);
+}
+
+int device_stat_show(Device *d, const char *name, MgmtStatGroup *out)
+{
+	uint8_t body[MGMT_NAME_MAX + 16];
+
+	if (strlen(name) >= MGMT_NAME_MAX)
+		return -ENAMETOOLONG;
+	return device_exchange(d, SMP_OP_READ, SMP_GROUP_STAT, SMP_STAT_SHOW, body,
+			       mgmt_build_stat_show(body, sizeof(body), name), decode_stat_show, out);
+}
+
+static int decode_shell(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_shell_exec(body, out);
+}
+
+/* Zephyr's shell line is CONFIG_SHELL_CMD_BUFF_SIZE (256 by default): far below this; the device says
+ * COMMAND_TOO_LONG for what does not fit its own. */
+#define DEVICE_SHELL_BODY_MAX 4096u
+
+int device_shell_exec(Device *d, char *const *argv, size_t argc, MgmtShellResult *out)
+{
+	_cleanup_free_ uint8_t *body = malloc(DEVICE_SHELL_BODY_MAX);
+
+	if (!body)
+		return -ENOMEM;
+	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_SHELL, SMP_SHELL_EXEC, body,
+			       mgmt_build_shell_exec(body, DEVICE_SHELL_BODY_MAX, argv, argc), decode_shell, out);
+}
+
+static int decode_taskstat(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_taskstat(body, out);
+}
+
+int device_taskstat(Device *d, MgmtTaskStats *out)
+{
+	return device_read_empty(d, SMP_GROUP_OS, SMP_OS_TASK_STATS, decode_taskstat, out);
+}
+
+static int decode_mpstat(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_mpstat(body, out);
+}
+
+int device_mpstat(Device *d, MgmtMemPools *out)
+{
+	return device_read_empty(d, SMP_GROUP_OS, SMP_OS_MEMPOOL_STATS, decode_mpstat, out);
+}
+
+int device_datetime_set(Device *d, const char *iso8601)
+{
+	uint8_t body[96];
+
+	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_DATETIME, body,
+			       mgmt_build_datetime_set(body, sizeof(body), iso8601), NULL, NULL);
+}
+
+static int decode_enum_groups(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_enum_groups(body, out);
+}
+
+int device_enum_list(Device *d, MgmtGroupList *out)
+{
+	return device_read_empty(d, SMP_GROUP_ENUM, SMP_ENUM_LIST, decode_enum_groups, out);
+}
+
+int device_enum_details(Device *d, MgmtGroupList *out)
+{
+	/* {} asks for every group (enum_mgmt_details(): no "groups" filter). */
+	return device_read_empty(d, SMP_GROUP_ENUM, SMP_ENUM_DETAILS, decode_enum_groups, out);
+}
+
+int device_group_present(Device *d, uint16_t group)
+{
+	SmpStatus status = d->status;
+	uint16_t status_group = d->status_group;
+	uint8_t status_id = d->status_id;
+	int r;
+
+	if (d->groups_known == 0) {
+		r = device_enum_list(d, &d->groups);
+		d->groups_known = r == 0 ? 1 : -1;
+		d->status = status;
+		d->status_group = status_group;
+		d->status_id = status_id;
+	}
+	if (d->groups_known < 0)
+		return -1;
+	if (mgmt_group_list_find(&d->groups, group))
+		return 1;
+	return d->groups.truncated ? -1 : 0;
+}
+
 typedef struct SleepWait {
 	bool done;
 } SleepWait;
@@ -499,6 +616,8 @@ static void device_apply_limits(Device *d, size_t fragment)
 		d->window = d->params.buf_count > 1 ? d->params.buf_count - 1 : 1;
 	}
 	d->frame_size = MIN(d->frame_size, transport_max);
+	/* the framing's own bytes share the device's buffer (serial console: length and CRC) */
+	d->frame_size -= MIN(transport_buffer_overhead(smp_client_transport(d->client)), d->frame_size / 2);
 	d->limits_known = true;
 	log_debug("limits: frame %zu bytes, window %zu, reassembly %s", d->frame_size, d->window,
 		  d->reassembly ? "yes" : "no");
@@ -562,6 +681,26 @@ int device_wait_back(Device *d, uint64_t timeout_usec)
 	return r;
 }
 
+/* rc 8 (ENOTSUP) answers both a missing group and a missing command (mgmt.c mgmt_find_handler()). Say
+ * which when the enumeration group tells, or when the command is one its group always has. Groups 0, 1
+ * and 63 keep their command-specific hints. Returns false when nothing better than the rc can be said. */
+static bool describe_missing_group(Device *d)
+{
+	uint16_t group = d->status_group;
+	const char *title = smp_group_title(group);
+	int present;
+
+	if (d->status.kind != SMP_STATUS_RC || d->status.rc != SMP_RC_ENOTSUP || !title || group == SMP_GROUP_OS ||
+	    group == SMP_GROUP_IMAGE || group == SMP_GROUP_ZEPHYR_BASIC)
+		return false;
+	present = group == SMP_GROUP_ENUM ? 0 : device_group_present(d, group);
+	if (present == 1 || (present < 0 && !smp_command_implies_group(group, d->status_id)))
+		return false;
+	snprintf(d->error, sizeof(d->error), "the device has no %s group (rc 8, ENOTSUP): enable %s in its firmware",
+		 title, smp_group_kconfig(group));
+	return true;
+}
+
 static void describe_device_status(Device *d)
 {
 	char line[256];
@@ -577,7 +716,8 @@ const char *device_describe_error(Device *d, int err)
 
 	switch (err) {
 	case DEVICE_STATUS_ERROR:
-		describe_device_status(d);
+		if (!describe_missing_group(d))
+			describe_device_status(d);
 		break;
 	case -ETIMEDOUT:
 		if (d->reset_still_answering)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Request bodies and response decoders of the OS, image and Zephyr-basic groups (smp_group_0.rst,
- * smp_group_1.rst, smp_group_63.rst). */
+/* Request bodies and response decoders of the OS, image, stat, shell, enumeration and Zephyr-basic groups
+ * (smp_group_0.rst, _1.rst, _2.rst, _9.rst, _10.rst, _63.rst). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -440,4 +440,220 @@ void mgmt_version_text(const char *device_version, char *out, size_t out_size)
 		snprintf(out, out_size, "%u.%u.%u+0", a, b, c);
 	else
 		snprintf(out, out_size, "%s", device_version);
+}
+
+/* A name (map key or array element) as text: a cut name is kept, anything but text is refused. */
+static int decode_name(const cbor_item_t *item, char *out, size_t out_size)
+{
+	int r = smp_cbor_item_text(item, out, out_size);
+
+	return r == -EMSGSIZE ? 0 : r < 0 ? -EBADMSG : 0;
+}
+
+/* The entries of a map keyed by name (stat fields, tasks, memory pools) into an array of max entries of
+ * entry_size bytes: the first ones that fit are kept, *truncated says whether any was left out. */
+typedef int (*NamedEntryDecoder)(const cbor_item_t *key, const cbor_item_t *value, void *entry);
+
+static int decode_named_entries(const cbor_item_t *map, void *entries, size_t entry_size, size_t max, size_t *count,
+				bool *truncated, NamedEntryDecoder decode)
+{
+	struct cbor_pair *pairs;
+
+	if (!map || !cbor_isa_map(map))
+		return -EBADMSG;
+	pairs = cbor_map_handle(map);
+	for (size_t i = 0; i < cbor_map_size(map); i++) {
+		if (*count == max) {
+			*truncated = true;
+			break;
+		}
+		if (decode(pairs[i].key, pairs[i].value, (uint8_t *)entries + *count * entry_size) < 0)
+			return -EBADMSG;
+		(*count)++;
+	}
+	return 0;
+}
+
+/* stat_mgmt.c stat_mgmt_list() */
+int mgmt_decode_stat_list(const cbor_item_t *body, MgmtStatList *out)
+{
+	const cbor_item_t *list = smp_cbor_map_get(body, "stat_list");
+
+	*out = (MgmtStatList){ 0 };
+	if (!list || !cbor_isa_array(list))
+		return -EBADMSG;
+	for (size_t i = 0; i < cbor_array_size(list); i++) {
+		if (out->count == MGMT_STAT_GROUPS) {
+			out->truncated = true;
+			break;
+		}
+		if (decode_name(cbor_array_handle(list)[i], out->names[out->count], MGMT_NAME_MAX) < 0)
+			return -EBADMSG;
+		out->count++;
+	}
+	return 0;
+}
+
+int mgmt_build_stat_show(uint8_t *out, size_t out_size, const char *name)
+{
+	return build_one_text(out, out_size, "name", name);
+}
+
+static int decode_stat_field(const cbor_item_t *key, const cbor_item_t *value, void *entry)
+{
+	MgmtStatField *f = entry;
+
+	if (decode_name(key, f->name, sizeof(f->name)) < 0 || smp_cbor_item_uint(value, &f->value) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* stat_mgmt.c stat_mgmt_show(): values are zcbor_uint32_put() of a 16, 32 or 64-bit counter. */
+int mgmt_decode_stat_show(const cbor_item_t *body, MgmtStatGroup *out)
+{
+	int r;
+
+	*out = (MgmtStatGroup){ 0 };
+	r = smp_cbor_get_text(body, "name", out->name, sizeof(out->name));
+	if (r < 0 && r != -ENOENT && r != -EMSGSIZE)
+		return -EBADMSG;
+	return decode_named_entries(smp_cbor_map_get(body, "fields"), out->fields, sizeof(out->fields[0]),
+				    MGMT_STAT_FIELDS, &out->count, &out->truncated, decode_stat_field);
+}
+
+/* shell_mgmt.c shell_mgmt_exec(): "argv" is an array of text strings. */
+int mgmt_build_shell_exec(uint8_t *out, size_t out_size, char *const *argv, size_t argc)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 1);
+	smp_cbor_put_text(&w, "argv");
+	smp_cbor_put_array(&w, argc);
+	for (size_t i = 0; i < argc; i++)
+		smp_cbor_put_text(&w, argv[i]);
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_decode_shell_exec(const cbor_item_t *body, MgmtShellResult *out)
+{
+	int r = smp_cbor_get_text(body, "o", out->output, out->output_size);
+
+	out->output_cut = r == -EMSGSIZE;
+	if (r < 0 && r != -EMSGSIZE)
+		return -EBADMSG;
+	if (smp_cbor_get_int(body, "ret", &out->ret) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* An optional uint field of a task entry. */
+static int task_field(const cbor_item_t *entry, const char *key, bool *has, uint64_t *out)
+{
+	int r = smp_cbor_get_uint(entry, key, out);
+
+	*has = r == 0;
+	return r == -ENOENT ? 0 : r;
+}
+
+static int decode_task(const cbor_item_t *key, const cbor_item_t *entry, void *out)
+{
+	MgmtTask *t = out;
+
+	*t = (MgmtTask){ 0 };
+	if (decode_name(key, t->name, sizeof(t->name)) < 0 || !cbor_isa_map(entry))
+		return -EBADMSG;
+	/* os_mgmt_taskstat_encode_priority(): signed by default, unsigned without
+	 * CONFIG_MCUMGR_GRP_OS_TASKSTAT_SIGNED_PRIORITY. */
+	if (smp_cbor_get_int(entry, "prio", &t->prio) < 0 || smp_cbor_get_uint(entry, "tid", &t->tid) < 0 ||
+	    smp_cbor_get_uint(entry, "state", &t->state) < 0)
+		return -EBADMSG;
+	if (task_field(entry, "stksiz", &t->has_stksiz, &t->stksiz) < 0 ||
+	    task_field(entry, "stkuse", &t->has_stkuse, &t->stkuse) < 0 ||
+	    task_field(entry, "runtime", &t->has_runtime, &t->runtime) < 0 ||
+	    task_field(entry, "cswcnt", &t->has_cswcnt, &t->cswcnt) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int mgmt_decode_taskstat(const cbor_item_t *body, MgmtTaskStats *out)
+{
+	*out = (MgmtTaskStats){ 0 };
+	return decode_named_entries(smp_cbor_map_get(body, "tasks"), out->tasks, sizeof(out->tasks[0]), MGMT_TASKS,
+				    &out->count, &out->truncated, decode_task);
+}
+
+static int decode_pool(const cbor_item_t *key, const cbor_item_t *entry, void *out)
+{
+	MgmtMemPool *p = out;
+
+	*p = (MgmtMemPool){ 0 };
+	if (decode_name(key, p->name, sizeof(p->name)) < 0 || !cbor_isa_map(entry))
+		return -EBADMSG;
+	if (smp_cbor_get_uint(entry, "blksiz", &p->blksiz) < 0 || smp_cbor_get_uint(entry, "nblks", &p->nblks) < 0 ||
+	    smp_cbor_get_uint(entry, "nfree", &p->nfree) < 0 || smp_cbor_get_uint(entry, "min", &p->min) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+int mgmt_decode_mpstat(const cbor_item_t *body, MgmtMemPools *out)
+{
+	*out = (MgmtMemPools){ 0 };
+	return decode_named_entries(smp_cbor_map_get(body, "mpools"), out->pools, sizeof(out->pools[0]), MGMT_TASKS,
+				    &out->count, &out->truncated, decode_pool);
+}
+
+/* One entry of enum list (a group id) or of enum details (a map with "group", "name"?, "handlers"?). */
+static int decode_group_entry(const cbor_item_t *item, MgmtGroupInfo *g)
+{
+	uint64_t id = 0, handlers = 0;
+	int r;
+
+	*g = (MgmtGroupInfo){ 0 };
+	if (!cbor_isa_map(item))
+		r = smp_cbor_item_uint(item, &id);
+	else
+		r = smp_cbor_get_uint(item, "group", &id);
+	if (r < 0 || id > UINT16_MAX)
+		return -EBADMSG;
+	g->id = (uint16_t)id;
+	if (!cbor_isa_map(item))
+		return 0;
+	r = smp_cbor_get_text(item, "name", g->name, sizeof(g->name));
+	if (r < 0 && r != -ENOENT && r != -EMSGSIZE)
+		return -EBADMSG;
+	g->has_name = r != -ENOENT;
+	r = optional_uint(item, "handlers", UINT32_MAX, &handlers);
+	if (r < 0)
+		return r;
+	g->has_handlers = r;
+	g->handlers = (uint32_t)handlers;
+	return 0;
+}
+
+int mgmt_decode_enum_groups(const cbor_item_t *body, MgmtGroupList *out)
+{
+	const cbor_item_t *groups = smp_cbor_map_get(body, "groups");
+
+	*out = (MgmtGroupList){ 0 };
+	if (!groups || !cbor_isa_array(groups))
+		return -EBADMSG;
+	for (size_t i = 0; i < cbor_array_size(groups); i++) {
+		if (out->count == MGMT_GROUPS) {
+			out->truncated = true;
+			break;
+		}
+		if (decode_group_entry(cbor_array_handle(groups)[i], &out->groups[out->count]) < 0)
+			return -EBADMSG;
+		out->count++;
+	}
+	return 0;
+}
+
+const MgmtGroupInfo *mgmt_group_list_find(const MgmtGroupList *list, uint16_t id)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->groups[i].id == id)
+			return &list->groups[i];
+	return NULL;
 }

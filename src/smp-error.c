@@ -366,6 +366,13 @@ static const Hint hints[] = {
 	  "'smpctl image list' still shows what they hold" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_INFO,
 	  "this firmware has no info command (CONFIG_MCUMGR_GRP_OS_INFO)" },
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_TASK_STATS,
+	  "this firmware has no task statistics (CONFIG_MCUMGR_GRP_OS_TASKSTAT, which needs CONFIG_THREAD_MONITOR)" },
+	/* os_mgmt.c (Zephyr 4.1) has no memory pool handler at all. */
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_ENOTSUP, SMP_OS_MEMPOOL_STATS,
+	  "memory pool statistics are not supported by Zephyr: its os_mgmt has no handler for them" },
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_EINVAL, SMP_OS_DATETIME,
+	  "the device takes a date-time from year 1900 to 11899 as yyyy-mm-ddThh:mm:ss[.mmm]" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
 	  "the command is not built into this firmware: enable its MCUmgr group in the firmware's configuration" },
 	/* smp.c answers ENOMEM when smp_alloc_rsp() finds every SMP buffer taken, the request's included. */
@@ -428,8 +435,61 @@ static const Hint hints[] = {
 	  "erasing the settings partition failed: reset the device and try again" },
 	/* OS group (os_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_OS, 4 /* RTC_NOT_SET */, ANY_ID,
-	  "the device's clock is not set: set it with 'smpctl datetime' first" },
+	  "the device's clock is not set: set it with 'smpctl datetime set' first" },
+	/* Statistics group (stat_mgmt.h); Zephyr sends these under group 63 (smp_status_code_group()). */
+	{ SMP_STATUS_GROUP, SMP_GROUP_STAT, 3 /* INVALID_STAT_NAME */, ANY_ID,
+	  "'smpctl stat list' shows the device's statistics groups" },
+	/* Shell group (shell_mgmt.h) */
+	{ SMP_STATUS_GROUP, SMP_GROUP_SHELL, 2 /* COMMAND_TOO_LONG */, ANY_ID,
+	  "the command line is longer than the device's shell buffer (CONFIG_SHELL_CMD_BUFF_SIZE)" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SHELL, 3 /* EMPTY_COMMAND */, ANY_ID, "give the command after 'shell exec --'" },
 };
+
+/* Groups by what they do, and the Kconfig symbol that builds each into Zephyr (subsys/mgmt/mcumgr/grp/
+ * Kconfig of each group). */
+static const struct {
+	uint16_t group;
+	const char *title;
+	const char *kconfig;
+} group_titles[] = {
+	{ SMP_GROUP_OS, "OS", "CONFIG_MCUMGR_GRP_OS" },
+	{ SMP_GROUP_IMAGE, "image", "CONFIG_MCUMGR_GRP_IMG" },
+	{ SMP_GROUP_STAT, "statistics", "CONFIG_MCUMGR_GRP_STAT" },
+	{ SMP_GROUP_SETTINGS, "settings", "CONFIG_MCUMGR_GRP_SETTINGS" },
+	{ SMP_GROUP_FS, "file system", "CONFIG_MCUMGR_GRP_FS" },
+	{ SMP_GROUP_SHELL, "shell", "CONFIG_MCUMGR_GRP_SHELL" },
+	{ SMP_GROUP_ENUM, "enumeration", "CONFIG_MCUMGR_GRP_ENUM" },
+	{ SMP_GROUP_ZEPHYR_BASIC, "Zephyr basic", "CONFIG_MCUMGR_GRP_ZBASIC" },
+};
+
+const char *smp_group_title(uint16_t group)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(group_titles); i++)
+		if (group_titles[i].group == group)
+			return group_titles[i].title;
+	return NULL;
+}
+
+const char *smp_group_kconfig(uint16_t group)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(group_titles); i++)
+		if (group_titles[i].group == group)
+			return group_titles[i].kconfig;
+	return NULL;
+}
+
+/* Commands a group always has when it is built in: rc 8 to one of them means the group is missing
+ * (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c handler tables; fs_mgmt.c file upload/download). */
+bool smp_command_implies_group(uint16_t group, uint8_t id)
+{
+	switch (group) {
+	case SMP_GROUP_STAT: return id == SMP_STAT_SHOW || id == SMP_STAT_LIST;
+	case SMP_GROUP_SHELL: return id == SMP_SHELL_EXEC;
+	case SMP_GROUP_ENUM: return id <= SMP_ENUM_SINGLE;
+	case SMP_GROUP_FS: return id == 0;
+	default: return false;
+	}
+}
 
 /* The (kind, group, rc) a hint is looked up by: the code's own group for group errors, and the image
  * code behind a v1 image answer when its reason names it. */

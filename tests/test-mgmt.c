@@ -492,6 +492,160 @@ static void test_version_text(void)
 	}
 }
 
+/* Bodies captured from Zephyr 4.1.0's smp_svr (tests/interop fixture smp-svr-b2475-full, native_sim). */
+#define ZEPHYR_STAT_LIST "bf69737461745f6c6973749f6f666c6173685f73696d5f737461747374666c6173685f73696d5f7468726573686f6c64736d736d705f7376725f7374617473ffff"
+#define ZEPHYR_STAT_SHOW "bf646e616d656d736d705f7376725f7374617473666669656c6473bf657469636b730062733100ffff"
+#define ZEPHYR_SHELL_OK "bf616f78180d0a5a65706879722076657273696f6e20342e312e300d0a6372657400ff"
+#define ZEPHYR_SHELL_NOT_FOUND "bf616f78270d0a1b5b313b33316d6e6f737563683a20636f6d6d616e64206e6f7420666f756e640d0a1b5b6d6372657427ff"
+#define ZEPHYR_TASKSTAT "bf657461736b73bf6a6d63756d677220736d70bf647072696f0363746964006573746174651880ff68736d705f75647034bf647072696f00637469640165737461746502ff6469646c65bf647072696f0f637469640765737461746500ffffff"
+
+/* stat list and stat show as Zephyr sends them (indefinite maps and arrays). */
+static void test_stat_decoding(void)
+{
+	MgmtStatList list;
+	MgmtStatGroup g;
+	cbor_item_t *m = cbor_from_spaced_hex(ZEPHYR_STAT_LIST);
+
+	CHECK_INT(mgmt_decode_stat_list(m, &list), 0);
+	CHECK(list.count == 3 && !list.truncated);
+	CHECK_STR(list.names[2], "smp_svr_stats");
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex(ZEPHYR_STAT_SHOW);
+	CHECK_INT(mgmt_decode_stat_show(m, &g), 0);
+	CHECK_STR(g.name, "smp_svr_stats");
+	CHECK(g.count == 2 && g.fields[0].value == 0);
+	CHECK_STR(g.fields[0].name, "ticks");
+	CHECK_STR(g.fields[1].name, "s1");
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a1 66 6669656c6473 a1 61 61 61 62"); /* a text value */
+	CHECK_INT(mgmt_decode_stat_show(m, &g), -EBADMSG);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a1 69 737461745f6c697374 9f 01 ff"); /* a number in the list */
+	CHECK_INT(mgmt_decode_stat_list(m, &list), -EBADMSG);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a0");
+	CHECK_INT(mgmt_decode_stat_list(m, &list), -EBADMSG);
+	CHECK_INT(mgmt_decode_stat_show(m, &g), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* More entries than the arrays hold: the first ones are kept and the rest flagged. */
+static void test_stat_list_truncated(void)
+{
+	SmpCborWriter w;
+	uint8_t buf[4096];
+	MgmtStatList list;
+	cbor_item_t *m = NULL;
+
+	smp_cbor_writer_init(&w, buf, sizeof(buf));
+	smp_cbor_put_map(&w, 1);
+	smp_cbor_put_text(&w, "stat_list");
+	smp_cbor_put_array(&w, MGMT_STAT_GROUPS + 3);
+	for (int i = 0; i < MGMT_STAT_GROUPS + 3; i++)
+		smp_cbor_put_text(&w, "g");
+	CHECK(smp_cbor_writer_done(&w) > 0);
+	CHECK_INT(smp_cbor_decode(buf, w.len, &m), 0);
+	CHECK_INT(mgmt_decode_stat_list(m, &list), 0);
+	CHECK(list.count == MGMT_STAT_GROUPS && list.truncated);
+	smp_cbor_freep(&m);
+}
+
+/* shell exec: output and return code, -ENOEXEC (-8) for an unknown command; the legacy "rc" form is
+ * not a result. */
+static void test_shell_decoding(void)
+{
+	char out[64], small[8];
+	MgmtShellResult res = { .output = out, .output_size = sizeof(out) };
+	cbor_item_t *m = cbor_from_spaced_hex(ZEPHYR_SHELL_OK);
+
+	CHECK_INT(mgmt_decode_shell_exec(m, &res), 0);
+	CHECK_STR(out, "\r\nZephyr version 4.1.0\r\n");
+	CHECK(res.ret == 0 && !res.output_cut);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex(ZEPHYR_SHELL_NOT_FOUND);
+	CHECK_INT(mgmt_decode_shell_exec(m, &res), 0);
+	CHECK(res.ret == -8);
+	res = (MgmtShellResult){ .output = small, .output_size = sizeof(small) };
+	CHECK_INT(mgmt_decode_shell_exec(m, &res), 0);
+	CHECK(res.output_cut && strlen(small) == 7);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a2 61 6f 60 62 7263 00");
+	CHECK_INT(mgmt_decode_shell_exec(m, &res), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* Task stats keep every thread, names repeated or not, and the optional columns when present. */
+static void test_taskstat_decoding(void)
+{
+	MgmtTaskStats ts;
+	cbor_item_t *m = cbor_from_spaced_hex(ZEPHYR_TASKSTAT);
+
+	CHECK_INT(mgmt_decode_taskstat(m, &ts), 0);
+	CHECK(ts.count == 3);
+	CHECK_STR(ts.tasks[0].name, "mcumgr smp");
+	CHECK(ts.tasks[0].prio == 3 && ts.tasks[0].state == 128 && !ts.tasks[0].has_stksiz);
+	CHECK(ts.tasks[2].prio == 15 && ts.tasks[2].tid == 7);
+	smp_cbor_freep(&m);
+	/* Priorities as names (no CONFIG_THREAD_NAME): "0" twice; stack columns. */
+	m = cbor_from_spaced_hex("a1 65 7461736b73 a2 61 30 a5 64 7072696f 00 63 746964 00 65 7374617465 00 "
+				 "66 73746b73697a 18 40 66 73746b757365 10 61 30 a3 64 7072696f 00 63 746964 01 "
+				 "65 7374617465 02");
+	CHECK_INT(mgmt_decode_taskstat(m, &ts), 0);
+	CHECK(ts.count == 2 && ts.tasks[0].has_stksiz && ts.tasks[0].stksiz == 64 && ts.tasks[0].stkuse == 16);
+	CHECK(ts.tasks[1].tid == 1 && !ts.tasks[1].has_stkuse);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a1 65 7461736b73 a1 61 30 a1 64 7072696f 00"); /* no tid, no state */
+	CHECK_INT(mgmt_decode_taskstat(m, &ts), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* mcumgr's original mpstat answer (Zephyr 4.1 has none). */
+static void test_mpstat_decoding(void)
+{
+	MgmtMemPools mp;
+	cbor_item_t *m = cbor_from_spaced_hex("a1 66 6d706f6f6c73 a1 61 70 a4 66 626c6b73697a 10 65 6e626c6b73 08 "
+					      "65 6e66726565 04 63 6d696e 02");
+
+	CHECK_INT(mgmt_decode_mpstat(m, &mp), 0);
+	CHECK(mp.count == 1 && mp.pools[0].blksiz == 16 && mp.pools[0].nblks == 8 && mp.pools[0].nfree == 4 &&
+	      mp.pools[0].min == 2);
+	smp_cbor_freep(&m);
+}
+
+/* Enumeration: a list of ids, or details with names and handler counts (smp_group_10.rst). */
+static void test_enum_decoding(void)
+{
+	MgmtGroupList l;
+	cbor_item_t *m = cbor_from_spaced_hex("bf 66 67726f757073 9f 00 01 02 09 ff ff");
+
+	CHECK_INT(mgmt_decode_enum_groups(m, &l), 0);
+	CHECK(l.count == 4 && l.groups[3].id == 9 && !l.groups[3].has_name);
+	CHECK(mgmt_group_list_find(&l, 2) && !mgmt_group_list_find(&l, 8));
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a1 66 67726f757073 81 a3 65 67726f7570 08 64 6e616d65 67 6673206d676d74 "
+				 "68 68616e646c657273 05");
+	CHECK_INT(mgmt_decode_enum_groups(m, &l), 0);
+	CHECK(l.count == 1 && l.groups[0].id == 8 && l.groups[0].has_name && l.groups[0].handlers == 5);
+	CHECK_STR(l.groups[0].name, "fs mgmt");
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("a1 66 67726f757073 81 1a 00010000"); /* id above 16 bits */
+	CHECK_INT(mgmt_decode_enum_groups(m, &l), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
+/* Request bodies of the new groups, as smp_group_2.rst and _9.rst give them. */
+static void test_group_builders(void)
+{
+	char *argv[] = { "kernel", "version" };
+	uint8_t b[96];
+
+	check_body("stat show", mgmt_build_stat_show(b, sizeof(b), "st"), b, "a1 64 6e616d65 62 7374");
+	check_body("shell", mgmt_build_shell_exec(b, sizeof(b), argv, 2), b,
+		   "a1 64 61726776 82 66 6b65726e656c 67 76657273696f6e");
+	check_body("shell empty", mgmt_build_shell_exec(b, sizeof(b), NULL, 0), b, "a1 64 61726776 80");
+	CHECK_INT(mgmt_build_shell_exec(b, 8, argv, 2), -EMSGSIZE);
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -510,6 +664,13 @@ int main(void)
 		TAP_TEST(test_builders_exact),
 		TAP_TEST(test_builders_refuse_small_buffers),
 		TAP_TEST(test_version_text),
+		TAP_TEST(test_stat_decoding),
+		TAP_TEST(test_stat_list_truncated),
+		TAP_TEST(test_shell_decoding),
+		TAP_TEST(test_taskstat_decoding),
+		TAP_TEST(test_mpstat_decoding),
+		TAP_TEST(test_enum_decoding),
+		TAP_TEST(test_group_builders),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -240,6 +240,17 @@ static void test_hints(void)
 		{ "nothing to say about EUNKNOWN on echo", { .kind = SMP_STATUS_RC, .rc = 1 }, SMP_GROUP_OS, SMP_OS_ECHO,
 		  NULL },
 		{ "nothing to say about success", { .kind = SMP_STATUS_OK }, SMP_GROUP_OS, SMP_OS_ECHO, NULL },
+		{ "mpstat on Zephyr", { .kind = SMP_STATUS_RC, .rc = 8 }, SMP_GROUP_OS, SMP_OS_MEMPOOL_STATS,
+		  "not supported by Zephyr" },
+		{ "no task stats", { .kind = SMP_STATUS_RC, .rc = 8 }, SMP_GROUP_OS, SMP_OS_TASK_STATS,
+		  "CONFIG_MCUMGR_GRP_OS_TASKSTAT" },
+		{ "bad date-time", { .kind = SMP_STATUS_RC, .rc = 3 }, SMP_GROUP_OS, SMP_OS_DATETIME, "yyyy-mm-dd" },
+		{ "clock not set", { .kind = SMP_STATUS_GROUP, .group = 0, .rc = 4 }, SMP_GROUP_OS, SMP_OS_DATETIME,
+		  "'smpctl datetime set'" },
+		{ "unknown stat group, under 63", { .kind = SMP_STATUS_GROUP, .group = 63, .rc = 3 }, SMP_GROUP_STAT,
+		  SMP_STAT_SHOW, "'smpctl stat list'" },
+		{ "shell line too long", { .kind = SMP_STATUS_GROUP, .group = 9, .rc = 2 }, SMP_GROUP_SHELL,
+		  SMP_SHELL_EXEC, "CONFIG_SHELL_CMD_BUFF_SIZE" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -253,6 +264,21 @@ static void test_hints(void)
 	}
 }
 
+/* Groups by what they do and the Kconfig symbol that builds each; which commands imply their group. */
+static void test_group_titles(void)
+{
+	CHECK_STR(smp_group_title(SMP_GROUP_FS), "file system");
+	CHECK_STR(smp_group_title(SMP_GROUP_STAT), "statistics");
+	CHECK_STR(smp_group_kconfig(SMP_GROUP_SHELL), "CONFIG_MCUMGR_GRP_SHELL");
+	CHECK_STR(smp_group_kconfig(SMP_GROUP_ENUM), "CONFIG_MCUMGR_GRP_ENUM");
+	CHECK(smp_group_title(4) == NULL && smp_group_kconfig(200) == NULL);
+	CHECK(smp_command_implies_group(SMP_GROUP_STAT, SMP_STAT_LIST));
+	CHECK(smp_command_implies_group(SMP_GROUP_SHELL, SMP_SHELL_EXEC));
+	CHECK(!smp_command_implies_group(SMP_GROUP_ENUM, SMP_ENUM_DETAILS)); /* CONFIG_MCUMGR_GRP_ENUM_DETAILS */
+	CHECK(!smp_command_implies_group(SMP_GROUP_FS, 2));                  /* hash: its own Kconfig */
+	CHECK(!smp_command_implies_group(SMP_GROUP_OS, SMP_OS_ECHO));
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -262,6 +288,7 @@ int main(void)
 		TAP_TEST(test_code_group),
 		TAP_TEST(test_names),
 		TAP_TEST(test_hints),
+		TAP_TEST(test_group_titles),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

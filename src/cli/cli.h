@@ -49,6 +49,8 @@ void json_null(JsonWriter *j);
 void json_hex(JsonWriter *j, const uint8_t *data, size_t len);
 /* Ends a top-level value with a newline and flushes (one JSON document or one JSON line). */
 void json_end_line(JsonWriter *j);
+/* One line holding {"key": "value"}. */
+void json_line_string(JsonWriter *j, const char *key, const char *value);
 
 typedef struct Cli {
 	/* global options */
@@ -106,6 +108,14 @@ int cmd_params(Cli *cli);
 int cmd_info(Cli *cli);
 int cmd_datetime(Cli *cli);
 int cmd_settings_erase(Cli *cli);
+int cmd_datetime_set(Cli *cli);
+int cmd_taskstat(Cli *cli);
+int cmd_mpstat(Cli *cli);
+int cmd_bootloader_info(Cli *cli);
+int cmd_stat_list(Cli *cli);
+int cmd_stat_show(Cli *cli);
+int cmd_shell_exec(Cli *cli);
+int cmd_groups(Cli *cli);
 int cmd_image_list(Cli *cli);
 int cmd_image_slots(Cli *cli);
 int cmd_image_test(Cli *cli);

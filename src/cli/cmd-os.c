@@ -22,11 +22,7 @@ int cmd_echo(Cli *cli)
 	if (r)
 		return cli_device_fail(cli, d, r);
 	if (cli->json) {
-		json_begin_object(&cli->json_out);
-		json_key(&cli->json_out, "echo");
-		json_string(&cli->json_out, back);
-		json_end_object(&cli->json_out);
-		json_end_line(&cli->json_out);
+		json_line_string(&cli->json_out, "echo", back);
 	} else {
 		printf("%s\n", back);
 	}
@@ -156,11 +152,7 @@ int cmd_datetime(Cli *cli)
 	if (r)
 		return cli_device_fail(cli, d, r);
 	if (cli->json) {
-		json_begin_object(&cli->json_out);
-		json_key(&cli->json_out, "datetime");
-		json_string(&cli->json_out, when);
-		json_end_object(&cli->json_out);
-		json_end_line(&cli->json_out);
+		json_line_string(&cli->json_out, "datetime", when);
 	} else {
 		printf("%s\n", when);
 	}

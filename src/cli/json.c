@@ -125,3 +125,12 @@ void json_end_line(JsonWriter *j)
 	j->need_comma[0] = false;
 	j->pending_key = false;
 }
+
+void json_line_string(JsonWriter *j, const char *key, const char *value)
+{
+	json_begin_object(j);
+	json_key(j, key);
+	json_string(j, value);
+	json_end_object(j);
+	json_end_line(j);
+}

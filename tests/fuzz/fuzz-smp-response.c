@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* libFuzzer: an SMP response frame from a hostile device, through everything the client reads it with:
- * the header, the bounded CBOR decoder, the status (names, line, advice) and every management decoder. */
+ * the header, the bounded CBOR decoder, the status (names, line, advice) and every management decoder,
+ * those of the statistics, shell and enumeration groups included. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "mgmt.h"
 #include "smp-cbor.h"
@@ -13,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void fuzz_status(const cbor_item_t *body, const SmpHeader *h)
 {
-	static const uint16_t groups[] = { SMP_GROUP_OS, SMP_GROUP_IMAGE, SMP_GROUP_STAT, SMP_GROUP_ZEPHYR_BASIC,
-					   SMP_STATUS_ANY_REQUEST };
+	static const uint16_t groups[] = { SMP_GROUP_OS, SMP_GROUP_IMAGE, SMP_GROUP_STAT, SMP_GROUP_FS,
+					   SMP_GROUP_SHELL, SMP_GROUP_ENUM, SMP_GROUP_ZEPHYR_BASIC, SMP_STATUS_ANY_REQUEST };
 	char line[256];
 	SmpStatus st;
 
@@ -28,6 +30,33 @@ static void fuzz_status(const cbor_item_t *body, const SmpHeader *h)
 	}
 	smp_rc_name(st.rc);
 	smp_group_rc_name(st.group, st.rc);
+}
+
+/* Statistics, shell, task stats, memory pools, enumeration: large results, so on the heap. */
+static void fuzz_group_decoders(const cbor_item_t *body)
+{
+	MgmtStatList *stat_list = malloc(sizeof(*stat_list));
+	MgmtStatGroup *stat = malloc(sizeof(*stat));
+	MgmtTaskStats *tasks = malloc(sizeof(*tasks));
+	MgmtMemPools *pools = malloc(sizeof(*pools));
+	MgmtGroupList *groups = malloc(sizeof(*groups));
+	char output[32];
+	MgmtShellResult shell = { .output = output, .output_size = sizeof(output) };
+
+	if (stat_list && stat && tasks && pools && groups) {
+		mgmt_decode_stat_list(body, stat_list);
+		mgmt_decode_stat_show(body, stat);
+		mgmt_decode_taskstat(body, tasks);
+		mgmt_decode_mpstat(body, pools);
+		if (mgmt_decode_enum_groups(body, groups) == 0)
+			mgmt_group_list_find(groups, SMP_GROUP_FS);
+		mgmt_decode_shell_exec(body, &shell);
+	}
+	free(stat_list);
+	free(stat);
+	free(tasks);
+	free(pools);
+	free(groups);
 }
 
 static void fuzz_decoders(const cbor_item_t *body)
@@ -52,6 +81,7 @@ static void fuzz_decoders(const cbor_item_t *body)
 	mgmt_decode_echo(body, text, sizeof(text));
 	mgmt_decode_os_info(body, text, 3);
 	mgmt_decode_datetime(body, text, sizeof(text));
+	fuzz_group_decoders(body);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
