@@ -169,22 +169,46 @@ static int dfu_erase_settings(Dfu *f)
 	return 0;
 }
 
-/* MCUboot keeps an image it will not swap marked in slot 1 and boots the old one, at every reset. The
- * usual cause with swap-using-move and slots of equal size is room: the move needs one free sector
- * and the trailer another (swap_run(): "Not enough free space to run swap upgrade"). */
+/* Why an image stayed pending, as far as the device tells: no bootloader at all (bootloader info
+ * answers rc 8, as on a native_sim build: nothing ever swaps there), or, with swap-using-move and
+ * slots of equal size, room: the move needs one free sector and the trailer another (swap_run():
+ * "Not enough free space to run swap upgrade"). Room is named only when the image could lack it:
+ * a slot size that is not known, or an image over half the slot. */
+static void dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
+{
+	MgmtBootloaderInfo boot;
+	MgmtSlotInfo info;
+	uint64_t slot = 0;
+	char slot_text[64] = "";
+
+	if (device_bootloader_info(f->d, &boot) == DEVICE_STATUS_ERROR && f->d->status.kind == SMP_STATUS_RC &&
+	    f->d->status.rc == SMP_RC_ENOTSUP) {
+		snprintf(out, out_size, " The device reports no bootloader (bootloader info answers rc 8): without "
+			 "MCUboot (a native_sim build, for one) nothing swaps it in");
+		return;
+	}
+	if (device_slot_info(f->d, &info) == 0 && info.count && info.images[0].slot_count > 1 &&
+	    info.images[0].slots[1].has_size) {
+		slot = info.images[0].slots[1].size;
+		snprintf(slot_text, sizeof(slot_text), ", the slot %" PRIu64 " bytes", slot);
+	}
+	if (slot && f->img->size <= slot / 2) {
+		snprintf(out, out_size, " Is MCUboot built with the key that signed it, and for this slot layout?");
+		return;
+	}
+	snprintf(out, out_size, " With swap-using-move an image must be two flash sectors smaller than the slot "
+		 "(this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears slot 1",
+		 f->img->size, slot_text);
+}
+
+/* MCUboot keeps an image it will not swap marked in slot 1 and boots the old one, at every reset. */
 static int dfu_not_swapped(Dfu *f)
 {
-	MgmtSlotInfo info;
-	char slot[96] = "";
+	char reason[320];
 
-	if (device_slot_info(f->d, &info) == 0 && info.count && info.images[0].slot_count > 1 &&
-	    info.images[0].slots[1].has_size)
-		snprintf(slot, sizeof(slot), ", the slot %" PRIu64 " bytes", info.images[0].slots[1].size);
-	return dfu_outcome(f, DFU_NOT_SWAPPED,
-			   "the device restarted but MCUboot did not swap in the new image: it still waits in slot 1, "
-			   "marked for the next boot. With swap-using-move an image must be two flash sectors smaller than the "
-			   "slot (this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears "
-			   "slot 1", f->img->size, slot);
+	dfu_not_swapped_reason(f, reason, sizeof(reason));
+	return dfu_outcome(f, DFU_NOT_SWAPPED, "the device restarted but did not swap in the new image: it "
+			   "still waits in slot 1, marked for the next boot.%s", reason);
 }
 
 /* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
