@@ -73,6 +73,9 @@ typedef struct TransportOps {
 	/* The device reassembles request frames up to buf_size bytes (REFERENCE.md §6; learned from MCUmgr
 	 * params and the reassembly probe); 0 = it does not. NULL for transports that never fragment. */
 	void (*set_reassembly)(Transport *t, size_t buf_size);
+	/* Bytes of the device's SMP buffer (MCUmgr params buf_size) that the transport's framing takes
+	 * besides the frame (serial console: its length and CRC, 4); NULL = 0. */
+	size_t (*buffer_overhead)(Transport *t);
 	/* One line, for the user, on what last went wrong below the SMP layer ("nothing listens at …",
 	 * "org.bluez is not on the system bus: is bluetoothd running?"), or NULL. */
 	const char *(*error_text)(Transport *t);
@@ -97,6 +100,7 @@ int transport_send(Transport *t, const uint8_t *frame, size_t len);
 void transport_close(Transport *t);
 size_t transport_max_frame(Transport *t);
 size_t transport_fragment_size(Transport *t);
+size_t transport_buffer_overhead(Transport *t);
 void transport_set_reassembly(Transport *t, size_t buf_size);
 const char *transport_error_text(Transport *t);
 void transport_free(Transport *t);

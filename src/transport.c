@@ -94,6 +94,11 @@ size_t transport_fragment_size(Transport *t)
 	return t->ops->fragment_size ? t->ops->fragment_size(t) : 0;
 }
 
+size_t transport_buffer_overhead(Transport *t)
+{
+	return t->ops->buffer_overhead ? t->ops->buffer_overhead(t) : 0;
+}
+
 void transport_set_reassembly(Transport *t, size_t buf_size)
 {
 	if (t->ops->set_reassembly)
