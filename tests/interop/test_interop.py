@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import (EXIT_DEVICE, EXIT_OK, EXIT_REVERTED, SMPCTL, key, mkimage, run)  # noqa: E402
+import fidelity  # noqa: E402
 import smp  # noqa: E402
 from fixture import FIXTURES, Fixture, PortTaken, port_free  # noqa: E402
 from proxy import Relay  # noqa: E402
@@ -401,6 +402,14 @@ class Case(unittest.TestCase):
     def test_dfu_confirm_only(self):
         self.dfu_not_swapped("confirm-only", True)
 
+    # -- fidelity --------------------------------------------------------------------------------------
+    def test_fidelity(self):
+        """fidelity.py's request script gives the same rc, err, fields and behaviour on smpctl-sim (started
+        with the options closest to this fixture) but for the differences fidelity.KNOWN lists."""
+        new = fidelity.compare(self.name, self.fx)
+        self.assertEqual(new, [], "new differences between smpctl-sim and %s (fix src/sim, or list them in "
+                                  "fidelity.KNOWN and src/sim/README.md):\n%s" % (self.name, "\n".join(new)))
+
 
 # Which cases run where: dfu's not-swapped cases wait out smpctl's 10 s check, so each mode runs on two
 # fixtures; the 128-byte servers cannot list an uploaded image, so they run the upload cases only to
@@ -414,6 +423,8 @@ def case_class(name):
     info = FIXTURES[name]
     attrs = {"name": name, "info": info}
     cls = type("Interop_" + name.replace("-", "_"), (Case,), attrs)
+    if name not in fidelity.SIM_OPTIONS:
+        cls.test_fidelity = None
     for method, where in DFU_MODES.items():
         if name not in where:
             setattr(cls, method, None)
