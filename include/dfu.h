@@ -54,7 +54,7 @@ typedef enum DfuEventKind {
 typedef struct DfuEvent {
 	DfuEventKind kind;
 	const char *step;   /* "inspect", "upload", "verify", "erase-settings", "test", "confirm", "reset",
-			     * "wait", "check", "done" */
+			     * "wait", "check", "done", "erase-ahead" */
 	char message[320];
 } DfuEvent;
 
@@ -63,6 +63,7 @@ typedef struct DfuOptions {
 	bool force;                   /* upload even if a slot already holds the image */
 	bool erase_settings;
 	bool require_erase_settings;
+	bool erase_ahead;             /* once confirmed, erase slot 1 (the old image) for the next update */
 	uint64_t reset_timeout_usec;  /* how long the device may be away after a reset (swap ≈ 20 s) */
 	UploadOptions upload;
 	void (*event)(void *userdata, const DfuEvent *e);
@@ -78,6 +79,7 @@ typedef struct DfuResult {
 	bool running;              /* the new image is active */
 	bool confirmed;
 	bool already_running;
+	bool erased_ahead;         /* slot 1 is blank for the next update (--erase-ahead) */
 	UploadResult upload;
 	MgmtImageList final_list;
 	char message[512];         /* one line on a failure (positive outcome codes) */

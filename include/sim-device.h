@@ -7,7 +7,7 @@
  * serial pty) schedule replies on their own sd-event loop, scaled by SimConfig.time_scale.
  *
  * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
- * buf_size 2475, buf_count 4, slots 0x37000 bytes, progressive erase, image check, storage erase,
+ * buf_size 2475, buf_count 4, slots 0x37000 bytes, no progressive erase, image check, storage erase,
  * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000); no frugal
  * list, no build date in OS info, no MCUboot downgrade prevention.
  * tests/integration/test_firmware.py reads firmware/ and checks these against it.

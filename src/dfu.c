@@ -365,32 +365,85 @@ static int dfu_slot1_busy(Dfu *f, const MgmtImageSlot *s1)
 			   version, hex_encode(s1->hash, s1->hash_len, hash));
 }
 
-int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
+/*
+ * --erase-ahead: once the new image runs confirmed, slot 1 holds the old one, the way back (image test
+ * of its hash). Erasing it now means the next upload meets a blank slot, which a firmware without
+ * progressive erase writes without erasing first (zephyr_img_mgmt.c img_mgmt_upload_inspect: the erase
+ * happens only when img_mgmt_flash_check_empty finds data): the next update is bound by the link, not
+ * by 89.7 ms page erases. The device's own rules on what may be erased apply; a refusal is a warning,
+ * as the update itself is done.
+ */
+static void dfu_erase_ahead(Dfu *f)
 {
-	Dfu f = { .d = d, .img = img, .o = o, .res = res };
+	const MgmtImageSlot *s1;
+	int r;
+
+	if (!f->o->erase_ahead || !f->res->running || !f->res->confirmed)
+		return;
+	r = dfu_read_list(f);
+	s1 = r ? NULL : dfu_slot(f, 1);
+	if (!r && !s1) {
+		f->res->erased_ahead = true;
+		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead", "Slot 1 is already blank: the next upload only writes");
+		return;
+	}
+	if (!r && (s1->pending || s1->active || s1->permanent)) {
+		dfu_emit(f, DFU_EVENT_WARNING, "erase-ahead", "Slot 1 is in use (pending or active): not erased ahead");
+		return;
+	}
+	if (!r) {
+		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead",
+			 "Erasing slot 1 (the previous image, the way back) so that the next upload only writes");
+		r = device_image_erase(f->d, 1);
+	}
+	if (r) {
+		dfu_emit(f, DFU_EVENT_WARNING, "erase-ahead", "Slot 1 was not erased ahead: %s (the update itself is done)",
+			 device_describe_error(f->d, r));
+		return;
+	}
+	f->res->erased_ahead = true;
+	(void)dfu_read_list(f); /* the final list shows the blank slot */
+	f->res->final_list = f->list;
+}
+
+static int dfu_run_steps(Dfu *f)
+{
+	const DfuImage *img = f->img;
+	const DfuOptions *o = f->o;
 	const MgmtImageSlot *s0, *s1;
 	int r;
 
-	*res = (DfuResult){ 0 };
-	dfu_emit(&f, DFU_EVENT_STATE, "inspect", "Reading the device's image slots");
-	r = dfu_read_list(&f);
+	dfu_emit(f, DFU_EVENT_STATE, "inspect", "Reading the device's image slots");
+	r = dfu_read_list(f);
 	if (r)
 		return r;
-	s0 = dfu_slot(&f, 0);
-	s1 = dfu_slot(&f, 1);
+	s0 = dfu_slot(f, 0);
+	s1 = dfu_slot(f, 1);
 	if (slot_holds(s0, img) && s0->active && !o->force)
-		return dfu_from_slot0(&f, s0);
+		return dfu_from_slot0(f, s0);
 	if (slot_holds(s1, img) && !o->force) {
-		f.verified = true; /* the device lists the image's hash TLV in slot 1 */
-		res->upload_skipped = true;
-		dfu_emit(&f, DFU_EVENT_STATE, "inspect", "Slot 1 already holds version %s%s: skipping the upload",
+		f->verified = true; /* the device lists the image's hash TLV in slot 1 */
+		f->res->upload_skipped = true;
+		dfu_emit(f, DFU_EVENT_STATE, "inspect", "Slot 1 already holds version %s%s: skipping the upload",
 			 img->version, s1->pending ? ", marked for the next boot" : "");
-		return dfu_apply_mode(&f, s1->pending);
+		return dfu_apply_mode(f, s1->pending);
 	}
 	if (s1 && !s1->active && (s1->pending || s1->permanent))
-		return dfu_slot1_busy(&f, s1);
-	r = dfu_upload(&f);
+		return dfu_slot1_busy(f, s1);
+	r = dfu_upload(f);
 	if (r)
 		return r;
-	return dfu_apply_mode(&f, false);
+	return dfu_apply_mode(f, false);
+}
+
+int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
+{
+	Dfu f = { .d = d, .img = img, .o = o, .res = res };
+	int r;
+
+	*res = (DfuResult){ 0 };
+	r = dfu_run_steps(&f);
+	if (r == 0)
+		dfu_erase_ahead(&f);
+	return r;
 }

@@ -624,12 +624,18 @@ static uint64_t chunk_usec(uint64_t off, size_t n, uint64_t *next_page)
 	return t;
 }
 
-/* A whole upload with progressive erase: every chunk costs exactly its pages and words (§14), the last
- * one also the trailer page; "match" only on the last answer; the slot then lists the new image. */
+static void progressive(SimConfig *cfg)
+{
+	cfg->progressive_erase = true;
+}
+
+/* A whole upload with progressive erase (CONFIG_IMG_ERASE_PROGRESSIVELY, off in the firmware since the
+ * erase-ahead issue): every chunk costs exactly its pages and words (§14), the last one also the trailer
+ * page; "match" only on the last answer; the slot then lists the new image. */
 static void test_upload_progressive_timing(void)
 {
 	static Upload u;
-	SimDevice *dev = device();
+	SimDevice *dev = device_with(progressive);
 	uint64_t off = 0, next_page = 0, total = 0, writes = sim_flash_write_usec(2000);
 	SimSlotState st;
 	Image img;
@@ -667,17 +673,12 @@ static void test_upload_progressive_timing(void)
 	device_done(dev, &a);
 }
 
-static void up_front(SimConfig *cfg)
-{
-	cfg->progressive_erase = false;
-}
-
-/* Without progressive erase the first chunk erases ceil(len/4096) pages and the trailer page, but only
- * when slot 1 holds data; later chunks cost their words only. */
+/* Without progressive erase (the default, as the firmware) the first chunk erases ceil(len/4096) pages
+ * and the trailer page, but only when slot 1 holds data; later chunks cost their words only. */
 static void test_upload_up_front_erase(void)
 {
 	static Upload u, v;
-	SimDevice *dev = device_with(up_front);
+	SimDevice *dev = device();
 	uint64_t pages;
 	Answer a = { 0 };
 

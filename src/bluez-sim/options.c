@@ -31,7 +31,7 @@ static void usage(void)
 	       "Device (passed to the model):\n"
 	       "  --buf-size N, --buf-count N  MCUmgr buffers (default 2475 x 4)\n"
 	       "  --app-version V              version of the factory image (default 1.0.0)\n"
-	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --no-progressive-erase,\n"
+	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --[no-]progressive-erase,\n"
 	       "  --no-image-check, --datetime, --no-slot-info, --frugal-list, --no-downgrade   device variants\n"
 	       "  --update-footer N            uploads larger than the slot minus N are refused (default 8192, 0 off)\n"
 	       "  --no-reassembly              the device treats every write as a frame of its own\n"
@@ -64,7 +64,7 @@ static void usage(void)
 
 enum {
 	O_ADAPTERS = 0x100, O_DEVICE, O_KNOWN, O_TEMP, O_INTERVAL, O_MTU, O_DLE, O_PPE, O_PHY, O_SCALE, O_BUF_SIZE,
-	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_NO_CHECK,
+	O_BUF_COUNT, O_APP_VERSION, O_NO_PARAMS, O_NO_STORAGE, O_LEGACY, O_CRASHES, O_NO_PROGRESSIVE, O_PROGRESSIVE, O_NO_CHECK,
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
@@ -79,7 +79,7 @@ static const struct option options[] = {
 	{ "buf-count", 1, NULL, O_BUF_COUNT }, { "app-version", 1, NULL, O_APP_VERSION },
 	{ "no-params", 0, NULL, O_NO_PARAMS }, { "no-storage-erase", 0, NULL, O_NO_STORAGE },
 	{ "legacy", 0, NULL, O_LEGACY }, { "new-image-crashes", 0, NULL, O_CRASHES },
-	{ "no-progressive-erase", 0, NULL, O_NO_PROGRESSIVE }, { "no-image-check", 0, NULL, O_NO_CHECK },
+	{ "no-progressive-erase", 0, NULL, O_NO_PROGRESSIVE }, { "progressive-erase", 0, NULL, O_PROGRESSIVE }, { "no-image-check", 0, NULL, O_NO_CHECK },
 	{ "datetime", 0, NULL, O_DATETIME }, { "no-slot-info", 0, NULL, O_NO_SLOT_INFO },
 	{ "frugal-list", 0, NULL, O_FRUGAL }, { "no-downgrade", 0, NULL, O_NO_DOWNGRADE },
 	{ "no-reassembly", 0, NULL, O_NO_REASM }, { "no-tx-wait", 0, NULL, O_NO_TX_WAIT },
@@ -249,6 +249,7 @@ static bool parse_flag(Stand *s, int c)
 	case O_LEGACY: s->cfg.smp_v2 = false; s->cfg.legacy_rc = true; break;
 	case O_CRASHES: s->cfg.new_image_crashes = true; break;
 	case O_NO_PROGRESSIVE: s->cfg.progressive_erase = false; break;
+	case O_PROGRESSIVE: s->cfg.progressive_erase = true; break;
 	case O_NO_CHECK: s->cfg.image_check = false; break;
 	case O_DATETIME: s->cfg.datetime = true; break;
 	case O_NO_SLOT_INFO: s->cfg.slot_info = false; break;

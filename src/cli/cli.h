@@ -67,6 +67,7 @@ typedef struct Cli {
 	bool upgrade;
 	bool erase_settings;
 	bool require_erase_settings;
+	bool erase_ahead;
 	size_t window;
 	size_t frame_size;
 	uint32_t image;

@@ -51,6 +51,7 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 	}
 	json_key(j, "total_seconds"); json_double(j, (double)usec / 1e6);
 	json_key(j, "settings_erased"); json_bool(j, res->settings_erased);
+	json_key(j, "erased_ahead"); json_bool(j, res->erased_ahead);
 	json_key(j, "reset"); json_bool(j, res->reset);
 	json_key(j, "running"); json_bool(j, res->running);
 	json_key(j, "confirmed"); json_bool(j, res->confirmed);
@@ -82,6 +83,7 @@ static int dfu_options(Cli *cli, DfuOptions *o, CliProgress *progress)
 		.force = cli->force,
 		.erase_settings = cli->erase_settings,
 		.require_erase_settings = cli->require_erase_settings,
+		.erase_ahead = cli->erase_ahead,
 		.reset_timeout_usec = cli->reset_timeout_usec,
 		.event = dfu_on_event,
 		.userdata = cli,

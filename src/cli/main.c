@@ -54,7 +54,8 @@ static const Verb verbs[] = {
 	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
 	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|commands" },
 	{ "dfu", 1, 1, cmd_dfu,
-	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]", true },
+	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]"
+	  " [--erase-ahead]", true },
 };
 
 enum {
@@ -72,6 +73,7 @@ enum {
 	OPT_FORMAT,
 	OPT_ERASE_SETTINGS,
 	OPT_REQUIRE_ERASE_SETTINGS,
+	OPT_ERASE_AHEAD,
 	OPT_PASSKEY,
 	OPT_DEFAULT_AGENT,
 	OPT_TRIES,
@@ -102,6 +104,7 @@ static const struct option options[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "erase-settings", no_argument, NULL, OPT_ERASE_SETTINGS },
 	{ "require-erase-settings", no_argument, NULL, OPT_REQUIRE_ERASE_SETTINGS },
+	{ "erase-ahead", no_argument, NULL, OPT_ERASE_AHEAD },
 	{ "passkey", required_argument, NULL, OPT_PASSKEY },
 	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
 	{}
@@ -243,6 +246,7 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	case OPT_FORMAT: cli->format = arg; return 0;
 	case OPT_ERASE_SETTINGS: cli->erase_settings = true; return 0;
 	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
+	case OPT_ERASE_AHEAD: cli->erase_ahead = true; return 0;
 	default:
 		return usage_error(cli, "unknown option");
 	}

@@ -17,7 +17,7 @@ void sim_config_default(SimConfig *cfg)
 		.buf_count = 4,
 		.params = true,
 		.smp_v2 = true,
-		.progressive_erase = true,
+		.progressive_erase = false, /* erase-ahead issue: a blank slot is written without erasing */
 		.image_check = true,
 		.storage_erase = true,
 		.verbose_errors = true,

@@ -364,7 +364,9 @@ static void usage(void)
 	       "  --app-version V          version of the factory image in slot 0 (default 1.0.0)\n"
 	       "  --no-params              no MCUmgr params command (answers rc 8)\n"
 	       "  --legacy                 a pre-v2 server (older nRF Connect SDK): v1 headers only, \"rc\": 0 on success\n"
-	       "  --no-progressive-erase   erase the whole upload length on the first chunk\n"
+	       "  --progressive-erase      erase each page when the upload reaches it (CONFIG_IMG_ERASE_PROGRESSIVELY)\n"
+	       "  --no-progressive-erase   erase the upload's length on the first chunk unless the slot is blank\n"
+	       "                           (the default, as the firmware)\n"
 	       "  --no-image-check         no \"match\" on the last upload answer\n"
 	       "  --no-storage-erase       no Zephyr basic storage erase (answers rc 8)\n"
 	       "  --no-verbose-errors      no \"rsn\" in error answers\n"
@@ -391,7 +393,7 @@ enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
 	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
-	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
+	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET,
 	OPT_VERBOSE, OPT_HELP,
@@ -414,6 +416,7 @@ static const struct option sim_options[] = {
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
 	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
+	{ "progressive-erase", no_argument, NULL, OPT_PROGRESSIVE },
 	{ "no-image-check", no_argument, NULL, OPT_NO_CHECK },
 	{ "no-storage-erase", no_argument, NULL, OPT_NO_STORAGE },
 	{ "no-verbose-errors", no_argument, NULL, OPT_NO_VERBOSE_ERR },
@@ -483,6 +486,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_NO_PARAMS: h->cfg.params = false; break;
 	case OPT_LEGACY: h->cfg.smp_v2 = false; h->cfg.legacy_rc = true; break;
 	case OPT_NO_PROGRESSIVE: h->cfg.progressive_erase = false; break;
+	case OPT_PROGRESSIVE: h->cfg.progressive_erase = true; break;
 	case OPT_NO_CHECK: h->cfg.image_check = false; break;
 	case OPT_NO_STORAGE: h->cfg.storage_erase = false; break;
 	case OPT_NO_VERBOSE_ERR: h->cfg.verbose_errors = false; break;

@@ -173,6 +173,40 @@ class Dfu(unittest.TestCase):
                 self.assertIn("is lost (fault knob)", sim.output())
                 self.assertLess(time.time() - started, 15, lost)
 
+    def test_erase_ahead(self):
+        """Issue 17: once confirmed, --erase-ahead erases slot 1 (the old image) so the next upload only
+        writes; never while the new image runs unconfirmed (slot 1 is its way back)."""
+        with Sim() as sim:
+            r = self.dfu(sim, "--erase-ahead")
+            self.assertEqual(r.code, 0, r)
+            lines = r.json_lines()
+            self.assertTrue(lines[-1]["confirmed"] and lines[-1]["erased_ahead"], lines[-1])
+            self.assertIn("erase-ahead", [l.get("step") for l in lines if l["type"] == "state"])
+            self.assertNotIn(1, slots(sim.address))
+            self.assertNotIn(1, {i["slot"] for i in lines[-1]["images"]})
+        with Sim() as sim:
+            r = self.dfu(sim, "--erase-ahead", "--mode", "test-only")
+            self.assertEqual(r.code, 0, r)
+            self.assertFalse(r.json_lines()[-1]["erased_ahead"])
+            self.assertIn(1, slots(sim.address))  # the factory image: the way back
+        with Sim() as sim:
+            r = self.dfu(sim)
+            self.assertFalse(r.json_lines()[-1]["erased_ahead"])
+            self.assertIn(1, slots(sim.address))
+
+    def test_blank_slot_is_written_without_erasing(self):
+        """The firmware's img_mgmt (no progressive erase) erases on the first chunk only when the slot
+        holds data: an upload onto a blank slot pays no page erase (here in device time, scaled)."""
+        other = mkimage(os.path.join(self.tmp.name, "other.bin"), "--size", str(100 * 1024), "--version", "2.0.1",
+                        "--key", key("ec-p256", False))
+        with Sim("--time-scale", "0.5") as sim:
+            blank = run(["--json", "image", "upload", self.image], device=sim.address)
+            full = run(["--json", "image", "upload", other], device=sim.address)
+            self.assertEqual((blank.code, full.code), (0, 0), (blank, full))
+            t_blank, t_full = blank.json_lines()[-1]["seconds"], full.json_lines()[-1]["seconds"]
+            # 100 KiB: 26 page erases of 89.7 ms on top of about 1 s of writes
+            self.assertGreater(t_full, 2 * t_blank, (t_blank, t_full))
+
     def test_human_output(self):
         with Sim() as sim:
             r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
