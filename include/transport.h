@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Transports: a small operation table chosen by the address prefix ("udp:", later "ble:", "serial:"),
+ * Transports: a small operation table chosen by the address prefix ("udp:", "ble:", "serial:"),
  * all driven by one sd-event loop. A transport moves whole SMP frames; it knows nothing of images or
  * of what the frames mean. Everything is asynchronous: open() starts, the `opened` event finishes it;
  * incoming frames and link loss arrive as events. Nothing blocks, nothing is global, so one process can
@@ -111,3 +111,4 @@ const char *const *transport_schemes(void);
 
 extern const TransportOps transport_udp_ops;
 extern const TransportOps transport_ble_ops;
+extern const TransportOps transport_serial_ops;

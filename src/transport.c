@@ -10,11 +10,12 @@
 static const TransportOps *const transport_table[] = {
 	&transport_udp_ops,
 	&transport_ble_ops,
+	&transport_serial_ops,
 };
 
 const char *const *transport_schemes(void)
 {
-	static const char *const schemes[] = { "udp", "ble", NULL };
+	static const char *const schemes[] = { "udp", "ble", "serial", NULL };
 	return schemes;
 }
 
@@ -38,13 +39,13 @@ int transport_new(sd_event *event, const char *address, const TransportOptions *
 	int r;
 
 	if (!colon) {
-		snprintf(err, err_size, "address '%s' has no transport prefix: use udp:HOST[:PORT] or ble:ADDRESS",
+		snprintf(err, err_size, "address '%s' has no transport prefix: use udp:HOST[:PORT], ble:ADDRESS or serial:/dev/ttyACM0",
 			 address);
 		return -EINVAL;
 	}
 	ops = options && options->ops ? options->ops : transport_find(address, (size_t)(colon - address));
 	if (!ops) {
-		snprintf(err, err_size, "unknown transport '%.*s' in '%s': use udp:HOST[:PORT] or ble:ADDRESS",
+		snprintf(err, err_size, "unknown transport '%.*s' in '%s': use udp:HOST[:PORT], ble:ADDRESS or serial:/dev/ttyACM0",
 			 (int)(colon - address), address, address);
 		return -EPROTONOSUPPORT;
 	}
