@@ -383,6 +383,11 @@ static const Hint hints[] = {
 	  "the frame was larger than the device's SMP buffer or arrived broken: try a smaller --frame-size" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ECORRUPT, ANY_ID,
 	  "the request was larger than the device's SMP buffer or arrived broken: try a smaller --frame-size" },
+	/* img_mgmt builds the whole image list (state read and write) in one buffer: with 128-byte
+	 * buffers one listed image already overflows it (seen with smp_svr at 128 bytes). */
+	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EMSGSIZE, SMP_IMAGE_STATE,
+	  "the device's SMP buffer is too small for its image list (each listed image takes about 130 "
+	  "bytes): build the firmware with CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE of 512 or more" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_EMSGSIZE, ANY_ID,
 	  "the answer would not fit the device's SMP buffer: make the request smaller" },
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EBADSTATE, SMP_IMAGE_ERASE,

@@ -110,7 +110,8 @@ class Case(unittest.TestCase):
     def assert_uploaded(self, r, res, path):
         if not self.lists_images():
             # The data all went in; the check that follows (an image list) does not fit 128 bytes.
-            self.device_error(r, 7)
+            out = self.device_error(r, 7)
+            self.assertIn("too small for its image list", out["error"])
             progress = [l for l in r.json_lines() if l["type"] == "progress"]
             self.assertEqual(progress[-1]["bytes"], self.sizes[path], r)
             return
