@@ -16,7 +16,7 @@ static void usage(void)
 	       "without it: never the real system bus) and hosts simulated nRF52833s (smpctl-sim's device model)\n"
 	       "behind the SMP GATT characteristic.\n\n"
 	       "Adapters and devices:\n"
-	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4)\n"
+	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4; 0: none)\n"
 	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public]\n"
 	       "                               a device (repeatable, up to 8; default C0:FF:EE:00:00:01 'smpctl-sim')\n"
 	       "  --known                      devices are known (paired) before any scan\n"
@@ -206,7 +206,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	if (parse_number(arg, 0, 1e15, &v) < 0)
 		return -EINVAL;
 	switch (c) {
-	case O_ADAPTERS: if (v < 1 || v > MAX_ADAPTERS) return -EINVAL; s->n_adapters = (size_t)v; return 0;
+	case O_ADAPTERS: if (v > MAX_ADAPTERS) return -EINVAL; s->n_adapters = (size_t)v; return 0;
 	case O_TEMP: s->temporary_timeout_s = v; return 0;
 	case O_SCALE: if (v > 1000) return -EINVAL; s->time_scale = v; return 0;
 	case O_BUF_SIZE: if (v < 64 || v > 65535) return -EINVAL; s->cfg.buf_size = (uint32_t)v; return 0;

@@ -127,6 +127,7 @@ int cmd_dfu(Cli *cli);
 int cmd_complete(Cli *cli);
 int cmd_complete_devices(Cli *cli);
 int cmd_scan(Cli *cli);
+int cmd_doctor(Cli *cli);
 int cmd_image_info(Cli *cli);
 
 /* One verb per line, for completion. */

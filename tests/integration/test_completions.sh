@@ -123,7 +123,7 @@ touch "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/notes.txt" "$dir/fil
 run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
-    expect_exactly "smpctl " echo reset params info datetime settings image dfu scan complete
+    expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete
     expect_exactly "smpctl image " list slots info upload test confirm erase
     expect_exactly "smpctl settings " erase
     expect_exactly "smpctl complete " devices hashes commands
@@ -261,7 +261,7 @@ zsh_run() {
 
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
-    zsh_expect "smpctl " complete datetime dfu echo image info params reset scan settings
+    zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings
     zsh_expect "smpctl image " confirm erase info list slots test upload
     zsh_expect "smpctl settings " erase
     zsh_expect "smpctl complete " commands devices hashes
