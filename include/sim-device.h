@@ -8,8 +8,9 @@
  *
  * Defaults (sim_config_default) must move together with firmware/ (prj.conf, partitions):
  * buf_size 2475, buf_count 4, slots 0x37000 bytes, no progressive erase, image check, storage erase,
- * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000); no frugal
- * list, no build date in OS info, no MCUboot downgrade prevention.
+ * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000), the
+ * statistics group (with no statistics of its own); no frugal list, no build date in OS info, no MCUboot
+ * downgrade prevention, no task stats, shell, enumeration or date-time.
  * tests/integration/test_firmware.py reads firmware/ and checks these against it.
  *
  * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
@@ -46,6 +47,12 @@ typedef struct SimConfig {
 	bool slot_info;             /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image command 6 (false → rc 8) */
 	bool info_build_date;       /* CONFIG_MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME: OS info letter "b" */
 	bool no_downgrade;          /* MCUboot built with downgrade prevention (bootloader info, boot) */
+	bool stat;                  /* CONFIG_MCUMGR_GRP_STAT: statistics group (false → rc 8) */
+	bool stat_sample;           /* smp_svr's own "smp_svr_stats" group (field "ticks") is registered */
+	bool taskstat;              /* CONFIG_MCUMGR_GRP_OS_TASKSTAT (false → rc 8) */
+	bool shell;                 /* CONFIG_MCUMGR_GRP_SHELL with the dummy shell backend (false → rc 8) */
+	bool enumeration;           /* CONFIG_MCUMGR_GRP_ENUM (false → rc 8) */
+	bool enum_details;          /* CONFIG_MCUMGR_GRP_ENUM_DETAILS with names and handler counts */
 	uint32_t slot_size;
 	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
 				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this

@@ -252,7 +252,7 @@ static void groups_text(const MgmtGroupList *list, bool probed)
 		if (g->has_name)
 			printf(" (device: \"%s\"%s", g->name, g->has_handlers ? "" : ")");
 		if (g->has_handlers)
-			printf("%s%u commands)", g->has_name ? ", " : " (", g->handlers);
+			printf("%s%u command%s)", g->has_name ? ", " : " (", g->handlers, g->handlers == 1 ? "" : "s");
 		printf("\n");
 	}
 	if (probed)

@@ -22,6 +22,7 @@ void sim_config_default(SimConfig *cfg)
 		.storage_erase = true,
 		.verbose_errors = true,
 		.slot_info = true,
+		.stat = true,
 		.slot_size = SIM_SLOT_SIZE,
 		.update_footer = SIM_UPDATE_FOOTER,
 		.app_version = "1.0.0",
@@ -79,6 +80,9 @@ static int32_t translate_v1(uint16_t group, int32_t rc)
 		return translate_image(rc);
 	case SMP_GROUP_OS: /* os_mgmt_translate_error_code(): INVALID_FORMAT, QUERY_YIELDS_NO_ANSWER/RTC_NOT_SET */
 		return rc == 2 ? SMP_RC_EINVAL : rc == 3 || rc == 4 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
+	case SMP_GROUP_SHELL: /* shell_mgmt_translate_error_code(): COMMAND_TOO_LONG, EMPTY_COMMAND */
+	case SMP_GROUP_ENUM:  /* enum_mgmt_translate_error_code(): TOO_MANY_GROUP_ENTRIES */
+		return rc == 2 || (group == SMP_GROUP_SHELL && rc == 3) ? SMP_RC_EINVAL : SMP_RC_EUNKNOWN;
 	case SMP_GROUP_ZEPHYR_BASIC:
 		/* Zephyr's quirk (REFERENCE.md §3): a failed erase translates to 0. */
 		if (rc == SMP_ZBASIC_FLASH_OPEN_FAILED)
@@ -152,6 +156,9 @@ static SimStatus dispatch(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 	case SMP_GROUP_OS: return sim_os_handle(dev, req, w);
 	case SMP_GROUP_IMAGE: return sim_image_handle(dev, req, w);
 	case SMP_GROUP_ZEPHYR_BASIC: return sim_zbasic_handle(dev, req, w);
+	case SMP_GROUP_STAT: return sim_stat_handle(dev, req, w);
+	case SMP_GROUP_SHELL: return sim_shell_handle(dev, req, w);
+	case SMP_GROUP_ENUM: return sim_enum_handle(dev, req, w);
 	default: return SIM_RC(SMP_RC_ENOTSUP);
 	}
 }

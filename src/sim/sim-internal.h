@@ -73,6 +73,10 @@ typedef struct SimRequest {
 SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_image_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+SimStatus sim_stat_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+SimStatus sim_shell_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+SimStatus sim_enum_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+SimStatus sim_os_taskstat(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 
 /* Flash of the two slots (sim-flash.c): contents and the time each operation costs. */
 void sim_flash_erase_pages(SimDevice *dev, unsigned slot, size_t first, size_t count);

@@ -195,6 +195,8 @@ SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 		return write ? SIM_RC(SMP_RC_ENOTSUP) : os_bootloader_info(dev, req, w);
 	case SMP_OS_DATETIME:
 		return os_datetime(dev, req, w);
+	case SMP_OS_TASK_STATS:
+		return write ? SIM_RC(SMP_RC_ENOTSUP) : sim_os_taskstat(dev, req, w);
 	default:
 		return SIM_RC(SMP_RC_ENOTSUP);
 	}

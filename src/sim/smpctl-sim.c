@@ -378,6 +378,12 @@ static void usage(void)
 	       "  --datetime               the device has an RTC (date-time command)\n"
 	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
 	       "  --new-image-crashes      a tested image never confirms: MCUboot reverts it\n"
+	       "  --no-stat                no statistics group (answers rc 8)\n"
+	       "  --stat-sample            smp_svr's statistics group smp_svr_stats (field ticks)\n"
+	       "  --taskstat               task statistics (OS command 2)\n"
+	       "  --shell                  the shell group, with kernel version and kernel sleep\n"
+	       "  --enum                   the enumeration group (count, list, single)\n"
+	       "  --enum-details           ... and its details command (names, handler counts)\n"
 	       "Faults for client tests:\n"
 	       "  --drop-every N           drop every Nth request\n"
 	       "  --delay-ms N             deliver every answer N ms late (link latency; the device is not slowed)\n"
@@ -395,7 +401,7 @@ enum {
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
-	OPT_LOSE_RESET,
+	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -426,6 +432,12 @@ static const struct option sim_options[] = {
 	{ "datetime", no_argument, NULL, OPT_DATETIME },
 	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
 	{ "new-image-crashes", no_argument, NULL, OPT_CRASHES },
+	{ "no-stat", no_argument, NULL, OPT_NO_STAT },
+	{ "stat-sample", no_argument, NULL, OPT_STAT_SAMPLE },
+	{ "taskstat", no_argument, NULL, OPT_TASKSTAT },
+	{ "shell", no_argument, NULL, OPT_SHELL },
+	{ "enum", no_argument, NULL, OPT_ENUM },
+	{ "enum-details", no_argument, NULL, OPT_ENUM_DETAILS },
 	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -496,6 +508,12 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_DATETIME: h->cfg.datetime = true; break;
 	case OPT_NO_DOWNGRADE: h->cfg.no_downgrade = true; break;
 	case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
+	case OPT_NO_STAT: h->cfg.stat = false; break;
+	case OPT_STAT_SAMPLE: h->cfg.stat_sample = true; break;
+	case OPT_TASKSTAT: h->cfg.taskstat = true; break;
+	case OPT_SHELL: h->cfg.shell = true; break;
+	case OPT_ENUM: h->cfg.enumeration = true; break;
+	case OPT_ENUM_DETAILS: h->cfg.enumeration = h->cfg.enum_details = true; break;
 	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;

@@ -3,8 +3,8 @@
 The firmware is never built here (no Zephyr tree), so this test reads its configuration (prj.conf, the
 board fragments, the partitions, VERSION, sysbuild.conf) and holds the simulated device to it: what
 smpctl can observe of smpctl-sim's defaults is asked over UDP, progressive erase is read from the
-model's defaults. A change on one side of any value checked here fails. Not compared: task stats
-(smpctl has no command for them) and the reset delay (a time, and these runs are instant).
+model's defaults. A change on one side of any value checked here fails. Not compared: the reset delay (a
+time, and these runs are instant).
 """
 import os
 import re
@@ -138,6 +138,17 @@ class FirmwareMatchesSimulatedDevice(unittest.TestCase):
                          enabled(self.prj, "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE"))
         self.assertEqual(self.smpctl("datetime").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_OS_DATETIME"))
         self.assertTrue(enabled(self.board, "CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO"))
+
+    def test_groups(self):
+        """The statistics, shell and enumeration groups and task stats: on in both or off in both (rc 8)."""
+        self.assertEqual(self.smpctl("stat", "list").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_STAT"))
+        self.assertEqual(self.smpctl("taskstat").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_OS_TASKSTAT"))
+        self.assertEqual(self.smpctl("shell", "exec", "--", "kernel", "version").code == EXIT_OK,
+                         enabled(self.prj, "CONFIG_MCUMGR_GRP_SHELL"))
+        r = self.smpctl("--json", "groups")
+        self.assertEqual(r.code, EXIT_OK, r)
+        self.assertEqual(r.json()["source"] == "enumeration", enabled(self.prj, "CONFIG_MCUMGR_GRP_ENUM"), r)
+        self.assertEqual(sim_default("stat_sample"), "false")  # the firmware registers no statistics
         self.assertTrue(enabled(self.sysbuild, "SB_CONFIG_BOOTLOADER_MCUBOOT"))
         self.assertTrue(enabled(self.sysbuild, "SB_CONFIG_MCUBOOT_MODE_SWAP_USING_MOVE"))
         r = self.smpctl("--json", "info")
