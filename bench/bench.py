@@ -3,8 +3,11 @@
 
 Runs real uploads of a 200 KiB signed image into the simulated nRF52833 with the flash model at real
 time (and, over BLE, the BlueZ stand-in's link model), and prints for each configuration smpctl's
-throughput, the model's ceiling (the slower of link and flash, REFERENCE.md §14), their ratio, the same
-upload stop-and-wait (--window 1), smpctl's CPU time as a share of the wall time, and its peak RSS.
+throughput onto a blank slot 1, the model's ceiling there (the slower of link and flash writes,
+REFERENCE.md §14: the firmware, without progressive erase, erases nothing when the slot reads blank),
+their ratio, the same upload onto a full slot (the first chunk erases the upload's pages and the
+trailer) with its own ceiling and ratio, the blank-slot upload stop-and-wait (--window 1), smpctl's CPU
+time as a share of the wall time, and its peak RSS.
 BLE rows use REFERENCE.md §14's device; rows marked "Zephyr TX wait" use the stand-in's default, which
 waits for each notification to be sent as Zephyr's smp_bt.c does. Buffers 2475x1 are checked, not timed:
 such a device answers every request rc 2. Figures on a shared machine are noisy: compare the ratios
@@ -32,10 +35,20 @@ IMAGE_BYTES = 200 * 1024
 REFERENCE_DEVICE = ["--no-tx-wait"]
 
 
-def flash_ceiling(nbytes):
-    """Bytes/s the nRF52833 flash model absorbs with progressive erase (REFERENCE.md §14)."""
-    seconds = math.ceil(nbytes / PAGE) * ERASE_MS / 1000 + math.ceil(nbytes / 4) * WORD_US / 1e6
+def flash_ceiling(nbytes, blank=False):
+    """Bytes/s the nRF52833 flash model absorbs (REFERENCE.md §14): word writes only onto a blank slot;
+    onto a full one the first chunk also erases the upload's pages and the trailer page (img_mgmt
+    without CONFIG_IMG_ERASE_PROGRESSIVELY)."""
+    erase_pages = 0 if blank else math.ceil(nbytes / PAGE) + 1
+    seconds = erase_pages * ERASE_MS / 1000 + math.ceil(nbytes / 4) * WORD_US / 1e6
     return nbytes / seconds
+
+
+def full_slot_ceiling(nbytes, link=None):
+    """Onto a full slot the first chunk's erase (the upload's pages and the trailer) stalls the upload;
+    the rest goes at the slower of link and flash writes: the two add up, they do not overlap."""
+    erase = (math.ceil(nbytes / PAGE) + 1) * ERASE_MS / 1000
+    return nbytes / (erase + nbytes / min(flash_ceiling(nbytes, blank=True), link or float("inf")))
 
 
 def link_ceiling(interval_ms, packets_per_event=6, payload=244):
@@ -114,9 +127,15 @@ class BluezSim:
         self.dir.cleanup()
 
 
-def make_image(build, path):
+def make_image(build, path, version="2.0.0"):
     subprocess.run([os.path.join(build, "src/tools/smpctl-mkimage"), "--output", path, "--size", str(IMAGE_BYTES),
-                    "--version", "2.0.0", "--key", os.path.join(ROOT, "tests/keys/ec-p256.pem")], check=True)
+                    "--version", version, "--key", os.path.join(ROOT, "tests/keys/ec-p256.pem")], check=True)
+
+
+def other_image(image):
+    """The same size, another version: an upload onto a slot holding `image` then really rewrites it (the
+    same file would be recognised from its hash and answered at once)."""
+    return image.replace(".signed.bin", ".other.signed.bin")
 
 
 def upload(build, host, image, window=None, env=None):
@@ -134,16 +153,34 @@ def erase_slot(build, host):
                    capture_output=True, env=getattr(host, "env", None))
 
 
-def row(name, ceiling, piped, stop):
-    """One printed line; stop is None where no stop-and-wait upload was made."""
+def row(name, ceiling, piped, stop, full=None, full_ceiling=None):
+    """One printed line: piped onto a blank slot against ceiling; full (onto a full slot, against
+    full_ceiling) and stop (stop-and-wait onto a blank slot) are None where not measured."""
     ratio = piped["rate"] / ceiling if ceiling else 0
+    full_ratio = full["rate"] / full_ceiling if full and full_ceiling else None
     cpu = piped["cpu"] / piped["wall"] if piped["wall"] else 0
-    print("%-52s %8.1f %8.1f %6.0f%% %9s %6.1f%% %7.1f" % (
-        name, piped["rate"] / 1000, ceiling / 1000, 100 * ratio, "%.1f" % (stop["rate"] / 1000) if stop else "-",
+    print("%-46s %7.1f %7.1f %5.0f%% %7s %7s %5s %9s %5.1f%% %5.1f" % (
+        name, piped["rate"] / 1000, ceiling / 1000, 100 * ratio,
+        "%.1f" % (full["rate"] / 1000) if full else "-", "%.1f" % (full_ceiling / 1000) if full else "-",
+        "%.0f%%" % (100 * full_ratio) if full else "-", "%.1f" % (stop["rate"] / 1000) if stop else "-",
         100 * cpu, piped["rss_kib"] / 1024), flush=True)
     return {"config": name, "rate": piped["rate"], "ceiling": ceiling, "ratio": ratio,
-            "stop_and_wait_rate": stop["rate"] if stop else None, "cpu_share": cpu,
-            "rss_mib": piped["rss_kib"] / 1024, "ok": piped["ok"] and (stop is None or stop["ok"])}
+            "full_slot_rate": full["rate"] if full else None, "full_slot_ceiling": full_ceiling,
+            "full_slot_ratio": full_ratio, "stop_and_wait_rate": stop["rate"] if stop else None, "cpu_share": cpu,
+            "rss_mib": piped["rss_kib"] / 1024,
+            "ok": piped["ok"] and (stop is None or stop["ok"]) and (full is None or full["ok"])}
+
+
+def blank_full_stop(build, host, image, link=None):
+    """Onto the fresh device's blank slot, again onto the now full slot, then stop-and-wait after an
+    erase (blank again). Returns the three measurements and the two ceilings."""
+    blank_ceiling = min(flash_ceiling(IMAGE_BYTES, blank=True), link or float("inf"))
+    full_ceiling = full_slot_ceiling(IMAGE_BYTES, link)
+    piped = upload(build, host, image)
+    full = upload(build, host, other_image(image))
+    erase_slot(build, host)
+    stop = upload(build, host, image, window=1)
+    return piped, full, stop, blank_ceiling, full_ceiling
 
 
 def bench_udp(build, image, quick):
@@ -151,11 +188,8 @@ def bench_udp(build, image, quick):
     for latency in ([0] if quick else [0, 2]):
         sim = Sim(build, "--delay-ms", str(latency))
         try:
-            ceiling = flash_ceiling(IMAGE_BYTES)
-            piped = upload(build, sim, image)
-            erase_slot(build, sim)
-            stop = upload(build, sim, image, window=1)
-            rows.append(row("udp, %d ms per response, 2475x4" % latency, ceiling, piped, stop))
+            piped, full, stop, ceiling, full_ceiling = blank_full_stop(build, sim, image)
+            rows.append(row("udp, %d ms per response, 2475x4" % latency, ceiling, piped, stop, full, full_ceiling))
         finally:
             sim.close()
     return rows
@@ -174,12 +208,10 @@ def bench_ble(build, image, quick):
                                 "--buf-size", str(size), "--buf-count", str(count), *REFERENCE_DEVICE)
                 try:
                     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = host.env["DBUS_SYSTEM_BUS_ADDRESS"]
-                    ceiling = min(flash_ceiling(IMAGE_BYTES), link_ceiling(interval))
-                    piped = upload(build, host, image)
-                    erase_slot(build, host)
-                    stop = upload(build, host, image, window=1)
+                    piped, full, stop, ceiling, full_ceiling = blank_full_stop(build, host, image,
+                                                                               link_ceiling(interval))
                     rows.append(row("ble %.1f ms, MTU %d, %dx%d" % (interval, mtu, size, count), ceiling, piped,
-                                    stop))
+                                    stop, full, full_ceiling))
                 finally:
                     host.close()
                     os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
@@ -196,10 +228,12 @@ def bench_ble_tx_wait(build, image, quick):
             host = BluezSim(build, "--conn-interval-ms", str(interval), "--mtu", str(mtu))
             try:
                 os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = host.env["DBUS_SYSTEM_BUS_ADDRESS"]
-                ceiling = min(flash_ceiling(IMAGE_BYTES), link_ceiling(interval))
+                ceiling = min(flash_ceiling(IMAGE_BYTES, blank=True), link_ceiling(interval))
+                full_ceiling = full_slot_ceiling(IMAGE_BYTES, link_ceiling(interval))
                 piped = upload(build, host, image)
+                full = upload(build, host, other_image(image))
                 rows.append(row("ble %.1f ms, MTU %d, 2475x4, Zephyr TX wait" % (interval, mtu), ceiling, piped,
-                                None))
+                                None, full, full_ceiling))
             finally:
                 host.close()
                 os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
@@ -233,8 +267,10 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         image = os.path.join(tmp, "bench.signed.bin")
         make_image(args.build, image)
-        print("%-52s %8s %8s %7s %9s %7s %7s" % ("configuration", "kB/s", "ceiling", "ratio", "stop&wait",
-                                                  "cpu", "RSS MiB"))
+        make_image(args.build, other_image(image), "2.0.1")
+        print("%-46s %7s %7s %6s %7s %7s %5s %9s %6s %5s" % ("configuration (blank slot | full slot)", "kB/s",
+                                                              "ceiling", "ratio", "full", "ceiling", "ratio",
+                                                              "stop&wait", "cpu", "MiB"))
         rows = []
         if args.only in (None, "udp"):
             rows += bench_udp(args.build, image, args.quick)
