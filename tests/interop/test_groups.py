@@ -1,0 +1,131 @@
+"""smpctl's statistics, shell, task stats, date-time, groups and mpstat commands (issue 16) against the
+real Zephyr 4.1.0 server smp-svr-b2475-full (smp_svr with the fs and shell overlays), and the
+missing-group message against smpctl-fw, which has no shell.
+
+The fixtures listen on fixed ports (manifest.json). When the kernel allows it the test runs in a network
+namespace of its own (loopback only), so that it never meets another run of the interop suite on the
+same machine; otherwise the ports must be free, as for test_interop.py.
+"""
+import ctypes
+import fcntl
+import os
+import socket
+import struct
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from harness import EXIT_DEVICE, EXIT_OK, run  # noqa: E402
+from fixture import Fixture  # noqa: E402
+
+CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
+SIOCSIFFLAGS, IFF_UP = 0x8914, 0x1
+ENOEXEC_EXIT = 248  # Zephyr's "command not found", -ENOEXEC (-8), as smpctl's exit status
+TIMEOUT = ["--timeout", "5"]
+
+
+def private_network():
+    """A network namespace of this process's own with its loopback up; False when not allowed."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(CLONE_NEWNET) != 0 and libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return False
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        fcntl.ioctl(s, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", IFF_UP))
+    return True
+
+
+def smpctl(fx, *args):
+    return run(["--json"] + TIMEOUT + list(args), device=fx.address)
+
+
+class FullServer(unittest.TestCase):
+    """smp-svr-b2475-full: os (taskstat, datetime), img, stat, fs, shell; no enumeration, no MCUboot."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = Fixture("smp-svr-b2475-full").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.stop()
+        cls.fx.close()
+
+    def ok(self, *args):
+        r = smpctl(self.fx, *args)
+        self.assertEqual(r.code, EXIT_OK, r)
+        return r.json()
+
+    def device_error(self, r, rc, group=None):
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        err = r.json_lines()[-1]["device_error"]
+        self.assertEqual((err["rc"], err.get("group")), (rc, group), r)
+        return r.json_lines()[-1]["error"]
+
+    def test_stat(self):
+        # native_sim's flash simulator registers two groups of its own beside the sample's.
+        self.assertEqual(self.ok("stat", "list"), {"groups": ["flash_sim_stats", "flash_sim_thresholds",
+                                                              "smp_svr_stats"]})
+        shown = self.ok("stat", "show", "smp_svr_stats")
+        self.assertEqual(shown["name"], "smp_svr_stats")
+        # "s1": the 64-bit padding after the one 32-bit counter, walked as a field (README).
+        self.assertEqual(sorted(shown["fields"]), ["s1", "ticks"])
+        # An unknown group: INVALID_STAT_NAME (3) reported under group 63, not 2.
+        message = self.device_error(smpctl(self.fx, "stat", "show", "nope"), 3, 63)
+        self.assertIn("INVALID_STAT_NAME", message)
+
+    def test_shell(self):
+        self.assertEqual(self.ok("shell", "exec", "--", "kernel", "version"),
+                         {"output": "\r\nZephyr version 4.1.0\r\n", "ret": 0})
+        r = run(TIMEOUT + ["shell", "exec", "--", "kernel", "version"], device=self.fx.address)
+        self.assertEqual((r.code, r.out), (EXIT_OK, "Zephyr version 4.1.0\n"), r)
+        r = run(TIMEOUT + ["shell", "exec", "--", "no_such_command"], device=self.fx.address)
+        self.assertEqual((r.code, r.out), (ENOEXEC_EXIT, "no_such_command: command not found\n"), r)
+        r = smpctl(self.fx, "shell", "exec", "--", "x" * 300)  # over CONFIG_SHELL_CMD_BUFF_SIZE
+        self.assertIn("COMMAND_TOO_LONG", self.device_error(r, 2, 9))
+
+    def test_taskstat(self):
+        tasks = {t["name"]: t for t in self.ok("taskstat")["tasks"]}
+        self.assertTrue({"main", "idle", "sysworkq", "shell_dummy", "mcumgr smp"} <= set(tasks), tasks)
+        self.assertEqual((tasks["idle"]["prio"], tasks["idle"]["state_names"]), (15, "ready"))
+        self.assertEqual(tasks["mcumgr smp"]["state_names"], "queued")  # it is answering this very request
+
+    def test_mpstat_is_rc_8(self):
+        message = self.device_error(smpctl(self.fx, "mpstat"), 8)
+        self.assertIn("not supported by Zephyr", message)
+
+    def test_datetime(self):
+        self.assertEqual(self.ok("datetime", "set", "2026-12-07T12:00:00+01:00"), {"datetime": "2026-12-07T11:00:00"})
+        self.assertEqual(self.ok("datetime"), {"datetime": "2026-12-07T11:00:00"})
+        self.assertEqual(self.ok("datetime", "set", "2026-12-07T11:00:00.250")["datetime"], "2026-12-07T11:00:00.250")
+
+    def test_bootloader_info_without_mcuboot(self):
+        self.device_error(smpctl(self.fx, "bootloader", "info"), 8)
+
+    def test_groups_by_probing(self):
+        found = self.ok("groups")
+        self.assertEqual(found["source"], "probe")  # no enumeration group in smp_svr
+        self.assertEqual([g["id"] for g in found["groups"]], [0, 1, 2, 8, 9])
+
+
+class FirmwareWithoutShell(unittest.TestCase):
+    """smpctl's own firmware: no shell group, and rc 8 alone tells it (shell has one command)."""
+
+    def test_missing_shell_group(self):
+        fx = Fixture("smpctl-fw").start()
+        try:
+            r = run(TIMEOUT + ["shell", "exec", "--", "kernel", "version"], device=fx.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("the device has no shell group", r.err)
+            r = run(["--json"] + TIMEOUT + ["stat", "list"], device=fx.address)
+            self.assertEqual(r.code, EXIT_OK, r)  # the firmware has the statistics group
+        finally:
+            fx.stop()
+            fx.close()
+
+
+if __name__ == "__main__":
+    isolated = private_network()
+    print("interop groups: %s" % ("own network namespace" if isolated else "host network (ports must be free)"))
+    unittest.main()
