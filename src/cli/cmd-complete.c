@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* complete devices|hashes|commands: candidates for the shell completions, one per line, quiet on failure. */
+/* complete devices|hashes|stats|commands: candidates for the shell completions, one per line, quiet on
+ * failure. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -25,6 +27,20 @@ static int complete_hashes(Cli *cli)
 	return EXIT_OK;
 }
 
+/* The device's statistics groups, for 'stat show'. */
+static int complete_stats(Cli *cli)
+{
+	_cleanup_(device_freep) Device *d = NULL;
+	_cleanup_free_ MgmtStatList *list = malloc(sizeof(*list));
+
+	cli->quiet = true;
+	cli->json = false;
+	if (list && cli_open_device(cli, &d) == 0 && device_stat_list(d, list) == 0)
+		for (size_t i = 0; i < list->count; i++)
+			printf("%s\n", list->names[i]);
+	return EXIT_OK;
+}
+
 int cmd_complete(Cli *cli)
 {
 	const char *what = cli->args[0];
@@ -37,5 +53,7 @@ int cmd_complete(Cli *cli)
 		return complete_hashes(cli);
 	if (strcmp(what, "devices") == 0)
 		return cmd_complete_devices(cli);
-	return cli_fail(cli, EXIT_USAGE, "complete takes devices, hashes or commands, not '%s'", what);
+	if (strcmp(what, "stats") == 0)
+		return complete_stats(cli);
+	return cli_fail(cli, EXIT_USAGE, "complete takes devices, hashes, stats or commands, not '%s'", what);
 }

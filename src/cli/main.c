@@ -53,7 +53,7 @@ static const Verb verbs[] = {
 	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]", true },
 	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
 	{ "doctor", 0, 0, cmd_doctor, "doctor [--device ADDR] [--adapter HCI]" },
-	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|commands" },
+	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|stats|commands" },
 	{ "dfu", 1, 1, cmd_dfu,
 	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]"
 	  " [--erase-ahead]", true },

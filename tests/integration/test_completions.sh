@@ -109,7 +109,7 @@ expect_exactly() {
 # shellcheck source=SCRIPTDIR/../../completions/bash/smpctl
 source "$completion"
 
-"$SMPCTL_SIM" --listen 127.0.0.1:0 --ready-file "$dir/ready" --time-scale 0 2>/dev/null &
+"$SMPCTL_SIM" --listen 127.0.0.1:0 --ready-file "$dir/ready" --time-scale 0 --stat-sample 2>/dev/null &
 sim=$!
 for _ in $(seq 100); do [[ -s $dir/ready ]] && break; sleep 0.05; done
 dev="udp:127.0.0.1:$(cat "$dir/ready")"
@@ -123,10 +123,17 @@ touch "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/notes.txt" "$dir/fil
 run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
-    expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete
+    expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete \
+        taskstat mpstat bootloader stat shell groups
     expect_exactly "smpctl image " list slots info upload test confirm erase
     expect_exactly "smpctl settings " erase
-    expect_exactly "smpctl complete " devices hashes commands
+    expect_exactly "smpctl stat " list show
+    expect_exactly "smpctl shell " exec
+    expect_exactly "smpctl bootloader " info
+    expect_exactly "smpctl datetime " set
+    expect_exactly "smpctl datetime set " now
+    expect_exactly "smpctl shell exec -- kernel "
+    expect_exactly "smpctl complete " devices hashes stats commands
     expect "smpctl --timeout 3 --json ima" image
     expect_exactly "smpctl image erase " 0 1
     expect_exactly "smpctl echo "
@@ -178,6 +185,9 @@ run_checks() {
     expect_exactly "smpctl image test -d $dev ${hash:0:4}" "$hash"
     SMPCTL_DEVICE=$dev expect_exactly "smpctl image confirm " "$hash"
     expect_exactly "smpctl --device $dev image test $hash "
+    # Statistics groups for stat show, from the device.
+    expect_exactly "smpctl --device $dev stat show " smp_svr_stats
+    expect_exactly "smpctl --device $dev stat show smp_svr_stats "
 }
 
 echo "# bash completion without the bash-completion package"
@@ -261,10 +271,17 @@ zsh_run() {
 
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
-    zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings
+    zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings \
+        taskstat mpstat bootloader stat shell groups
     zsh_expect "smpctl image " confirm erase info list slots test upload
     zsh_expect "smpctl settings " erase
-    zsh_expect "smpctl complete " commands devices hashes
+    zsh_expect "smpctl stat " list show
+    zsh_expect "smpctl shell " exec
+    zsh_expect "smpctl bootloader " info
+    zsh_expect "smpctl datetime " set
+    zsh_expect "smpctl datetime set " now
+    zsh_expect "smpctl --device $dev stat show " smp_svr_stats
+    zsh_expect "smpctl complete " commands devices hashes stats
     zsh_expect "smpctl image erase " 0 1
     zsh_expect "smpctl echo "
     zsh_expect "smpctl --timeout 3 ima" image
