@@ -183,6 +183,37 @@ static void test_late_answer(void)
 	sd_event_unref(e);
 }
 
+static int rearm_result;
+static void on_rearmed(void *userdata, int err, SmpResponse *rsp)
+{
+	(void)rsp;
+	rearm_result = err;
+	*(bool *)userdata = true;
+}
+
+/* smp_client_rearm() moves a pending request's deadline: a 60 s wait rearmed to 20 ms times out at once,
+ * and a sequence number that is not pending is -ENOENT. */
+static void test_rearm(void)
+{
+	static const uint8_t body[] = { 0xa0 };
+	SmpRequest req = { .op = SMP_OP_READ, .group = SMP_GROUP_OS, .id = SMP_OS_PARAMS, .body = body, .body_len = 1 };
+	sd_event *e;
+	SmpClient *c = client_new(&e);
+	bool done = false;
+	uint64_t started = now_usec();
+	uint8_t seq;
+
+	script = ANSWER_NOTHING;
+	CHECK_INT(smp_client_submit(c, &req, 60ull * 1000 * 1000, on_rearmed, &done, &seq), 0);
+	CHECK_INT(smp_client_rearm(c, seq, 20 * 1000), 0);
+	CHECK_INT(smp_client_rearm(c, (uint8_t)(seq + 1), 20 * 1000), -ENOENT);
+	CHECK_INT(smp_client_run_until(c, &done), 0);
+	CHECK_INT(rearm_result, -ETIMEDOUT);
+	CHECK(now_usec() - started < 5ull * 1000 * 1000);
+	smp_client_free(c);
+	sd_event_unref(e);
+}
+
 /* A body that is not CBOR is -EBADMSG, not a crash or a hang. */
 static void test_garbage_answer(void)
 {
@@ -248,6 +279,7 @@ int main(void)
 		TAP_TEST(test_falls_back_to_v1),
 		TAP_TEST(test_timeout_and_wrong_seq),
 		TAP_TEST(test_late_answer),
+		TAP_TEST(test_rearm),
 		TAP_TEST(test_garbage_answer),
 		TAP_TEST(test_two_frames_in_one_datagram),
 		TAP_TEST(test_device_error_status),
