@@ -10,6 +10,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
@@ -39,7 +40,7 @@ class Case(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = __import__("tempfile").TemporaryDirectory(prefix="smpctl-interop-img-")
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-interop-img-")
         cls.small = cls.image("small.bin", 20 * 1024, "2.0.0")
         cls.image_mid = cls.image("mid.bin", 150 * 1024, "3.1.2+7", "--key", key("ec-p256", False))
         cls.too_big = cls.image("big.bin", SLOT_SIZE, "9.0.0")
