@@ -11,8 +11,10 @@
  * until its work item has decoded it, and silently drops a line that finds none free: three 127-byte
  * lines back to back lose the frame (shared/zephyr/README.md, smp_svr on native_sim). A device does
  * not report these buffers, so the address says them (rxbufs, line) and a line starts only when the
- * line `rxbufs` before it has left its buffer: the time it took on the wire at the baud rate plus a
- * processing allowance (pace, 1 ms by default). Raw and COBS have no lines; they are paced in chunks
+ * line `rxbufs` before it has left its buffer: the time it took on the wire at the baud rate, then a
+ * processing allowance (pace, 1 ms by default) for its decoding, one line after the other as the
+ * work item takes them. Over USB CDC-ACM, where bytes arrive faster than the nominal baud rate, this
+ * still spaces lines as a UART at that rate would. Raw and COBS have no lines; they are paced in chunks
  * of `line` bytes by the same rule, an assumption (serial-frame.h says what is not known of them).
  */
 #include <dirent.h>
@@ -59,6 +61,7 @@ typedef struct SerialState {
 	size_t unit_left;        /* bytes of the line (chunk) being written */
 	uint64_t wire_free;      /* CLOCK_MONOTONIC µs: the last line has left the host by then */
 	uint64_t release[SERIAL_RXBUFS_MAX]; /* when each of the last rxbufs lines frees its buffer */
+	uint64_t decoder_free;   /* when the device has decoded the last line sent */
 	size_t release_next;
 	/* what was read since the last send, for error_text */
 	uint64_t rx_bytes, drops_at_send[SERIAL_DROP_REASONS], frames_at_send;
@@ -423,7 +426,7 @@ static int serial_open(Transport *t)
 		return r;
 	}
 	memset(s->release, 0, sizeof(s->release));
-	s->wire_free = 0;
+	s->wire_free = s->decoder_free = 0;
 	log_debug("%s: open, %u baud, %s framing, lines of %zu bytes, %u receive buffers, pace %s", s->cfg.path,
 		  s->cfg.baud, serial_framing_name(s->cfg.framing), s->cfg.line, s->cfg.rxbufs,
 		  s->cfg.pace_off ? "off" : "on");
@@ -489,7 +492,9 @@ static bool serial_begin_line(Transport *t)
 		return false;
 	}
 	s->wire_free = start + serial_wire_usec(s, unit);
-	s->release[s->release_next] = s->wire_free + s->cfg.pace_usec;
+	/* the device's work item decodes one line at a time */
+	s->decoder_free = MAX(s->wire_free, s->decoder_free) + s->cfg.pace_usec;
+	s->release[s->release_next] = s->decoder_free;
 	s->release_next = (s->release_next + 1) % s->cfg.rxbufs;
 	s->unit_left = unit;
 	return true;

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "sim-device.h"
+#include "sim-serial-host.h"
 #include "smp.h"
 #include "util.h"
 
@@ -58,6 +59,8 @@ typedef struct Host {
 	struct Delayed *delayed;  /* answers waiting out --delay-ms, oldest first */
 	sd_event_source *delay_timer;
 	const char *listen;
+	SimSerialConfig serial_cfg; /* --serial: a pty instead of UDP (sim-serial-host.h) */
+	SimSerialHost *serial;
 	const char *ready_file;
 	bool print_port;
 } Host;
@@ -126,6 +129,14 @@ static void go_offline(Host *h, uint64_t offline_usec)
 
 static void delayed_arm(Host *h);
 
+static void host_send(Host *h, const uint8_t *frame, size_t len, const struct sockaddr_storage *peer, socklen_t peer_len)
+{
+	if (h->serial)
+		sim_serial_host_send(h->serial, frame, len);
+	else
+		sendto(h->fd, frame, len, MSG_NOSIGNAL, (const struct sockaddr *)peer, peer_len);
+}
+
 /* Sends the held answers that are due, in the order they were produced. */
 static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
 {
@@ -136,7 +147,7 @@ static int on_delayed(sd_event_source *s, uint64_t usec, void *userdata)
 		Delayed *d = h->delayed;
 
 		h->delayed = d->next;
-		sendto(h->fd, d->frame, d->len, MSG_NOSIGNAL, (struct sockaddr *)&d->peer, d->peer_len);
+		host_send(h, d->frame, d->len, &d->peer, d->peer_len);
 		free(d);
 	}
 	delayed_arm(h);
@@ -167,7 +178,7 @@ static void send_answer(Host *h, const Pending *p, const uint8_t *frame, size_t 
 	uint64_t now = 0;
 
 	if (h->delay_usec == 0) {
-		sendto(h->fd, frame, len, MSG_NOSIGNAL, (const struct sockaddr *)&p->peer, p->peer_len);
+		host_send(h, frame, len, &p->peer, p->peer_len);
 		return;
 	}
 	d = malloc(sizeof(*d) + len);
@@ -258,6 +269,8 @@ static void process_next(Host *h)
 	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec), 1, on_done, h);
 }
 
+static void host_accept(Host *h, const uint8_t *buf, size_t n, Pending *pending);
+
 static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	static uint8_t buf[SIM_DATAGRAM_MAX];
@@ -270,22 +283,35 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userd
 	n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&p.peer, &p.peer_len);
 	if (n <= 0)
 		return 0;
+	host_accept(h, buf, (size_t)n, &p);
+	return 0;
+}
+
+/* A request frame arrived (a datagram, or a frame reassembled from the serial port). */
+static void host_accept(Host *h, const uint8_t *buf, size_t n, Pending *pending)
+{
+	Pending p = *pending;
+
 	h->requests++;
 	/* Gone (resetting), a deliberate drop, or no free net_buf: the frame is lost, as on Zephyr. */
 	if (h->offline || (h->drop_every && h->requests % h->drop_every == 0) || !buffer_free(h) ||
 	    h->queued >= SIM_QUEUE_MAX) {
 		if (h->verbose)
 			fprintf(stderr, "smpctl-sim: dropped request %u\n", h->requests);
-		return 0;
+		return;
 	}
-	p.data = malloc((size_t)n);
+	p.data = malloc(n);
 	if (!p.data)
-		return 0;
-	memcpy(p.data, buf, (size_t)n);
-	p.len = (size_t)n;
+		return;
+	memcpy(p.data, buf, n);
+	p.len = n;
 	h->queue[h->queued++] = p;
 	process_next(h);
-	return 0;
+}
+
+static void on_serial_frame(void *userdata, const uint8_t *frame, size_t len)
+{
+	host_accept(userdata, frame, len, &(Pending){ 0 });
 }
 
 /* "HOST:PORT", "[V6]:PORT". */
@@ -393,6 +419,7 @@ static void usage(void)
 	       "  --lose-answer G:I:N      the answer to the Nth request of group G, command I is lost\n"
 	       "  --verbose                log what happens on stderr\n"
 	       "  --help                   this help\n");
+	sim_serial_usage();
 }
 
 enum {
@@ -405,7 +432,16 @@ enum {
 	OPT_VERBOSE, OPT_HELP,
 };
 
+#define OPT_SERIAL 0x300 /* the serial options, handled by sim-serial-host.c by name */
+
 static const struct option sim_options[] = {
+	{ "serial", required_argument, NULL, OPT_SERIAL },
+	{ "framing", required_argument, NULL, OPT_SERIAL },
+	{ "baud", required_argument, NULL, OPT_SERIAL },
+	{ "line", required_argument, NULL, OPT_SERIAL },
+	{ "rxbufs", required_argument, NULL, OPT_SERIAL },
+	{ "line-us", required_argument, NULL, OPT_SERIAL },
+	{ "link", required_argument, NULL, OPT_SERIAL },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "time-scale", required_argument, NULL, OPT_SCALE },
@@ -524,9 +560,15 @@ static int parse_flag_option(Host *h, int c)
 
 static int parse_options(Host *h, int argc, char **argv)
 {
-	int c;
+	int c, idx = 0;
 
-	while ((c = getopt_long(argc, argv, "", sim_options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "", sim_options, &idx)) >= 0) {
+		if (c == OPT_SERIAL && sim_serial_option(&h->serial_cfg, sim_options[idx].name, optarg) < 0) {
+			fprintf(stderr, "smpctl-sim: invalid value '%s' for --%s (see --help)\n", optarg, sim_options[idx].name);
+			return -EINVAL;
+		}
+		if (c == OPT_SERIAL)
+			continue;
 		if (c == OPT_HELP) {
 			usage();
 			return 1;
@@ -539,7 +581,7 @@ static int parse_options(Host *h, int argc, char **argv)
 		}
 		if (parse_value_option(h, c, optarg) < 0) {
 			fprintf(stderr, "smpctl-sim: invalid value '%s' for --%s (see --help)\n", optarg,
-				sim_options[c - OPT_LISTEN].name);
+				sim_options[idx].name);
 			return -EINVAL;
 		}
 	}
@@ -555,6 +597,14 @@ static void sim_log(const char *line)
 	fprintf(stderr, "smpctl-sim: %s\n", line);
 }
 
+static int serial_start(Host *h)
+{
+	h->serial_cfg.buf_size = h->cfg.buf_size;
+	h->serial_cfg.time_scale = h->time_scale;
+	h->serial_cfg.verbose = h->verbose;
+	return sim_serial_host_new(h->event, &h->serial_cfg, on_serial_frame, h, &h->serial);
+}
+
 int main(int argc, char **argv)
 {
 	static Host h = { .fd = -1, .time_scale = 1.0, .listen = "127.0.0.1:1337" };
@@ -562,12 +612,13 @@ int main(int argc, char **argv)
 	int r;
 
 	sim_config_default(&h.cfg);
+	sim_serial_config_default(&h.serial_cfg);
 	r = parse_options(&h, argc, argv);
 	if (r)
 		return r > 0 ? 0 : 2;
 	if (h.verbose)
 		log_set_sink(sim_log);
-	r = bind_listen(&h);
+	r = h.serial_cfg.link ? 0 : bind_listen(&h);
 	if (r < 0) {
 		fprintf(stderr, "smpctl-sim: cannot listen on %s: %s\n", h.listen, strerror(-r));
 		return 1;
@@ -580,8 +631,13 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sd_event_add_signal(h.event, NULL, SIGINT, NULL, NULL);
 	sd_event_add_signal(h.event, NULL, SIGTERM, NULL, NULL);
-	sd_event_add_io(h.event, NULL, h.fd, EPOLLIN, on_datagram, &h);
-	r = write_ready(&h);
+	if (h.serial_cfg.link && (r = serial_start(&h)) < 0) {
+		fprintf(stderr, "smpctl-sim: cannot serve on a serial port: %s\n", strerror(-r));
+		return 1;
+	}
+	if (!h.serial)
+		sd_event_add_io(h.event, NULL, h.fd, EPOLLIN, on_datagram, &h);
+	r = h.serial ? sim_serial_host_announce(h.serial, h.ready_file, h.print_port) : write_ready(&h);
 	if (r < 0) {
 		fprintf(stderr, "smpctl-sim: cannot write %s: %s\n", h.ready_file, strerror(-r));
 		return 1;
@@ -592,7 +648,9 @@ int main(int argc, char **argv)
 	delayed_free_all(&h);
 	h.timer = sd_event_source_disable_unref(h.timer);
 	sim_device_free(h.dev);
+	sim_serial_host_free(h.serial);
 	sd_event_unref(h.event);
-	close(h.fd);
+	if (h.fd >= 0)
+		close(h.fd);
 	return r < 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
-"""The serial transport (serial:PATH,…): what goes wrong below SMP, each a one-line error with the
-documented exit code, against ports and stand-ins made here on pseudo-terminals."""
+"""The serial transport (serial:PATH,…) against smpctl-sim on a pty in every framing (echo, image list,
+upload, dfu), the line pacing against the simulated device's receive buffers, and what goes wrong below
+SMP, each a one-line error with the documented exit code (stand-ins made here on pseudo-terminals)."""
 import fcntl
 import os
 import pty
@@ -70,6 +71,117 @@ class PtyStandIn:
         os.close(self.slave)
 
 
+class SerialSim(Sim):
+    """smpctl-sim serving one simulated device on a pty (--serial auto); output() and close() as Sim's."""
+
+    def __init__(self, *options, framing="console"):  # noqa: super().__init__ listens on UDP
+        self.dir = tempfile.TemporaryDirectory(prefix="smpctl-serial-sim-")
+        ready = os.path.join(self.dir.name, "ready")
+        self.log = open(os.path.join(self.dir.name, "log"), "w+")
+        self.proc = subprocess.Popen([SMPCTL_SIM, "--serial", "auto", "--framing", framing, "--ready-file", ready,
+                                      "--time-scale", "0", "--verbose"] + list(options),
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 10
+        while not (os.path.exists(ready) and read(ready).strip()):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError("smpctl-sim did not start: " + self.output())
+            time.sleep(0.02)
+        self.path = read(ready).split()[0]
+        self.address = "serial:%s,framing=%s" % (self.path, framing)
+
+
+FRAMINGS = ("console", "raw", "cobs")
+
+
+class Framings(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-serial-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", str(24 * 1024), "--version", "2.0.0",
+                            "--key", key("ec-p256", False))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_echo_and_image_list(self):
+        for framing in FRAMINGS:
+            with self.subTest(framing=framing), SerialSim(framing=framing) as sim:
+                r = run(["echo", "over " + framing], device=sim.address)
+                self.assertEqual((r.code, r.out), (0, "over %s\n" % framing), r)
+                # several lines each way: a long echo
+                text = "".join(chr(0x61 + i % 26) for i in range(500))
+                r = run(["--json", "echo", text], device=sim.address)
+                self.assertEqual(r.json(), {"echo": text}, r)
+                r = run(["--json", "image", "list"], device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                self.assertTrue(r.json()["images"][0]["active"])
+                self.assertNotIn("line dropped", sim.output())
+
+    def test_upload_uses_the_whole_buffer(self):
+        # Zephyr decodes the console stream with its length and CRC into the SMP buffer: 2475 - 4.
+        for framing, frame in (("console", 2471), ("raw", 2475), ("cobs", 2473)):
+            with self.subTest(framing=framing), SerialSim(framing=framing) as sim:
+                r = run(["-v", "--json", "image", "upload", self.image], device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                self.assertIn("frame %d bytes, window 3" % frame, r.err)
+                result = r.json_lines()[-1]
+                self.assertTrue(result["ok"] and result["match"], r)
+
+    def test_dfu(self):
+        for framing in FRAMINGS:
+            with self.subTest(framing=framing), SerialSim(framing=framing) as sim:
+                r = run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ec-p256")],
+                        device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                result = r.json_lines()[-1]
+                self.assertTrue(result["ok"] and result["running"] and result["confirmed"], r)
+
+    def test_small_device_buffers(self):
+        with SerialSim("--buf-size", "512", "--buf-count", "2") as sim:
+            r = run(["-v", "--json", "image", "upload", self.image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("frame 508 bytes, window 1", r.err)
+
+
+class Pacing(unittest.TestCase):
+    """Zephyr's UART driver has 2 receive buffers of 128 bytes by default and drops a line that finds
+    none free. Over USB CDC-ACM (--link usb) bytes arrive as fast as they are written: only the
+    client's pacing keeps three lines from meeting two buffers."""
+
+    long_text = "".join(chr(0x41 + i % 26) for i in range(400))  # 6 lines each way
+
+    def test_unpaced_lines_are_dropped(self):
+        with SerialSim("--link", "usb") as sim:
+            r = run(["--timeout", "1", "--tries", "1", "echo", self.long_text], device=sim.address + ",pace=off")
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            self.assertIn("line dropped", sim.output())
+
+    def test_paced_lines_arrive(self):
+        with SerialSim("--link", "usb") as sim:
+            for _ in range(3):
+                r = run(["--json", "echo", self.long_text], device=sim.address)
+                self.assertEqual(r.json(), {"echo": self.long_text}, r)
+            image = mkimage(os.path.join(sim.dir.name, "app.bin"), "--size", "16384")
+            r = run(["--json", "image", "upload", image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertNotIn("line dropped", sim.output())
+
+    def test_slow_decoder_needs_a_larger_allowance(self):
+        # A device that takes 20 ms a line (native_sim's pty UART is of that order): pace=20 says so.
+        with SerialSim("--link", "usb", "--line-us", "20000") as sim:
+            r = run(["--timeout", "2", "--tries", "1", "echo", self.long_text], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            r = run(["--json", "echo", self.long_text], device=sim.address + ",pace=20")
+            self.assertEqual(r.json(), {"echo": self.long_text}, r)
+
+    def test_more_receive_buffers_more_lines_at_once(self):
+        with SerialSim("--link", "usb", "--rxbufs", "8", "--line-us", "5000") as sim:
+            r = run(["--json", "echo", self.long_text], device=sim.address + ",rxbufs=8,pace=5")
+            self.assertEqual(r.json(), {"echo": self.long_text}, r)
+            self.assertNotIn("line dropped", sim.output())
+
+
 def smpctl(address, *args, **kw):
     return run(["--timeout", "1", "--tries", "1"] + list(args), device="serial:" + address, **kw)
 
@@ -134,6 +246,17 @@ class BadInput(unittest.TestCase):
             self.assert_one_line(smpctl(dev.path, "echo", "x"), EXIT_TIMEOUT, "arrived cut short")
         finally:
             dev.close()
+
+    def test_wrong_baud_against_the_simulated_device(self):
+        with SerialSim("--baud", "115200") as sim:
+            r = smpctl(sim.path + ",baud=9600", "echo", "x")
+            self.assert_one_line(r, EXIT_TIMEOUT, "no SMP frame: check the baud rate (baud=9600)")
+            self.assertEqual(smpctl(sim.path + ",baud=115200", "echo", "x").code, 0)
+
+    def test_wrong_framing_times_out(self):
+        with SerialSim(framing="console") as sim:
+            r = smpctl(sim.path + ",framing=raw", "echo", "x")
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
 
     def test_echo_and_log_noise_are_ignored(self):
         # A device that echoes what it gets and logs a line before answering properly.
