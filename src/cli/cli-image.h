@@ -29,5 +29,5 @@ int cli_verify_readback(Cli *cli, Device *d, const LoadedImage *img, MgmtImageLi
 int cli_upload_failed(Cli *cli, Device *d, int r);
 int cli_upload(Cli *cli, Device *d, const LoadedImage *img, UploadResult *res);
 int cli_prepare_update(Cli *cli, LoadedImage *img, Device **d);
-void cli_json_upload_stats(JsonWriter *j, const UploadResult *res);
-void cli_print_upload_figures(FILE *f, const LoadedImage *img, const UploadResult *res);
+void cli_json_upload_stats(JsonWriter *j, const Device *d, const UploadResult *res);
+void cli_upload_figures(const Device *d, const LoadedImage *img, const UploadResult *res, char *out, size_t size);

@@ -81,6 +81,7 @@ typedef struct Cli {
 	sd_event *event;
 	volatile bool interrupted;
 	bool quiet;           /* print no errors (shell completion) */
+	bool only_errors;     /* --quiet: image upload and dfu print errors only */
 	char usage_error[256]; /* the first thing wrong with the command line, reported after parsing */
 	bool progress_tty;    /* stderr is a terminal: draw a progress line */
 	bool lock_device;     /* the command changes the device: cli_open_device() takes its lock */
@@ -141,6 +142,10 @@ void cli_print_image_list(Cli *cli, const MgmtImageList *list);
  * erasure, due before anything else is written to the terminal (progress.c). */
 void cli_status_show(const char *line);
 void cli_status_clear(void);
+/* Erases the line being redrawn on the terminal (spaces over it where TERM=dumb has no erase). */
+void cli_line_erase(void);
+/* The width of the terminal on stderr (TIOCGWINSZ, else $COLUMNS, else 80). */
+size_t cli_terminal_columns(void);
 
 /* Pairing through smpctl's agent: notices on stderr, and prompts when stdin is a terminal (pairing.c). */
 void cli_setup_pairing(Cli *cli);

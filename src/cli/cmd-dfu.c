@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* dfu FILE: the whole update (dfu.c), rendered for a person or as JSON lines. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cli-image.h"
@@ -28,8 +29,8 @@ static int dfu_exit_code(int r)
 	}
 }
 
-static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, const DfuResult *res,
-			    uint64_t usec)
+static void dfu_result_json(Cli *cli, const Device *d, const LoadedImage *img, DfuMode mode,
+			    const DfuResult *res, uint64_t usec)
 {
 	JsonWriter *j = &cli->json_out;
 	const UploadResult *u = &res->upload;
@@ -43,7 +44,7 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 	json_key(j, "uploaded"); json_bool(j, res->uploaded);
 	json_key(j, "upload_skipped"); json_bool(j, res->upload_skipped);
 	if (res->uploaded) {
-		cli_json_upload_stats(j, u);
+		cli_json_upload_stats(j, d, u);
 	} else {
 		json_key(j, "bytes"); json_uint(j, 0);
 		json_key(j, "seconds"); json_double(j, 0);
@@ -62,13 +63,19 @@ static void dfu_result_json(Cli *cli, const LoadedImage *img, DfuMode mode, cons
 }
 
 /* The closing line, also without a terminal: what was sent, how fast, and how long it all took. */
-static void dfu_result_text(const LoadedImage *img, const DfuResult *res, uint64_t usec)
+static void dfu_result_text(Cli *cli, const Device *d, const LoadedImage *img, const DfuResult *res,
+			    uint64_t usec)
 {
+	char line[PATH_MAX + 320];
+	size_t used;
+
 	if (res->uploaded)
-		cli_print_upload_figures(stderr, img, &res->upload);
+		cli_upload_figures(d, img, &res->upload, line, sizeof(line));
 	else
-		fprintf(stderr, "Uploaded nothing (0 bytes): the device already held %s", img->path);
-	fprintf(stderr, "; the update took %.1f s.\n", (double)usec / 1e6);
+		snprintf(line, sizeof(line), "Uploaded nothing (0 bytes): the device already held %s", img->path);
+	used = strlen(line);
+	snprintf(line + used, sizeof(line) - used, "; the update took %.1f s.", (double)usec / 1e6);
+	cli_summary(cli, line);
 }
 
 static int dfu_options(Cli *cli, DfuOptions *o, CliProgress *progress)
@@ -117,8 +124,8 @@ int cmd_dfu(Cli *cli)
 	if (r)
 		return cli_upload_failed(cli, d, r);
 	if (cli->json)
-		dfu_result_json(cli, &img, o.mode, &res, now_usec() - start);
+		dfu_result_json(cli, d, &img, o.mode, &res, now_usec() - start);
 	else
-		dfu_result_text(&img, &res, now_usec() - start);
+		dfu_result_text(cli, d, &img, &res, now_usec() - start);
 	return EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* image upload FILE: check the file, skip what the device already has, upload, verify the slot. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "cli-image.h"
@@ -73,13 +74,24 @@ int cli_upload_failed(Cli *cli, Device *d, int r)
 }
 
 /* The figures of an upload, shared by the results of image upload and dfu. */
-void cli_json_upload_stats(JsonWriter *j, const UploadResult *res)
+void cli_json_upload_stats(JsonWriter *j, const Device *d, const UploadResult *res)
 {
 	json_key(j, "bytes"); json_uint(j, res->bytes);
 	json_key(j, "seconds"); json_double(j, (double)res->usec / 1e6);
 	json_key(j, "rate"); json_double(j, res->usec ? (double)res->bytes * 1e6 / (double)res->usec : 0);
 	json_key(j, "frame_size"); json_uint(j, res->frame_size);
 	json_key(j, "window"); json_uint(j, res->window);
+	/* The device's MCUmgr buffers, as the closing line names them; null without params. */
+	json_key(j, "buf_size");
+	if (d->params_known)
+		json_uint(j, d->params.buf_size);
+	else
+		json_null(j);
+	json_key(j, "buf_count");
+	if (d->params_known)
+		json_uint(j, d->params.buf_count);
+	else
+		json_null(j);
 	json_key(j, "resends"); json_uint(j, res->resends);
 	json_key(j, "reconnects"); json_uint(j, res->reconnects);
 	json_key(j, "resumed_from"); json_uint(j, res->resumed_from);
@@ -90,7 +102,8 @@ void cli_json_upload_stats(JsonWriter *j, const UploadResult *res)
 		json_null(j);
 }
 
-static void upload_result_json(Cli *cli, const LoadedImage *img, const UploadResult *res, bool skipped)
+static void upload_result_json(Cli *cli, const Device *d, const LoadedImage *img, const UploadResult *res,
+			       bool skipped)
 {
 	JsonWriter *j = &cli->json_out;
 
@@ -103,27 +116,40 @@ static void upload_result_json(Cli *cli, const LoadedImage *img, const UploadRes
 	if (skipped) {
 		json_key(j, "bytes"); json_uint(j, img->size);
 	} else {
-		cli_json_upload_stats(j, res);
+		cli_json_upload_stats(j, d, res);
 	}
 	json_end_object(j);
 	json_end_line(j);
 }
 
-/* "Uploaded FILE (N KiB) in S s, R kB/s": the figures image upload and dfu close with; no newline. */
-void cli_print_upload_figures(FILE *f, const LoadedImage *img, const UploadResult *res)
+/* "Uploaded FILE (N KiB) in S s, R kB/s, buffers C x B bytes, window W": the figures image upload and dfu
+ * close with, into out. The buffers are the device's (MCUmgr params), else the frame size used. */
+void cli_upload_figures(const Device *d, const LoadedImage *img, const UploadResult *res, char *out, size_t size)
 {
 	double secs = (double)res->usec / 1e6;
+	size_t used;
 
-	fprintf(f, "Uploaded %s (%.1f KiB) in %.1f s, %.1f kB/s%s", img->path, (double)img->size / 1024, secs,
-		secs > 0 ? (double)res->bytes / secs / 1000 : 0, res->resumed ? ", resumed" : "");
+	used = (size_t)snprintf(out, size, "Uploaded %s (%.1f KiB) in %.1f s", img->path, (double)img->size / 1024, secs);
+	if (res->usec > 0 && used < size)
+		used += (size_t)snprintf(out + used, size - used, ", %.1f kB/s", (double)res->bytes / secs / 1000);
+	if (d->params_known && used < size)
+		used += (size_t)snprintf(out + used, size - used, ", buffers %u x %u bytes", d->params.buf_count,
+					 d->params.buf_size);
+	else if (used < size)
+		used += (size_t)snprintf(out + used, size - used, ", frames of %zu bytes", res->frame_size);
+	if (used < size)
+		snprintf(out + used, size - used, ", window %zu%s", res->window, res->resumed ? ", resumed" : "");
 }
 
-static void upload_result_text(const LoadedImage *img, const UploadResult *res)
+static void upload_result_text(Cli *cli, const Device *d, const LoadedImage *img, const UploadResult *res)
 {
-	char hash[2 * MGMT_HASH_MAX + 1];
+	char hash[2 * MGMT_HASH_MAX + 1], figures[PATH_MAX + 256];
 
-	cli_print_upload_figures(stdout, img, res);
-	printf(".\n");
+	if (cli->only_errors)
+		return;
+	cli_upload_figures(d, img, res, figures, sizeof(figures));
+	strncat(figures, ".", sizeof(figures) - strlen(figures) - 1);
+	cli_summary(cli, figures);
 	printf("Verified: the device holds version %s, hash %s%s.\n", img->version,
 	       hex_encode(img->image.hash, img->image.hash_len, hash), res->has_match ? " (match: true)" : "");
 	printf("Next: 'smpctl image test %s' and 'smpctl reset', or use 'smpctl dfu' for the whole update.\n", hash);
@@ -180,7 +206,7 @@ int cmd_image_upload(Cli *cli)
 		cli_event(cli, "state", "inspect", "Slot %u already holds this image (version %s): nothing to upload "
 					"(--force uploads it anyway)", there->slot, img.version);
 		if (cli->json)
-			upload_result_json(cli, &img, &res, true);
+			upload_result_json(cli, d, &img, &res, true);
 		return EXIT_OK;
 	}
 	r = cli_check_slot_free(cli, &list, &img);
@@ -193,8 +219,8 @@ int cmd_image_upload(Cli *cli)
 	if (r)
 		return r;
 	if (cli->json)
-		upload_result_json(cli, &img, &res, false);
+		upload_result_json(cli, d, &img, &res, false);
 	else
-		upload_result_text(&img, &res);
+		upload_result_text(cli, d, &img, &res);
 	return EXIT_OK;
 }

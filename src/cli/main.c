@@ -81,13 +81,14 @@ enum {
 	OPT_SCAN_TIMEOUT,
 };
 
-#define SHORT_OPTIONS "d:jt:vh"
+#define SHORT_OPTIONS "d:jt:vqh"
 
 static const struct option options[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "adapter", required_argument, NULL, OPT_ADAPTER },
@@ -138,6 +139,7 @@ static void print_help(void)
 	       "      --default-agent    make smpctl's pairing agent BlueZ's default while it runs\n"
 	       "      --smp-version 1|2  force the SMP header version (default: v2, v1 when the device is legacy)\n"
 	       "  -v, --verbose          debug lines on stderr\n"
+	       "  -q, --quiet            image upload and dfu: errors only, no progress or summary\n"
 	       "  -h, --help             this help\n"
 	       "      --version          print the version\n"
 	       "\nSee smpctl(1) for every command's options, the JSON schema and the exit codes.\n");
@@ -259,6 +261,7 @@ static int parse_option(Cli *cli, int c, const char *arg, const char *word)
 	case 'd': cli->device = arg; return 0;
 	case 'j': cli->json = true; return 0;
 	case 'v': cli->verbose = true; return 0;
+	case 'q': cli->only_errors = true; return 0;
 	case 't':
 		if (parse_seconds(arg, &cli->timeout_usec) < 0)
 			return usage_error(cli, "--timeout takes seconds (e.g. 5 or 0.5), not '%s'", arg);

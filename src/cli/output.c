@@ -107,7 +107,7 @@ static int cli_report(Cli *cli, int exit_code, const char *message, const SmpSta
 		return exit_code;
 	cli_status_clear();
 	if (cli->progress_tty && !cli->json)
-		fputs("\r\033[K", stderr); /* clear a progress line */
+		cli_line_erase(); /* clear a progress line */
 	fprintf(stderr, "smpctl: %s\n", message);
 	if (cli->json)
 		json_error(cli, exit_code, message, st, req_group);
@@ -161,7 +161,7 @@ int cli_open_device(Cli *cli, Device **out)
 		return cli_fail(cli, EXIT_USAGE, "no device given: use --device ADDR (e.g. udp:127.0.0.1 or "
 						 "ble:name=NAME) or set SMPCTL_DEVICE");
 	opts.transport.verbose = cli->verbose;
-	if (cli->progress_tty && !cli->json && !cli->quiet)
+	if (cli->progress_tty && !cli->json && !cli->quiet && !cli->only_errors)
 		opts.transport.status = cli_status_show;
 	if (!opts.transport.open_timeout_usec)
 		opts.transport.open_timeout_usec = open_budget(cli);

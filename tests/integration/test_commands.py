@@ -327,8 +327,9 @@ class Updates(unittest.TestCase):
         with Sim() as sim:
             r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
             self.assertEqual(r.code, 0, r)
-            self.assertRegex(r.err.splitlines()[-1], r"^Uploaded %s \([0-9.]+ KiB\) in [0-9.]+ s, [0-9.]+ kB/s; "
-                                                     r"the update took [0-9.]+ s\.$" % re.escape(self.image))
+            self.assertRegex(r.err.splitlines()[-1], r"^Uploaded %s \([0-9.]+ KiB\) in [0-9.]+ s, [0-9.]+ kB/s, "
+                                                     r"buffers 4 x 2475 bytes, window 3; the update took [0-9.]+ s\.$"
+                                                     % re.escape(self.image))
             r = run(["--reset-timeout", "20", "dfu", self.image], device=sim.address)
             self.assertEqual(r.code, 0, r)
             self.assertRegex(r.err.splitlines()[-1], r"^Uploaded nothing \(0 bytes\): the device already held "
@@ -340,6 +341,7 @@ class Updates(unittest.TestCase):
             result = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address).json_lines()[-1]
             self.assertEqual(result["bytes"], os.path.getsize(self.image), result)
             self.assertGreater(result["rate"], 0)
+            self.assertEqual((result["buf_size"], result["buf_count"], result["window"]), (2475, 4, 3), result)
             self.assertGreaterEqual(result["total_seconds"], result["seconds"])
 
 
