@@ -120,12 +120,22 @@ static void upload_rewind(Upload *u, uint64_t to)
 	u->res->resends++;
 }
 
+/* Only a window wider than the buffers the device reported (or a device that reports none) can lose a
+ * frame for want of a free buffer; a loss within them is the link's, and passes. */
+static bool upload_window_beyond_buffers(const Upload *u)
+{
+	const Device *d = u->d;
+
+	return !d->params_known || u->window > (d->params.buf_count > 1 ? d->params.buf_count - 1 : 1);
+}
+
 /* A device with fewer buffers than the window drops the frame that finds none free (Zephyr's
  * smp_udp.c: "Failed to allocate mcumgr buffer"), and every drop costs a whole timeout: growing back to
- * the window that lost one would lose one again, each few frames, for the rest of the upload. */
+ * the window that lost one would lose one again, each few frames, for the rest of the upload. A lost
+ * notification or datagram within the buffers the device has narrows the window for a while only. */
 static void upload_on_loss(Upload *u)
 {
-	if (u->window > 1)
+	if (u->window > 1 && upload_window_beyond_buffers(u))
 		u->ceiling = MIN(u->ceiling, u->window - 1);
 	u->window = MAX((size_t)1, u->window / 2);
 	u->good_acks = 0;

@@ -140,8 +140,10 @@ static int loop_send(Transport *t, const uint8_t *frame, size_t len)
 	}
 	if (nth(n, loop.faults.reboot_at))
 		sim_device_reboot(loop.dev);
-	if (nth(n, loop.faults.drop_request) || every(n, loop.faults.drop_every))
+	if (nth(n, loop.faults.drop_request) || every(n, loop.faults.drop_every)) {
+		loop.stats.max_outstanding_after_drop = 0;
 		return 0;
+	}
 	if (loop.faults.hold_max && loop.outstanding >= loop.faults.hold_max) {
 		loop.stats.dropped_busy++;
 		return 0;
@@ -151,6 +153,7 @@ static int loop_send(Transport *t, const uint8_t *frame, size_t len)
 		copy[len - 1] ^= 0x01;
 	loop.outstanding++;
 	loop.stats.max_outstanding = MAX(loop.stats.max_outstanding, loop.outstanding);
+	loop.stats.max_outstanding_after_drop = MAX(loop.stats.max_outstanding_after_drop, loop.outstanding);
 	sim_device_process(loop.dev, copy, len, loop_collect, NULL);
 	if (sim_device_take_reset(loop.dev, &offline))
 		loop.reboot_after_delivery = true;

@@ -32,6 +32,7 @@ typedef struct SimLoopStats {
 	size_t largest_frame;
 	size_t max_outstanding;
 	unsigned dropped_busy;      /* requests dropped by hold_max */
+	size_t max_outstanding_after_drop; /* the same, among requests sent after the last dropped one */
 	unsigned opens;
 } SimLoopStats;
 

@@ -141,9 +141,15 @@ static void test_faults_end_verified(void)
  * lost one, or every few frames cost a timeout (113 s for 100 KiB at 512-byte frames). */
 static void test_window_stays_below_a_lossy_width(void)
 {
+	SimConfig cfg;
 	Run run;
 
 	run_setup(&run, 200 * 1024);
+	device_free(run.d);
+	sim_config_default(&cfg);
+	cfg.buf_count = 2; /* as the fixture reports: --window 3 is wider than its buffers */
+	CHECK_INT(sim_loop_device(run.event, &cfg, &run.d), 0);
+	CHECK_INT(device_learn_limits(run.d), 0);
 	run.o.window = 3;
 	run.o.frame_size = 2475;
 	sim_loop_faults()->hold_max = 1;
@@ -152,6 +158,25 @@ static void test_window_stays_below_a_lossy_width(void)
 	CHECK(run.res.has_match && run.res.match);
 	tap_checkf(sim_loop_stats()->dropped_busy <= 4, __FILE__, __LINE__, "dropped %u frames",
 		   sim_loop_stats()->dropped_busy);
+	check_slot1_holds_image();
+	run_teardown(&run);
+}
+
+/* A lost datagram or notification while the window fits the buffers the device reported is the link's
+ * doing: the window narrows, then grows back to the full width, rather than staying below it for the
+ * rest of the upload as it must for a device that ran out of buffers. */
+static void test_window_recovers_after_link_losses(void)
+{
+	Run run;
+
+	run_setup(&run, 200 * 1024);
+	CHECK_INT(device_learn_limits(run.d), 0); /* buf_count 4: window 3 */
+	CHECK_INT((int)run.d->window, 3);
+	sim_loop_faults()->drop_request = 6;
+	run_upload(&run);
+	CHECK_INT(run.r, 0);
+	CHECK(run.res.has_match && run.res.match);
+	CHECK_INT((int)sim_loop_stats()->max_outstanding_after_drop, 3);
 	check_slot1_holds_image();
 	run_teardown(&run);
 }
@@ -278,6 +303,7 @@ int main(void)
 		TAP_TEST(test_clean_upload_fills_frames),
 		TAP_TEST(test_window_and_frame_overrides),
 		TAP_TEST(test_window_stays_below_a_lossy_width),
+		TAP_TEST(test_window_recovers_after_link_losses),
 		TAP_TEST(test_guessed_frame_shrinks_on_rc9),
 		TAP_TEST(test_faults_end_verified),
 		TAP_TEST(test_resume_after_lost_link),
