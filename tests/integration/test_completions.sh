@@ -177,6 +177,9 @@ run_checks() {
     expect_exactly "smpctl -d ud" udp:
     expect_exactly "smpctl --device ble:" : :name=
     expect_exactly "smpctl --device=ud" udp:
+    expect_exactly "smpctl --device seri" serial:
+    expect_exactly "smpctl --device serial:/dev/null,f" /dev/null,framing=console /dev/null,framing=raw \
+        /dev/null,framing=cobs /dev/null,flow=none /dev/null,flow=rtscts
     SMPCTL_DEVICE=udp:192.0.2.7 expect "smpctl --device udp" udp:192.0.2.7 udp:
 
     # Image hashes for test and confirm, from the device on the command line or SMPCTL_DEVICE.
@@ -297,7 +300,8 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl --smp-version " 1 2
     zsh_expect "smpctl dfu " app.bin app.hex sub
     zsh_expect "smpctl image info x.bin --key " root.pem sub
-    zsh_expect "smpctl --device " ble: ble:name= udp:
+    zsh_expect "smpctl --device " ble: ble:name= serial: udp:
+    zsh_expect "smpctl --device serial:/dev/null,fl" serial:/dev/null,flow=none serial:/dev/null,flow=rtscts
     zsh_expect "smpctl --device=ud" --device=udp:
     zsh_expect "smpctl --device $dev image test " "$hash"
     zsh_expect "smpctl --json image confirm -d $dev ${hash:0:6}" "$hash"
