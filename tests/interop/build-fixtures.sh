@@ -148,7 +148,7 @@ doc = {
     "about": "Real Zephyr SMP servers for smpctl's interop tests: native_sim/native/64 executables, stripped and "
              "xz-compressed. Rebuild: tests/interop/build-fixtures.sh ZEPHYR_WS_OR_MIRROR. Run: unpack to a "
              "temporary directory, chmod +x, ./NAME.exe -flash=FLASH_FILE (one flash file per run; it persists "
-             "across restarts); SMP on udp:127.0.0.1:udp_port. A reset ends the process (exit 0): restart it on "
+             "across restarts); SMP on udp:127.0.0.1:udp_port. A reset ends the process (exit status 1): restart it on "
              "the same flash file. No MCUboot: nothing swaps. In conf_files, smp_svr/ is Zephyr's "
              "samples/subsys/mgmt/mcumgr/smp_svr/. See tests/interop/README.md.",
     "fixtures": fixtures,
