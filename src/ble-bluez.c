@@ -201,12 +201,13 @@ int ble_adapter_pick_visit(void *userdata, const char *path, const char *iface, 
 void ble_adapter_pick_explain(const BleAdapterPick *pick, char *out, size_t size)
 {
 	if (pick->off[0])
-		snprintf(out, size, "Bluetooth adapter %s is powered off: turn it on (bluetoothctl power on)", pick->off);
+		snprintf(out, size, "Bluetooth adapter %s is powered off: turn it on ('bluetoothctl power on')", pick->off);
 	else if (pick->want)
 		snprintf(out, size, "no Bluetooth adapter named %s (BlueZ has %u: 'bluetoothctl list' names them)",
 			 pick->want, pick->seen);
 	else
-		snprintf(out, size, "no Bluetooth adapter: is one plugged in and not blocked (rfkill list)?");
+		snprintf(out, size, "no Bluetooth adapter: is one plugged in and not blocked ('rfkill list bluetooth'; "
+			 "'sudo rfkill unblock bluetooth')? 'smpctl doctor' checks the set-up");
 }
 
 int ble_call(sd_bus *bus, sd_bus_slot **slot, const char *path, const char *iface, const char *member,
@@ -246,15 +247,23 @@ int ble_bus_open(sd_event *event, sd_bus **out)
 
 int ble_bus_error_explain(const sd_bus_error *e, const char *what, char *out, size_t size)
 {
+	/* The bus's policy (/etc/dbus-1/system.d/bluetooth.conf), not BlueZ, refused the call. */
+	if (sd_bus_error_has_name(e, SD_BUS_ERROR_ACCESS_DENIED)) {
+		snprintf(out, size, "%s failed: the system bus does not let this user call BlueZ: 'sudo usermod -aG "
+			 "bluetooth $USER', then log in again ('smpctl doctor' checks the set-up)", what);
+		return -EACCES;
+	}
 	switch (ble_error_kind(e->name, e->message)) {
 	case BLE_ERROR_NO_BLUEZ:
-		snprintf(out, size, "no BlueZ on the system bus (org.bluez not found): is bluetoothd running?");
+		snprintf(out, size, "no BlueZ on the system bus (org.bluez not found): is bluetoothd running? "
+			 "('sudo systemctl start bluetooth'; 'smpctl doctor' checks the set-up)");
 		return -EHOSTUNREACH;
 	case BLE_ERROR_TIMEOUT:
 		snprintf(out, size, "BlueZ did not answer %s in time", what);
 		return -ETIMEDOUT;
 	case BLE_ERROR_NOT_READY:
-		snprintf(out, size, "%s failed: the Bluetooth adapter is not ready (powered off?)", what);
+		snprintf(out, size, "%s failed: the Bluetooth adapter is not ready (powered off? 'bluetoothctl power on')",
+			 what);
 		return -ENETDOWN;
 	case BLE_ERROR_GONE:
 		snprintf(out, size, "%s failed: the object is gone from BlueZ (%s)", what, e->message ? e->message : "");

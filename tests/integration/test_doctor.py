@@ -61,6 +61,10 @@ class Doctor(unittest.TestCase):
             self.assertRegex(r.out, r"(?m)^fail  bluez +BlueZ is not running: nothing owns org.bluez on the system "
                                     r"bus.*: run 'sudo (apt-get install bluez && sudo )?systemctl enable --now bluetooth'$")
             self.assertNotIn("adapter", r.out)
+            # A command's own error names the same fix, and the doctor.
+            r = run(["--scan-timeout", "1", "echo", "x"], env=bus.env, device=SIM_ADDRESS)
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("'sudo systemctl start bluetooth'; 'smpctl doctor' checks the set-up", r.err)
         finally:
             bus.close()
 
@@ -73,6 +77,7 @@ class Doctor(unittest.TestCase):
             try:
                 with BluezSim() as b:
                     r = self.doctor(b)
+                    echo = b.run(["--scan-timeout", "1", "echo", "x"])
             finally:
                 harness.BUS_CONF = saved
         self.assertEqual(r.code, 1, r)
@@ -81,6 +86,8 @@ class Doctor(unittest.TestCase):
         self.assertEqual(c["access"]["status"], "fail")
         self.assertIn("refuses", c["access"]["message"])
         self.assertRegex(c["access"]["fix"], r"^sudo (usermod -aG bluetooth \S+|sudoedit /etc/dbus-1/system.d/bluetooth.conf)$")
+        self.assertNotEqual(echo.code, 0, echo)
+        self.assertIn("'sudo usermod -aG bluetooth $USER'", echo.err)
 
     def test_no_adapter(self):
         with BluezSim("--adapters", "0") as b:
@@ -91,6 +98,7 @@ class Doctor(unittest.TestCase):
             self.assertIn("no Bluetooth adapter", c["adapter"]["message"])
             self.assertEqual(c["adapter"]["fix"], "sudo rfkill unblock bluetooth")
             self.assertNotIn("conn-interval", c)
+            self.assertIn("'sudo rfkill unblock bluetooth'", b.run(["echo", "x"]).err)
 
     def test_adapter_powered_off(self):
         with BluezSim() as b:
@@ -102,6 +110,7 @@ class Doctor(unittest.TestCase):
             self.assertEqual(c["adapter"]["status"], "fail")
             self.assertEqual(c["adapter"]["message"], "adapter hci0 (00:1A:7D:DA:71:13) is powered off")
             self.assertEqual(c["adapter"]["fix"], "bluetoothctl power on")
+            self.assertIn("'bluetoothctl power on'", b.run(["echo", "x"]).err)
 
     def test_second_adapter_off_and_missing_adapter(self):
         with BluezSim("--adapters", "2") as b:
