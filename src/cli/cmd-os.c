@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "firmware-kind.h"
 #include "util.h"
 
 #define _cleanup_device_ _cleanup_(device_freep)
@@ -105,8 +106,41 @@ static void info_json(Cli *cli, const char *os, int boot_r, const MgmtBootloader
 		}
 		json_end_object(j);
 	}
+	/* MCUboot's serial recovery has no OS info: whoever answers it is the application */
+	json_key(j, "firmware");
+	json_string(j, "application");
 	json_end_object(j);
 	json_end_line(j);
+}
+
+/* No OS info (rc 8): an application built without it, or MCUboot's serial recovery? Ask around. */
+static int info_firmware_kind(Cli *cli, Device *d)
+{
+	FirmwareProbe probe;
+	FirmwareKind kind;
+	char why[512];
+	int r = firmware_probe(d, &probe);
+
+	if (r < 0)
+		return cli_device_fail(cli, d, r);
+	kind = firmware_kind(&probe, why, sizeof(why));
+	if (cli->json) {
+		JsonWriter *j = &cli->json_out;
+
+		json_begin_object(j);
+		json_key(j, "os");
+		json_null(j);
+		json_key(j, "firmware");
+		json_string(j, firmware_kind_name(kind));
+		json_key(j, "evidence");
+		json_string(j, why);
+		json_end_object(j);
+		json_end_line(j);
+		return EXIT_OK;
+	}
+	printf("OS:         not reported by this firmware\n");
+	printf("Firmware:   %s: %s\n", firmware_kind_name(kind), why);
+	return EXIT_OK;
 }
 
 int cmd_info(Cli *cli)
@@ -120,6 +154,8 @@ int cmd_info(Cli *cli)
 	if (r)
 		return r;
 	r = device_os_info(d, cli->format ? cli->format : "a", os, sizeof(os));
+	if (r == DEVICE_STATUS_ERROR && d->status.kind == SMP_STATUS_RC && d->status.rc == SMP_RC_ENOTSUP && !cli->format)
+		return info_firmware_kind(cli, d);
 	if (r)
 		return cli_device_fail(cli, d, r);
 	boot_r = device_bootloader_info(d, &boot);
@@ -137,6 +173,7 @@ int cmd_info(Cli *cli)
 		       boot.has_no_downgrade && boot.no_downgrade ? ", no downgrade" : "");
 	else
 		printf("Bootloader: %s\n", boot.bootloader);
+	printf("Firmware:   application (it answers OS info, which MCUboot's serial recovery does not have)\n");
 	return EXIT_OK;
 }
 

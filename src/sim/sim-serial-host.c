@@ -7,6 +7,8 @@
 #include <string.h>
 #include <termios.h>
 
+#include "sim-recovery.h"
+#include "sim-device.h"
 #include "sim-serial-host.h"
 #include "util.h"
 
@@ -27,6 +29,7 @@ struct SimSerialHost {
 	sd_event_source *io, *tx_timer;
 	SimSerialFrameFn on_frame;
 	void *userdata;
+	SimRecovery *recovery;   /* --recovery: MCUboot answers, not the application */
 	SerialDeframer rx;
 	/* receive model, console */
 	uint64_t release[SIM_SERIAL_RXBUFS_MAX]; /* lines received, not yet decoded: when each frees */
@@ -59,7 +62,9 @@ void sim_serial_usage(void)
 	       "  --rxbufs N               receive buffers (default 2): a line finding none free is dropped\n"
 	       "  --line-us N              time to decode one line, µs, one line at a time (default 500)\n"
 	       "  --link uart|usb          uart (default): the client's bytes reach the device at most at the baud rate;\n"
-	       "                           usb: as fast as they come, as over USB CDC-ACM (or Zephyr's native_sim pty)\n");
+	       "                           usb: as fast as they come, as over USB CDC-ACM (or Zephyr's native_sim pty)\n"
+	       "  --recovery LIST          MCUboot serial recovery instead of the application, built with LIST: none or\n"
+	       "                           echo,hash,state,slot-info (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE, _SLOT_INFO)\n");
 }
 
 static int parse_number(const char *value, unsigned long min, unsigned long max, unsigned long *out)
@@ -81,6 +86,12 @@ int sim_serial_option(SimSerialConfig *cfg, const char *name, const char *value)
 	}
 	if (strcmp(name, "framing") == 0)
 		return serial_framing_parse(value, &cfg->framing);
+	if (strcmp(name, "recovery") == 0) {
+		SimRecoveryConfig check;
+
+		cfg->recovery = value;
+		return sim_recovery_parse(value, &check);
+	}
 	if (strcmp(name, "link") == 0) {
 		if (strcmp(value, "uart") != 0 && strcmp(value, "usb") != 0)
 			return -EINVAL;
@@ -175,6 +186,22 @@ static void forget_released(SimSerialHost *h, uint64_t now)
 	h->held = kept;
 }
 
+/* A whole request frame: to the application's SMP server, or to MCUboot in recovery. */
+static void host_frame(void *userdata, const uint8_t *frame, size_t len)
+{
+	SimSerialHost *h = userdata;
+	uint8_t answer[4096];
+	size_t n;
+
+	if (!h->recovery) {
+		h->on_frame(h->userdata, frame, len);
+		return;
+	}
+	n = sim_recovery_process(h->recovery, frame, len, answer, sizeof(answer));
+	if (n)
+		sim_serial_host_send(h, answer, n);
+}
+
 static void line_done(SimSerialHost *h, uint64_t now)
 {
 	uint64_t done = MAX(now, h->decoder_free) + h->cfg.line_usec;
@@ -182,7 +209,7 @@ static void line_done(SimSerialHost *h, uint64_t now)
 	h->decoder_free = done;
 	if (h->held < SIM_SERIAL_RXBUFS_MAX)
 		h->release[h->held++] = done;
-	serial_deframer_feed(&h->rx, h->line, h->line_len, h->on_frame, h->userdata);
+	serial_deframer_feed(&h->rx, h->line, h->line_len, host_frame, h);
 }
 
 /* uart_mcumgr_rx_byte(): a buffer per line, taken at its first byte; no buffer or too long a line,
@@ -246,7 +273,7 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userd
 		return 0;
 	}
 	if (h->cfg.framing != SERIAL_FRAMING_CONSOLE) {
-		serial_deframer_feed(&h->rx, buf, (size_t)n, h->on_frame, h->userdata);
+		serial_deframer_feed(&h->rx, buf, (size_t)n, host_frame, h);
 		return 0;
 	}
 	now = now_usec();
@@ -362,6 +389,13 @@ int sim_serial_host_new(sd_event *event, const SimSerialConfig *cfg, SimSerialFr
 	}
 	h->line = malloc(cfg->line);
 	r = h->line ? serial_deframer_init(&h->rx, cfg->framing, max_packet(cfg)) : -ENOMEM;
+	if (r >= 0 && cfg->recovery) {
+		SimRecoveryConfig rc = { .slot_size = SIM_SLOT_SIZE, .app_version = cfg->app_version ? cfg->app_version : "1.0.0" };
+
+		r = sim_recovery_parse(cfg->recovery, &rc);
+		if (r >= 0)
+			r = sim_recovery_new(&rc, &h->recovery);
+	}
 	if (r >= 0)
 		r = open_pty(h);
 	if (r >= 0)
@@ -403,6 +437,7 @@ void sim_serial_host_free(SimSerialHost *h)
 	if (h->master >= 0)
 		close(h->master);
 	serial_deframer_done(&h->rx);
+	sim_recovery_free(h->recovery);
 	free(h->line);
 	sd_event_unref(h->event);
 	free(h);

@@ -37,12 +37,15 @@ typedef struct SimSerialConfig {
 	double time_scale;      /* 0: the device's transmissions take no time (the receive model keeps
 				 * real time: the client paces by the wall clock) */
 	bool verbose;
+	const char *recovery;   /* NULL, or MCUboot serial recovery with these build options (sim-recovery.h) */
+	const char *app_version; /* recovery: the version of the image in the primary slot */
 } SimSerialConfig;
 
 /* Zephyr 4.1's defaults: console framing, 115200 baud, 2 receive buffers of 128 bytes, and 0.5 ms to
  * decode a line (a model value: a base64 line on a 64 MHz Cortex-M4 plus work-queue latency). */
 void sim_serial_config_default(SimSerialConfig *cfg);
-/* smpctl-sim's serial options by long name ("serial", "framing", "baud", "line", "rxbufs", "line-us"):
+/* smpctl-sim's serial options by long name ("serial", "framing", "baud", "line", "rxbufs", "line-us",
+ * "link", "recovery"):
  * 0 or -EINVAL. sim_serial_usage() prints their help lines. */
 int sim_serial_option(SimSerialConfig *cfg, const char *name, const char *value);
 void sim_serial_usage(void);

@@ -442,6 +442,7 @@ static const struct option sim_options[] = {
 	{ "rxbufs", required_argument, NULL, OPT_SERIAL },
 	{ "line-us", required_argument, NULL, OPT_SERIAL },
 	{ "link", required_argument, NULL, OPT_SERIAL },
+	{ "recovery", required_argument, NULL, OPT_SERIAL },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "time-scale", required_argument, NULL, OPT_SCALE },
@@ -602,6 +603,7 @@ static int serial_start(Host *h)
 	h->serial_cfg.buf_size = h->cfg.buf_size;
 	h->serial_cfg.time_scale = h->time_scale;
 	h->serial_cfg.verbose = h->verbose;
+	h->serial_cfg.app_version = h->cfg.app_version;
 	return sim_serial_host_new(h->event, &h->serial_cfg, on_serial_frame, h, &h->serial);
 }
 

@@ -182,6 +182,43 @@ class Pacing(unittest.TestCase):
             self.assertNotIn("line dropped", sim.output())
 
 
+class SerialRecovery(unittest.TestCase):
+    """MCUboot's serial recovery (boot_serial.c) in two builds: info says which firmware answers and why,
+    and each capability comes from an answer."""
+
+    def test_info_names_recovery_and_its_build(self):
+        with SerialSim("--recovery", "none") as sim:
+            r = run(["--json", "info"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            info = r.json()
+            self.assertEqual(info["firmware"], "serial recovery", r)
+            for text in ("console echo control", "echo: no", "hashes in the image list: no", "test/confirm: no"):
+                self.assertIn(text, info["evidence"])
+            r = run(["info"], device=sim.address)
+            self.assertIn("Firmware:   serial recovery: ", r.out)
+        with SerialSim("--recovery", "echo,hash,state,slot-info") as sim:
+            info = run(["--json", "info"], device=sim.address).json()
+            self.assertEqual(info["firmware"], "serial recovery")
+            for text in ("echo: yes", "hashes in the image list: yes", "test/confirm: yes", "slot info: yes"):
+                self.assertIn(text, info["evidence"])
+
+    def test_info_names_the_application(self):
+        with SerialSim() as sim:
+            r = run(["--json", "info"], device=sim.address)
+            self.assertEqual(r.json()["firmware"], "application", r)
+            self.assertIn("Firmware:   application", run(["info"], device=sim.address).out)
+
+    def test_upload_goes_to_the_primary_slot(self):
+        with SerialSim("--recovery", "hash") as sim:
+            image = mkimage(os.path.join(sim.dir.name, "app.bin"), "--size", "20000", "--version", "4.5.6")
+            r = run(["image", "upload", image], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            self.assertEqual([(i["slot"], i["version"]) for i in images], [(0, "4.5.6+0")], images)
+            # no echo in this build: rc 8, a device error
+            self.assertEqual(run(["echo", "x"], device=sim.address).code, EXIT_DEVICE)
+
+
 def smpctl(address, *args, **kw):
     return run(["--timeout", "1", "--tries", "1"] + list(args), device="serial:" + address, **kw)
 
