@@ -120,6 +120,13 @@ int device_enum_list(Device *d, MgmtGroupList *out);
 /* Group ids with names and handler counts (CONFIG_MCUMGR_GRP_ENUM_DETAILS). */
 int device_enum_details(Device *d, MgmtGroupList *out);
 
+/* File system group: status ({"len"}), hash or checksum of [off, off+len) (len 0: to the end; type NULL:
+ * the device's default), the supported types, and closing the file the group keeps open. */
+int device_fs_status(Device *d, const char *name, uint64_t *len);
+int device_fs_hash(Device *d, const char *name, const char *type, uint64_t off, uint64_t len, MgmtFsHash *out);
+int device_fs_hash_types(Device *d, MgmtFsHashTypes *out);
+int device_fs_close(Device *d);
+
 /* Does the device have group? 1 yes, 0 no, -1 cannot tell (no enumeration group, or no answer). Asks
  * the enumeration group once per session, keeping d->status of the request that failed before. */
 int device_group_present(Device *d, uint16_t group);

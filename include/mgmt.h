@@ -231,3 +231,69 @@ typedef struct MgmtGroupList {
 } MgmtGroupList;
 int mgmt_decode_enum_groups(const cbor_item_t *body, MgmtGroupList *out);
 const MgmtGroupInfo *mgmt_group_list_find(const MgmtGroupList *list, uint16_t id);
+
+/*
+ * File system group (8), from Zephyr 4.1's subsys/mgmt/mcumgr/grp/fs_mgmt/src/fs_mgmt.c and
+ * smp_group_8.rst. Upload chunk (write, command 0): {"off", "name", "data", "len" (with off 0)} →
+ * {"off"}; a chunk at another offset than the file's length is FILE_OFFSET_NOT_VALID with "len": the
+ * length. Download (read, command 0): {"off", "name"} → {"off", "data", "len" (with off 0)}. Status (1):
+ * {"name"} → {"len"}. Hash (2): {"name", "type"?, "off"?, "len"?} → {"type", "off"?, "len", "output"}
+ * (a byte string for sha256, a number for crc32). Supported types (3): {} → {"types": {name: {"format",
+ * "size"}}}. Close (4): {} → {}.
+ */
+#define MGMT_FS_NAME_MAX 256      /* CONFIG_MCUMGR_GRP_FS_PATH_LEN is 64 by default */
+#define MGMT_FS_HASH_MAX 64
+#define MGMT_FS_HASH_TYPES 8
+
+typedef struct MgmtFsChunk {
+	const char *name;
+	uint64_t off;
+	uint64_t len;           /* whole file length, sent with off 0 */
+	const uint8_t *data;
+	size_t data_len;
+} MgmtFsChunk;
+int mgmt_build_fs_upload(uint8_t *out, size_t out_size, const MgmtFsChunk *c);
+/* Largest data_len whose frame (8-byte header + body) fits frame_size; 0 if none. */
+size_t mgmt_fs_upload_fit(const MgmtFsChunk *c, size_t frame_size);
+int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off);
+int mgmt_build_fs_name(uint8_t *out, size_t out_size, const char *name); /* {"name"}: status */
+/* type NULL: the device's default; len 0: to the end. */
+int mgmt_build_fs_hash(uint8_t *out, size_t out_size, const char *name, const char *type, uint64_t off,
+		       uint64_t len);
+
+/* An upload answer: {"off"}. The FILE_OFFSET_NOT_VALID error's "len" is read by mgmt_decode_fs_len(). */
+int mgmt_decode_fs_off(const cbor_item_t *body, uint64_t *off);
+int mgmt_decode_fs_len(const cbor_item_t *body, uint64_t *len); /* {"len"}: status, offset errors */
+
+typedef struct MgmtFsData {
+	uint64_t off;
+	uint8_t *data;          /* caller's buffer */
+	size_t data_size;
+	size_t data_len;
+	bool has_len;
+	uint64_t len;
+} MgmtFsData;
+int mgmt_decode_fs_download(const cbor_item_t *body, MgmtFsData *out);
+
+typedef struct MgmtFsHash {
+	char type[16];
+	bool has_off;
+	uint64_t off;
+	uint64_t len;
+	uint8_t output[MGMT_FS_HASH_MAX]; /* a number is kept big-endian in its size: crc32 in 4 bytes */
+	size_t output_len;
+	bool numeric;
+} MgmtFsHash;
+int mgmt_decode_fs_hash(const cbor_item_t *body, MgmtFsHash *out);
+
+typedef struct MgmtFsHashType {
+	char name[16];
+	bool byte_string;       /* "format" 1: bytes; 0: a number */
+	uint32_t size;
+} MgmtFsHashType;
+typedef struct MgmtFsHashTypes {
+	MgmtFsHashType types[MGMT_FS_HASH_TYPES];
+	size_t count;
+	bool truncated;
+} MgmtFsHashTypes;
+int mgmt_decode_fs_hash_types(const cbor_item_t *body, MgmtFsHashTypes *out);

@@ -10,7 +10,7 @@
  * buf_size 2475, buf_count 4, slots 0x37000 bytes, no progressive erase, image check, storage erase,
  * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000), the
  * statistics group (with no statistics of its own); no frugal list, no build date in OS info, no MCUboot
- * downgrade prevention, no task stats, shell, enumeration or date-time.
+ * downgrade prevention, no task stats, shell, enumeration, file system or date-time.
  * tests/integration/test_firmware.py reads firmware/ and checks these against it.
  *
  * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
@@ -53,6 +53,9 @@ typedef struct SimConfig {
 	bool shell;                 /* CONFIG_MCUMGR_GRP_SHELL with the dummy shell backend (false → rc 8) */
 	bool enumeration;           /* CONFIG_MCUMGR_GRP_ENUM (false → rc 8) */
 	bool enum_details;          /* CONFIG_MCUMGR_GRP_ENUM_DETAILS with names and handler counts */
+	bool fs;                    /* CONFIG_MCUMGR_GRP_FS on a file system at /lfs1, with file status and
+				     * crc32 (false → rc 8) */
+	bool fs_sha256;             /* ... and sha256 (CONFIG_MCUMGR_GRP_FS_HASH_SHA256) */
 	uint32_t slot_size;
 	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
 				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this

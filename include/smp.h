@@ -73,6 +73,15 @@ enum SmpEnumCommand {
 	SMP_ENUM_DETAILS = 3,
 };
 
+/* fs_mgmt.h */
+enum SmpFsCommand {
+	SMP_FS_FILE = 0,        /* read: download, write: upload */
+	SMP_FS_STATUS = 1,
+	SMP_FS_HASH = 2,
+	SMP_FS_HASH_TYPES = 3,
+	SMP_FS_CLOSE = 4,
+};
+
 enum SmpZephyrBasicCommand {
 	SMP_ZBASIC_ERASE_STORAGE = 0,
 };

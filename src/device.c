@@ -519,6 +519,62 @@ int device_enum_details(Device *d, MgmtGroupList *out)
 	return device_read_empty(d, SMP_GROUP_ENUM, SMP_ENUM_DETAILS, decode_enum_groups, out);
 }
 
+static int decode_fs_len(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_fs_len(body, out);
+}
+
+int device_fs_status(Device *d, const char *name, uint64_t *len)
+{
+	uint8_t body[MGMT_FS_NAME_MAX + 16];
+
+	if (strlen(name) >= MGMT_FS_NAME_MAX)
+		return -ENAMETOOLONG;
+	return device_exchange(d, SMP_OP_READ, SMP_GROUP_FS, SMP_FS_STATUS, body, mgmt_build_fs_name(body, sizeof(body), name),
+			       decode_fs_len, len);
+}
+
+static int decode_fs_hash(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_fs_hash(body, out);
+}
+
+/* Hashing a whole file takes the device a moment (well under a second for 64 KiB on a Cortex-M4 at
+ * 64 MHz): at least DEVICE_FS_HASH_TIMEOUT_USEC, more with --timeout for slow file systems. */
+#define DEVICE_FS_HASH_TIMEOUT_USEC (2000ull * 1000)
+
+int device_fs_hash(Device *d, const char *name, const char *type, uint64_t off, uint64_t len, MgmtFsHash *out)
+{
+	uint8_t body[MGMT_FS_NAME_MAX + 64];
+	uint64_t saved = d->options.timeout_usec;
+	int r;
+
+	if (strlen(name) >= MGMT_FS_NAME_MAX)
+		return -ENAMETOOLONG;
+	d->options.timeout_usec = MAX(saved, DEVICE_FS_HASH_TIMEOUT_USEC);
+	r = device_exchange(d, SMP_OP_READ, SMP_GROUP_FS, SMP_FS_HASH, body,
+			    mgmt_build_fs_hash(body, sizeof(body), name, type, off, len), decode_fs_hash, out);
+	d->options.timeout_usec = saved;
+	return r;
+}
+
+static int decode_fs_hash_types(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_fs_hash_types(body, out);
+}
+
+int device_fs_hash_types(Device *d, MgmtFsHashTypes *out)
+{
+	return device_read_empty(d, SMP_GROUP_FS, SMP_FS_HASH_TYPES, decode_fs_hash_types, out);
+}
+
+int device_fs_close(Device *d)
+{
+	uint8_t body[8];
+
+	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_FS, SMP_FS_CLOSE, body, mgmt_build_empty(body, sizeof(body)), NULL, NULL);
+}
+
 int device_group_present(Device *d, uint16_t group)
 {
 	SmpStatus status = d->status;

@@ -368,6 +368,17 @@ int mgmt_build_upload_chunk(uint8_t *out, size_t out_size, const MgmtUploadChunk
 	return smp_cbor_writer_done(&w);
 }
 
+/* The most bytes a byte string whose head and bytes take at most room can carry: the head grows with
+ * the length (1, 2, 3 or 5 bytes here), so give up bytes until both fit. */
+static size_t bytes_fitting(size_t room)
+{
+	size_t n = room ? room - 1 : 0;
+
+	while (n > 0 && smp_cbor_head_size(n) + n > room)
+		n--;
+	return n;
+}
+
 /* Encoded size of a text key: head and bytes. */
 static size_t key_size(const char *key)
 {
@@ -398,7 +409,7 @@ size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *c)
 size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size)
 {
 	MgmtUploadChunk c = *chunk;
-	size_t fixed, room, n;
+	size_t fixed, room;
 
 	/* The header's length field is 16 bits (REFERENCE.md §1): no body may exceed 65535 bytes. */
 	frame_size = MIN(frame_size, (size_t)SMP_HEADER_SIZE + UINT16_MAX);
@@ -407,11 +418,7 @@ size_t mgmt_upload_chunk_fit(const MgmtUploadChunk *chunk, size_t frame_size)
 	if (frame_size <= fixed + 1)
 		return 0;
 	room = frame_size - fixed; /* for data's head and its bytes */
-	n = room - 1;
-	/* The head grows with the length (1, 2, 3 or 5 bytes here): give up bytes until both fit. */
-	while (n > 0 && smp_cbor_head_size(n) + n > room)
-		n--;
-	return n;
+	return bytes_fitting(room);
 }
 
 int mgmt_decode_upload_rsp(const cbor_item_t *body, MgmtUploadRsp *out)
@@ -656,4 +663,161 @@ const MgmtGroupInfo *mgmt_group_list_find(const MgmtGroupList *list, uint16_t id
 		if (list->groups[i].id == id)
 			return &list->groups[i];
 	return NULL;
+}
+
+/* fs_mgmt_file_upload(): "len" only with off 0, "data" last so that the writer can size it. */
+static void put_fs_upload_fields(SmpCborWriter *w, const MgmtFsChunk *c)
+{
+	smp_cbor_put_map(w, c->off == 0 ? 4 : 3);
+	smp_cbor_put_text(w, "name");
+	smp_cbor_put_text(w, c->name);
+	smp_cbor_put_text(w, "off");
+	smp_cbor_put_uint(w, c->off);
+	if (c->off == 0) {
+		smp_cbor_put_text(w, "len");
+		smp_cbor_put_uint(w, c->len);
+	}
+}
+
+int mgmt_build_fs_upload(uint8_t *out, size_t out_size, const MgmtFsChunk *c)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	put_fs_upload_fields(&w, c);
+	smp_cbor_put_text(&w, "data");
+	smp_cbor_put_bytes(&w, c->data, c->data_len);
+	return smp_cbor_writer_done(&w);
+}
+
+size_t mgmt_fs_upload_fit(const MgmtFsChunk *c, size_t frame_size)
+{
+	uint8_t head[MGMT_FS_NAME_MAX + 64];
+	SmpCborWriter w;
+	size_t fixed, room;
+
+	smp_cbor_writer_init(&w, head, sizeof(head));
+	put_fs_upload_fields(&w, c);
+	if (w.overflow)
+		return 0;
+	frame_size = MIN(frame_size, (size_t)SMP_HEADER_SIZE + UINT16_MAX);
+	fixed = SMP_HEADER_SIZE + w.len + key_size("data");
+	if (frame_size <= fixed + 1)
+		return 0;
+	room = frame_size - fixed;
+	return bytes_fitting(room);
+}
+
+int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 2);
+	smp_cbor_put_text(&w, "name");
+	smp_cbor_put_text(&w, name);
+	smp_cbor_put_text(&w, "off");
+	smp_cbor_put_uint(&w, off);
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_fs_name(uint8_t *out, size_t out_size, const char *name)
+{
+	return build_one_text(out, out_size, "name", name);
+}
+
+int mgmt_build_fs_hash(uint8_t *out, size_t out_size, const char *name, const char *type, uint64_t off,
+		       uint64_t len)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 1 + (type ? 1u : 0u) + (off ? 1u : 0u) + (len ? 1u : 0u));
+	smp_cbor_put_text(&w, "name");
+	smp_cbor_put_text(&w, name);
+	if (type) {
+		smp_cbor_put_text(&w, "type");
+		smp_cbor_put_text(&w, type);
+	}
+	if (off) {
+		smp_cbor_put_text(&w, "off");
+		smp_cbor_put_uint(&w, off);
+	}
+	if (len) {
+		smp_cbor_put_text(&w, "len");
+		smp_cbor_put_uint(&w, len);
+	}
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_decode_fs_off(const cbor_item_t *body, uint64_t *off)
+{
+	return smp_cbor_get_uint(body, "off", off) < 0 ? -EBADMSG : 0;
+}
+
+int mgmt_decode_fs_len(const cbor_item_t *body, uint64_t *len)
+{
+	return smp_cbor_get_uint(body, "len", len) < 0 ? -EBADMSG : 0;
+}
+
+int mgmt_decode_fs_download(const cbor_item_t *body, MgmtFsData *out)
+{
+	int r;
+
+	out->has_len = false;
+	if (smp_cbor_get_uint(body, "off", &out->off) < 0 ||
+	    smp_cbor_get_bytes(body, "data", out->data, out->data_size, &out->data_len) < 0)
+		return -EBADMSG;
+	r = smp_cbor_get_uint(body, "len", &out->len);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_len = r == 0;
+	return 0;
+}
+
+/* fs_mgmt_file_hash_checksum(): "output" is a byte string (sha256) or a number (crc32, 4 bytes). */
+int mgmt_decode_fs_hash(const cbor_item_t *body, MgmtFsHash *out)
+{
+	const cbor_item_t *output = smp_cbor_map_get(body, "output");
+	uint64_t v;
+	int r;
+
+	*out = (MgmtFsHash){ 0 };
+	r = smp_cbor_get_text(body, "type", out->type, sizeof(out->type));
+	if ((r < 0 && r != -EMSGSIZE) || smp_cbor_get_uint(body, "len", &out->len) < 0 || !output)
+		return -EBADMSG;
+	r = smp_cbor_get_uint(body, "off", &out->off);
+	if (r < 0 && r != -ENOENT)
+		return -EBADMSG;
+	out->has_off = r == 0;
+	if (smp_cbor_item_uint(output, &v) == 0) {
+		out->numeric = true;
+		out->output_len = v > UINT32_MAX ? 8 : 4;
+		for (size_t i = 0; i < out->output_len; i++)
+			out->output[i] = (uint8_t)(v >> (8 * (out->output_len - 1 - i)));
+		return 0;
+	}
+	return smp_cbor_item_bytes(output, out->output, sizeof(out->output), &out->output_len) < 0 ? -EBADMSG : 0;
+}
+
+static int decode_hash_type(const cbor_item_t *key, const cbor_item_t *value, void *entry)
+{
+	MgmtFsHashType *t = entry;
+	uint64_t format, size;
+
+	*t = (MgmtFsHashType){ 0 };
+	if (decode_name(key, t->name, sizeof(t->name)) < 0 || !cbor_isa_map(value) ||
+	    smp_cbor_get_uint(value, "format", &format) < 0 || smp_cbor_get_uint(value, "size", &size) < 0 ||
+	    size > MGMT_FS_HASH_MAX)
+		return -EBADMSG;
+	t->byte_string = format != 0;
+	t->size = (uint32_t)size;
+	return 0;
+}
+
+int mgmt_decode_fs_hash_types(const cbor_item_t *body, MgmtFsHashTypes *out)
+{
+	*out = (MgmtFsHashTypes){ 0 };
+	return decode_named_entries(smp_cbor_map_get(body, "types"), out->types, sizeof(out->types[0]),
+				    MGMT_FS_HASH_TYPES, &out->count, &out->truncated, decode_hash_type);
 }

@@ -646,6 +646,72 @@ static void test_group_builders(void)
 	CHECK_INT(mgmt_build_shell_exec(b, 8, argv, 2), -EMSGSIZE);
 }
 
+/* File system requests as fs_mgmt.c reads them: "len" only with off 0; the fitted chunk fills the frame. */
+static void test_fs_builders(void)
+{
+	static const uint8_t data[3] = { 1, 2, 3 };
+	MgmtFsChunk c = { .name = "/a", .off = 0, .len = 3, .data = data, .data_len = 3 };
+	static uint8_t b[4096], src[4096];
+	size_t n;
+
+	check_body("fs upload first", mgmt_build_fs_upload(b, sizeof(b), &c), b,
+		   "a4 64 6e616d65 62 2f61 63 6f6666 00 63 6c656e 03 64 64617461 43 010203");
+	c.off = 24;
+	c.data_len = 1;
+	check_body("fs upload next", mgmt_build_fs_upload(b, sizeof(b), &c), b,
+		   "a3 64 6e616d65 62 2f61 63 6f6666 18 18 64 64617461 41 01");
+	check_body("fs download", mgmt_build_fs_download(b, sizeof(b), "/a", 5), b,
+		   "a2 64 6e616d65 62 2f61 63 6f6666 05");
+	check_body("fs status", mgmt_build_fs_name(b, sizeof(b), "/a"), b, "a1 64 6e616d65 62 2f61");
+	check_body("fs hash", mgmt_build_fs_hash(b, sizeof(b), "/a", "crc32", 0, 0), b,
+		   "a2 64 6e616d65 62 2f61 64 74797065 65 6372633332");
+	check_body("fs hash range", mgmt_build_fs_hash(b, sizeof(b), "/a", NULL, 1, 2), b,
+		   "a3 64 6e616d65 62 2f61 63 6f6666 01 63 6c656e 02");
+	c.data = src;
+	for (size_t frame = 64; frame <= 3000; frame += 7) {
+		c.off = frame * 13;
+		n = mgmt_fs_upload_fit(&c, frame);
+		c.data_len = n;
+		tap_checkf(n == 0 || (size_t)mgmt_build_fs_upload(b, sizeof(b), &c) + SMP_HEADER_SIZE <= frame, __FILE__,
+			   __LINE__, "frame %zu: %zu data bytes do not fit", frame, n);
+		c.data_len = n + 1;
+		tap_checkf(mgmt_build_fs_upload(b, frame - SMP_HEADER_SIZE, &c) == -EMSGSIZE, __FILE__, __LINE__,
+			   "frame %zu: one byte more than %zu still fits", frame, n);
+	}
+}
+
+/* Answers captured from smp-svr-b2475-full: crc32 as a number, the types map, an offset error. */
+static void test_fs_decoding(void)
+{
+	uint8_t buf[16];
+	MgmtFsData data = { .data = buf, .data_size = sizeof(buf) };
+	MgmtFsHash h;
+	MgmtFsHashTypes types;
+	uint64_t v;
+	cbor_item_t *m = cbor_from_spaced_hex("bf 64 74797065 65 6372633332 63 6c656e 19 1770 66 6f7574707574 1a 45881b0a ff");
+
+	CHECK_INT(mgmt_decode_fs_hash(m, &h), 0);
+	CHECK(h.numeric && h.output_len == 4 && h.len == 6000 && !h.has_off);
+	CHECK(h.output[0] == 0x45 && h.output[3] == 0x0a);
+	CHECK_STR(h.type, "crc32");
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("bf 65 7479706573 bf 65 6372633332 bf 66 666f726d6174 00 64 73697a65 04 ff ff ff");
+	CHECK_INT(mgmt_decode_fs_hash_types(m, &types), 0);
+	CHECK(types.count == 1 && !types.types[0].byte_string && types.types[0].size == 4);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("bf 63 6f6666 00 64 64617461 43 010203 63 6c656e 03 ff");
+	CHECK_INT(mgmt_decode_fs_download(m, &data), 0);
+	CHECK(data.off == 0 && data.data_len == 3 && data.has_len && data.len == 3);
+	data.data_size = 2; /* more data than the buffer */
+	CHECK_INT(mgmt_decode_fs_download(m, &data), -EBADMSG);
+	smp_cbor_freep(&m);
+	m = cbor_from_spaced_hex("bf 63 657272 bf 65 67726f7570 08 62 7263 0b ff 63 6c656e 19 03e8 ff");
+	CHECK_INT(mgmt_decode_fs_len(m, &v), 0);
+	CHECK(v == 1000);
+	CHECK_INT(mgmt_decode_fs_off(m, &v), -EBADMSG);
+	smp_cbor_freep(&m);
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -671,6 +737,8 @@ int main(void)
 		TAP_TEST(test_mpstat_decoding),
 		TAP_TEST(test_enum_decoding),
 		TAP_TEST(test_group_builders),
+		TAP_TEST(test_fs_builders),
+		TAP_TEST(test_fs_decoding),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -50,6 +50,8 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 
 void sim_device_free(SimDevice *dev)
 {
+	if (dev)
+		sim_fs_free(dev);
 	free(dev);
 }
 
@@ -80,6 +82,8 @@ static int32_t translate_v1(uint16_t group, int32_t rc)
 		return translate_image(rc);
 	case SMP_GROUP_OS: /* os_mgmt_translate_error_code(): INVALID_FORMAT, QUERY_YIELDS_NO_ANSWER/RTC_NOT_SET */
 		return rc == 2 ? SMP_RC_EINVAL : rc == 3 || rc == 4 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
+	case SMP_GROUP_FS: /* fs_mgmt_translate_error_code() */
+		return rc == 2 || rc == 13 ? SMP_RC_EINVAL : rc == 3 || rc == 14 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
 	case SMP_GROUP_SHELL: /* shell_mgmt_translate_error_code(): COMMAND_TOO_LONG, EMPTY_COMMAND */
 	case SMP_GROUP_ENUM:  /* enum_mgmt_translate_error_code(): TOO_MANY_GROUP_ENTRIES */
 		return rc == 2 || (group == SMP_GROUP_SHELL && rc == 3) ? SMP_RC_EINVAL : SMP_RC_EUNKNOWN;
@@ -159,6 +163,7 @@ static SimStatus dispatch(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 	case SMP_GROUP_STAT: return sim_stat_handle(dev, req, w);
 	case SMP_GROUP_SHELL: return sim_shell_handle(dev, req, w);
 	case SMP_GROUP_ENUM: return sim_enum_handle(dev, req, w);
+	case SMP_GROUP_FS: return sim_fs_handle(dev, req, w);
 	default: return SIM_RC(SMP_RC_ENOTSUP);
 	}
 }
@@ -195,6 +200,10 @@ static size_t handle_request(SimDevice *dev, const SmpHeader *h, const uint8_t *
 		smp_cbor_writer_init(&w, dev->reply + SMP_HEADER_SIZE, cap);
 		smp_cbor_put_indef_map(&w);
 		put_group_error(&w, st);
+		if (st.extra_key) {
+			smp_cbor_put_text(&w, st.extra_key);
+			smp_cbor_put_uint(&w, st.extra_value);
+		}
 	} else if (dev->cfg.legacy_rc) {
 		smp_cbor_put_text(&w, "rc");
 		smp_cbor_put_int(&w, 0);

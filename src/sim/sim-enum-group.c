@@ -19,13 +19,15 @@ typedef struct SimGroup {
 } SimGroup;
 
 /* Groups in the order mgmt_groups_foreach() visits them: registration order, which is the order of the
- * MCUMGR_HANDLER_DEFINE names in their sorted iterable section (enum_mgmt, img_mgmt, os_mgmt, shell_mgmt,
- * stat_mgmt, zephyr_basic_mgmt). Returns how many the device has. */
+ * MCUMGR_HANDLER_DEFINE names in their sorted iterable section (enum_mgmt, fs_mgmt, img_mgmt, os_mgmt,
+ * shell_mgmt, stat_mgmt, zephyr_basic_mgmt). Returns how many the device has. */
 static size_t sim_groups(const SimDevice *dev, SimGroup *out)
 {
 	size_t n = 0;
 
 	out[n++] = (SimGroup){ SMP_GROUP_ENUM, "enum mgmt", dev->cfg.enum_details ? 4 : 3 };
+	if (dev->cfg.fs)
+		out[n++] = (SimGroup){ SMP_GROUP_FS, "fs mgmt", SMP_FS_CLOSE + 1 };
 	out[n++] = (SimGroup){ SMP_GROUP_IMAGE, "img mgmt", SMP_IMAGE_SLOT_INFO + 1 };
 	out[n++] = (SimGroup){ SMP_GROUP_OS, "os mgmt", SMP_OS_BOOTLOADER_INFO + 1 };
 	if (dev->cfg.shell)

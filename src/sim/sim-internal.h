@@ -30,8 +30,11 @@ typedef struct SimUpload {
 	size_t sha_len;
 } SimUpload;
 
+typedef struct SimFs SimFs;
+
 struct SimDevice {
 	SimConfig cfg;
+	SimFs *fs;                      /* the file system group's files and open file (sim-fs-group.c) */
 	uint8_t slot[2][SIM_SLOT_SIZE]; /* flash contents: 0xff where erased */
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
 	SimSwap swap;
@@ -51,6 +54,8 @@ typedef struct SimStatus {
 	uint16_t group;
 	int32_t group_rc;
 	const char *rsn;
+	const char *extra_key;  /* a field the handler adds beside a v2 group error (fs upload's "len") */
+	uint64_t extra_value;
 } SimStatus;
 
 #define SIM_OK ((SimStatus){ 0 })
@@ -77,6 +82,8 @@ SimStatus sim_stat_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 SimStatus sim_shell_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_enum_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_os_taskstat(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+SimStatus sim_fs_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+void sim_fs_free(SimDevice *dev);
 
 /* Flash of the two slots (sim-flash.c): contents and the time each operation costs. */
 void sim_flash_erase_pages(SimDevice *dev, unsigned slot, size_t first, size_t count);

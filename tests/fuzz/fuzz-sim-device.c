@@ -24,6 +24,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sim_config_default(&cfg);
 		/* Every optional handler on, so that all of them read the hostile bytes. */
 		cfg.stat_sample = cfg.taskstat = cfg.shell = cfg.enumeration = cfg.enum_details = cfg.datetime = true;
+		cfg.fs = cfg.fs_sha256 = true;
 		if (sim_device_new(&cfg, &dev) < 0)
 			return 0;
 	}

@@ -32,6 +32,22 @@ static void fuzz_status(const cbor_item_t *body, const SmpHeader *h)
 	smp_group_rc_name(st.group, st.rc);
 }
 
+/* The file system group's answers. */
+static void fuzz_fs_decoders(const cbor_item_t *body)
+{
+	uint8_t data[64];
+	MgmtFsData chunk = { .data = data, .data_size = sizeof(data) };
+	MgmtFsHashTypes types;
+	MgmtFsHash hash;
+	uint64_t v;
+
+	mgmt_decode_fs_off(body, &v);
+	mgmt_decode_fs_len(body, &v);
+	mgmt_decode_fs_download(body, &chunk);
+	mgmt_decode_fs_hash(body, &hash);
+	mgmt_decode_fs_hash_types(body, &types);
+}
+
 /* Statistics, shell, task stats, memory pools, enumeration: large results, so on the heap. */
 static void fuzz_group_decoders(const cbor_item_t *body)
 {
@@ -51,6 +67,7 @@ static void fuzz_group_decoders(const cbor_item_t *body)
 		if (mgmt_decode_enum_groups(body, groups) == 0)
 			mgmt_group_list_find(groups, SMP_GROUP_FS);
 		mgmt_decode_shell_exec(body, &shell);
+		fuzz_fs_decoders(body);
 	}
 	free(stat_list);
 	free(stat);

@@ -124,7 +124,10 @@ run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
     expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete \
-        taskstat mpstat bootloader stat shell groups
+        taskstat mpstat bootloader stat shell groups fs
+    expect_exactly "smpctl fs " upload download stat hash types close
+    expect_exactly "smpctl fs hash /lfs1/x " sha256 crc32
+    expect "smpctl fs upload x y --" --window --frame-size --force --device
     expect_exactly "smpctl image " list slots info upload test confirm erase
     expect_exactly "smpctl settings " erase
     expect_exactly "smpctl stat " list show
@@ -275,7 +278,9 @@ zsh_run() {
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
     zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings \
-        taskstat mpstat bootloader stat shell groups
+        taskstat mpstat bootloader stat shell groups fs
+    zsh_expect "smpctl fs " upload download stat hash types close
+    zsh_expect "smpctl fs hash /lfs1/x " sha256 crc32
     zsh_expect "smpctl image " confirm erase info list slots test upload
     zsh_expect "smpctl settings " erase
     zsh_expect "smpctl stat " list show

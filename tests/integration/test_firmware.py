@@ -140,7 +140,8 @@ class FirmwareMatchesSimulatedDevice(unittest.TestCase):
         self.assertTrue(enabled(self.board, "CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO"))
 
     def test_groups(self):
-        """The statistics, shell and enumeration groups and task stats: on in both or off in both (rc 8)."""
+        """The statistics, shell, enumeration and file system groups and task stats: on in both or off in both
+        (rc 8)."""
         self.assertEqual(self.smpctl("stat", "list").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_STAT"))
         self.assertEqual(self.smpctl("taskstat").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_OS_TASKSTAT"))
         self.assertEqual(self.smpctl("shell", "exec", "--", "kernel", "version").code == EXIT_OK,
@@ -149,6 +150,7 @@ class FirmwareMatchesSimulatedDevice(unittest.TestCase):
         self.assertEqual(r.code, EXIT_OK, r)
         self.assertEqual(r.json()["source"] == "enumeration", enabled(self.prj, "CONFIG_MCUMGR_GRP_ENUM"), r)
         self.assertEqual(sim_default("stat_sample"), "false")  # the firmware registers no statistics
+        self.assertEqual(self.smpctl("fs", "types").code == EXIT_OK, enabled(self.prj, "CONFIG_MCUMGR_GRP_FS"))
         self.assertTrue(enabled(self.sysbuild, "SB_CONFIG_BOOTLOADER_MCUBOOT"))
         self.assertTrue(enabled(self.sysbuild, "SB_CONFIG_MCUBOOT_MODE_SWAP_USING_MOVE"))
         r = self.smpctl("--json", "info")

@@ -1,4 +1,4 @@
-"""smpctl's statistics, shell, task stats, date-time, groups and mpstat commands (issue 16) against the
+"""smpctl's statistics, shell, task stats, date-time, groups, mpstat and fs commands (issue 16) against the
 real Zephyr 4.1.0 server smp-svr-b2475-full (smp_svr with the fs and shell overlays), and the
 missing-group message against smpctl-fw, which has no shell.
 
@@ -12,7 +12,9 @@ import os
 import socket
 import struct
 import sys
+import tempfile
 import unittest
+import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -41,7 +43,8 @@ def smpctl(fx, *args):
 
 
 class FullServer(unittest.TestCase):
-    """smp-svr-b2475-full: os (taskstat, datetime), img, stat, fs, shell; no enumeration, no MCUboot."""
+    """smp-svr-b2475-full: os (taskstat, datetime), img, stat, fs (LittleFS at /lfs1, status, crc32), shell;
+    no enumeration, no MCUboot."""
 
     @classmethod
     def setUpClass(cls):
@@ -102,6 +105,31 @@ class FullServer(unittest.TestCase):
 
     def test_bootloader_info_without_mcuboot(self):
         self.device_error(smpctl(self.fx, "bootloader", "info"), 8)
+
+    def test_fs(self):
+        # LittleFS on a 16 KiB partition: small files. The fixture hashes with crc32 only.
+        data = os.urandom(2000)
+        with tempfile.TemporaryDirectory(prefix="smpctl-interop-fs-") as tmp:
+            local, part, out = (os.path.join(tmp, n) for n in ("f.bin", "part.bin", "f.out"))
+            with open(local, "wb") as f:
+                f.write(data)
+            with open(part, "wb") as f:
+                f.write(data[:700])
+            self.assertEqual(self.ok("fs", "types"), {"types": [{"name": "crc32", "format": "number", "size": 4}]})
+            res = self.ok("fs", "upload", part, "/lfs1/f")
+            self.assertEqual((res["bytes"], res["resumed_from"], res["verified"]), (700, 0, "crc32"))
+            res = self.ok("fs", "upload", local, "/lfs1/f")  # the device appends to the 700 bytes it has
+            self.assertEqual((res["bytes"], res["resumed_from"], res["verified"]), (2000, 700, "crc32"))
+            self.assertTrue(self.ok("fs", "upload", local, "/lfs1/f")["skipped"])
+            self.assertEqual(self.ok("fs", "stat", "/lfs1/f"), {"name": "/lfs1/f", "len": 2000})
+            self.assertEqual(self.ok("fs", "hash", "/lfs1/f")["output"], "%08x" % zlib.crc32(data))
+            self.assertEqual(self.ok("fs", "download", "/lfs1/f", out)["verified"], "crc32")
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), data)
+            self.assertEqual(self.ok("fs", "close"), {"closed": True})
+        self.assertIn("FILE_NOT_FOUND", self.device_error(smpctl(self.fx, "fs", "stat", "/lfs1/none"), 3, 8))
+        r = smpctl(self.fx, "fs", "upload", __file__, "/nowhere/x")
+        self.assertIn("MOUNT_POINT_NOT_FOUND", self.device_error(r, 14, 8))
 
     def test_groups_by_probing(self):
         found = self.ok("groups")

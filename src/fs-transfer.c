@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs-transfer.h"
+#include "log.h"
+#include "mgmt.h"
+#include "smp-error.h"
+#include "util.h"
+
+#define FS_MAX_WINDOW 32u
+#define FS_MAX_STALLS 5u                   /* rounds of losses without progress before giving up */
+#define FS_ERR_FILE_OFFSET_NOT_VALID 11    /* FS_MGMT_ERR_FILE_OFFSET_NOT_VALID (fs_mgmt.h) */
+#define FS_DOWNLOAD_DATA_MAX 65536u
+
+typedef struct Transfer Transfer;
+
+typedef struct Slot {
+	Transfer *t;
+	bool used;
+	uint8_t seq;
+	uint64_t off;
+} Slot;
+
+struct Transfer {
+	Device *d;
+	bool upload;
+	const char *remote;
+	const uint8_t *src;       /* upload */
+	uint8_t *dst;             /* download: the file, once its length is known */
+	size_t max_len;
+	uint8_t *scratch;         /* download: one answer's data */
+	bool len_known;
+	uint64_t len;
+	uint64_t device_off;      /* upload: the file's length as the device last said it */
+	uint64_t done_until;      /* download: [0, done_until) received */
+	uint64_t next;            /* next offset to ask for or send */
+	size_t chunk;             /* download: the device's chunk (its first answer's data) */
+	size_t window;
+	Slot slots[FS_MAX_WINDOW];
+	size_t in_flight;
+	bool draining;            /* something was lost or refused: wait for every answer, then go on */
+	bool progressed;          /* since the last drain */
+	unsigned stalls;
+	bool done, wake;
+	int result;
+	uint8_t *body;
+	size_t body_size;
+	FsProgressFn progress;
+	void *userdata;
+	FsTransferResult *res;
+};
+
+uint32_t fs_crc32(const uint8_t *data, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++) {
+		crc ^= data[i];
+		for (int b = 0; b < 8; b++)
+			crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+	}
+	return ~crc;
+}
+
+static void transfer_finish(Transfer *t, int result)
+{
+	if (t->done)
+		return;
+	t->done = t->wake = true;
+	t->result = result;
+}
+
+static void transfer_report(Transfer *t, uint64_t done)
+{
+	t->progressed = true;
+	if (t->progress)
+		t->progress(t->userdata, done, t->len);
+}
+
+static Slot *slot_take(Transfer *t, uint64_t off)
+{
+	for (size_t i = 0; i < FS_MAX_WINDOW; i++)
+		if (!t->slots[i].used) {
+			t->slots[i] = (Slot){ .t = t, .used = true, .off = off };
+			t->in_flight++;
+			return &t->slots[i];
+		}
+	return NULL;
+}
+
+static void on_answer(void *userdata, int err, SmpResponse *rsp);
+
+static int transfer_submit(Transfer *t, uint8_t op, uint64_t off, int body_len)
+{
+	SmpRequest req = { .op = op, .group = SMP_GROUP_FS, .id = SMP_FS_FILE, .body = t->body };
+	Slot *s;
+	int r;
+
+	if (body_len < 0)
+		return body_len;
+	req.body_len = (size_t)body_len;
+	s = slot_take(t, off);
+	if (!s)
+		return -EBUSY;
+	r = smp_client_submit(t->d->client, &req, t->d->options.timeout_usec, on_answer, s, &s->seq);
+	if (r < 0 && s->used) {
+		s->used = false;
+		t->in_flight--;
+	}
+	return r;
+}
+
+/* One upload chunk at off, filled to the frame; returns the data bytes it carries. */
+static int upload_send(Transfer *t, uint64_t off)
+{
+	MgmtFsChunk c = { .name = t->remote, .off = off, .len = t->len, .data = t->src + off };
+	int r;
+
+	c.data_len = MIN(mgmt_fs_upload_fit(&c, t->d->frame_size), (size_t)(t->len - off));
+	if (c.data_len == 0 && off < t->len)
+		return -EMSGSIZE;
+	r = transfer_submit(t, SMP_OP_WRITE, off, mgmt_build_fs_upload(t->body, t->body_size, &c));
+	if (r < 0)
+		return r;
+	t->res->sent += c.data_len;
+	return (int)c.data_len;
+}
+
+static int download_send(Transfer *t, uint64_t off)
+{
+	int r = transfer_submit(t, SMP_OP_READ, off, mgmt_build_fs_download(t->body, t->body_size, t->remote, off));
+
+	return r < 0 ? r : (int)t->chunk;
+}
+
+/* Keeps the window full. A download's first request goes alone: its answer tells the file's length and
+ * the device's chunk size. An empty upload is one chunk without data. */
+static void transfer_fill(Transfer *t)
+{
+	int r = 0;
+
+	if (t->done || t->draining)
+		return;
+	if (!t->upload && !t->len_known) {
+		if (t->in_flight == 0)
+			r = download_send(t, 0);
+	} else if (t->upload && t->len == 0) {
+		if (t->in_flight == 0 && !t->progressed)
+			r = upload_send(t, 0);
+	} else {
+		while (r >= 0 && t->in_flight < t->window && t->next < t->len) {
+			r = t->upload ? upload_send(t, t->next) : download_send(t, t->next);
+			if (r >= 0)
+				t->next += (uint64_t)r;
+		}
+	}
+	if (r < 0)
+		transfer_finish(t, r);
+}
+
+/* Every request of the round is answered: go on from what the device has. */
+static void transfer_after_drain(Transfer *t)
+{
+	if (!t->progressed && ++t->stalls >= FS_MAX_STALLS) {
+		transfer_finish(t, -ETIMEDOUT);
+		return;
+	}
+	if (t->progressed)
+		t->stalls = 0;
+	t->progressed = false;
+	t->draining = false;
+	t->next = t->upload ? t->device_off : t->done_until;
+	t->res->resends++;
+}
+
+static void upload_handle(Transfer *t, const SmpResponse *rsp)
+{
+	uint64_t off;
+
+	if (rsp->status.kind == SMP_STATUS_GROUP && rsp->status.group == SMP_GROUP_FS &&
+	    rsp->status.rc == FS_ERR_FILE_OFFSET_NOT_VALID && mgmt_decode_fs_len(rsp->body, &off) == 0) {
+		/* fs_mgmt.c closed the file: the next chunk at its length reopens it and appends. */
+		t->device_off = off;
+		t->draining = true;
+		if (off == t->len)
+			transfer_finish(t, 0); /* it has all of it: a lost answer hid that */
+		return;
+	}
+	if (mgmt_decode_fs_off(rsp->body, &off) < 0 || off > t->len) {
+		transfer_finish(t, -EBADMSG);
+		return;
+	}
+	if (off > t->device_off || t->len == 0)
+		transfer_report(t, off);
+	t->device_off = off;
+	if (off >= t->len)
+		transfer_finish(t, 0);
+}
+
+/* The first answer: the file's length, and the chunk size the device reads with. */
+static int download_first(Transfer *t, const MgmtFsData *a)
+{
+	if (!a->has_len || a->off != 0)
+		return -EBADMSG;
+	if (a->len > t->max_len)
+		return -EFBIG;
+	t->len = a->len;
+	t->len_known = true;
+	t->chunk = a->data_len;
+	t->dst = malloc(t->len ? (size_t)t->len : 1);
+	if (!t->dst)
+		return -ENOMEM;
+	t->next = t->chunk;
+	return t->chunk == 0 && t->len > 0 ? -EBADMSG : 0;
+}
+
+static void download_handle(Transfer *t, const SmpResponse *rsp)
+{
+	MgmtFsData a = { .data = t->scratch, .data_size = FS_DOWNLOAD_DATA_MAX };
+	int r = mgmt_decode_fs_download(rsp->body, &a);
+
+	if (r == 0 && !t->len_known)
+		r = download_first(t, &a);
+	if (r == 0 && (a.off > t->len || a.data_len > t->len - a.off))
+		r = -EBADMSG;
+	if (r < 0) {
+		transfer_finish(t, r);
+		return;
+	}
+	memcpy(t->dst + a.off, a.data, a.data_len);
+	if (a.off == t->done_until) {
+		t->done_until += a.data_len;
+		transfer_report(t, t->done_until);
+	} else if (a.off > t->done_until) {
+		t->draining = true; /* an earlier answer was lost */
+	}
+	if (t->done_until >= t->len)
+		transfer_finish(t, 0);
+}
+
+static void on_answer(void *userdata, int err, SmpResponse *rsp)
+{
+	Slot *s = userdata;
+	Transfer *t = s->t;
+
+	s->used = false;
+	t->in_flight--;
+	if (t->done)
+		return;
+	if (err == -ETIMEDOUT) {
+		log_debug("fs: no answer for offset %llu", (unsigned long long)s->off);
+		t->draining = true;
+	} else if (err < 0) {
+		transfer_finish(t, err);
+	} else if (rsp->status.kind != SMP_STATUS_OK &&
+		   !(t->upload && rsp->status.kind == SMP_STATUS_GROUP && rsp->status.rc == FS_ERR_FILE_OFFSET_NOT_VALID)) {
+		t->d->status = rsp->status;
+		t->d->status_group = SMP_GROUP_FS;
+		t->d->status_id = SMP_FS_FILE;
+		transfer_finish(t, DEVICE_STATUS_ERROR);
+	} else if (t->upload) {
+		upload_handle(t, rsp);
+	} else {
+		download_handle(t, rsp);
+	}
+	if (!t->done && t->draining && t->in_flight == 0)
+		transfer_after_drain(t);
+	transfer_fill(t);
+	if (t->done)
+		t->wake = true;
+}
+
+static int transfer_run(Transfer *t)
+{
+	uint64_t begin = now_usec();
+	int r;
+
+	t->window = MAX((size_t)1, MIN(t->d->window, (size_t)FS_MAX_WINDOW));
+	t->body_size = MAX(t->d->frame_size, (size_t)MGMT_FS_NAME_MAX + 64);
+	t->body = malloc(t->body_size);
+	if (!t->body)
+		return -ENOMEM;
+	transfer_fill(t);
+	r = t->done ? 0 : smp_client_run_until(t->d->client, &t->wake);
+	/* An error or an interruption leaves requests in flight: their answers must not reach this frame. */
+	for (size_t i = 0; i < FS_MAX_WINDOW; i++)
+		if (t->slots[i].used) {
+			smp_client_abandon(t->d->client, t->slots[i].seq);
+			t->slots[i].used = false;
+		}
+	free(t->body);
+	t->res->usec = now_usec() - begin;
+	t->res->bytes = t->len;
+	if (r < 0)
+		return r;
+	return t->result;
+}
+
+int fs_upload_run(Device *d, const char *remote, const uint8_t *data, size_t len, uint64_t start_off,
+		  FsProgressFn progress, void *userdata, FsTransferResult *res)
+{
+	Transfer t = {
+		.d = d, .upload = true, .remote = remote, .src = data, .len = len, .len_known = true,
+		.device_off = start_off, .next = start_off, .progress = progress, .userdata = userdata, .res = res,
+		.progressed = start_off > 0,
+	};
+
+	*res = (FsTransferResult){ 0 };
+	if (start_off > len)
+		return -EINVAL;
+	if (start_off == len && len > 0) {
+		res->bytes = len;
+		return 0;
+	}
+	return transfer_run(&t);
+}
+
+int fs_download_run(Device *d, const char *remote, size_t max_len, uint8_t **out, size_t *out_len,
+		    FsProgressFn progress, void *userdata, FsTransferResult *res)
+{
+	Transfer t = { .d = d, .remote = remote, .max_len = max_len, .progress = progress, .userdata = userdata,
+		       .res = res };
+	int r;
+
+	*res = (FsTransferResult){ 0 };
+	t.scratch = malloc(FS_DOWNLOAD_DATA_MAX);
+	if (!t.scratch)
+		return -ENOMEM;
+	r = transfer_run(&t);
+	free(t.scratch);
+	if (r != 0) {
+		free(t.dst);
+		return r;
+	}
+	res->sent = t.len;
+	*out = t.dst;
+	*out_len = (size_t)t.len;
+	return 0;
+}
