@@ -158,14 +158,23 @@ class Pacing(unittest.TestCase):
             self.assertIn("line dropped", sim.output())
 
     def test_paced_lines_arrive(self):
-        with SerialSim("--link", "usb") as sim:
-            for _ in range(3):
-                r = run(["--json", "echo", self.long_text], device=sim.address)
-                self.assertEqual(r.json(), {"echo": self.long_text}, r)
-            image = mkimage(os.path.join(sim.dir.name, "app.bin"), "--size", "16384")
-            r = run(["--json", "image", "upload", image], device=sim.address)
-            self.assertEqual(r.code, 0, r)
-            self.assertNotIn("line dropped", sim.output())
+        # The simulated device sees a line arrive when it reads it: on a loaded machine a descheduled
+        # simulator reads several paced lines at once and drops one, which the client then resends.
+        # So every attempt must succeed, and one of three must have no dropped line at all; without
+        # pacing every attempt drops lines (test_unpaced_lines_are_dropped).
+        drops = []
+        for attempt in range(3):
+            with SerialSim("--link", "usb") as sim:
+                for _ in range(3):
+                    r = run(["--json", "echo", self.long_text], device=sim.address)
+                    self.assertEqual(r.json(), {"echo": self.long_text}, r)
+                image = mkimage(os.path.join(sim.dir.name, "app.bin"), "--size", "16384")
+                r = run(["--json", "image", "upload", image], device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                drops.append(sim.output().count("line dropped"))
+            if drops[-1] == 0:
+                return
+        self.fail("paced lines were dropped in every attempt: %s" % drops)
 
     def test_slow_decoder_needs_a_larger_allowance(self):
         # A device that takes 20 ms a line (native_sim's pty UART is of that order): pace=20 says so.
