@@ -14,7 +14,7 @@ reboot=shutdown,shutdown=pause, a guest reset pauses it, the harness saves the w
 
 The serial port. QEMU's own "-serial pty" gives a new /dev/pts path each start, so the harness owns
 the pty pair instead (a stable path for smpctl across reboots, as a USB-serial adapter would be) and
-relays between its master side and QEMU's UART, a unix socket chardev QEMU connects to as it starts.
+relays between its master side and QEMU's UART, a TCP socket chardev QEMU connects to as it starts.
 From a reset until the application's banner (MCUboot's log, then "*** Booting Zephyr OS build"), the bytes
 smpctl writes are dropped, as a device in reset or in a bootloader that does not read the UART loses
 them. Passed on instead (gate_boot=False), bytes that reach the UART while MCUboot runs leave the
@@ -93,11 +93,19 @@ class QemuFixture:
         tty.setraw(self.slave)
         self.pty = os.ttyname(self.slave)
         self.device = "serial:" + self.pty
-        self.sock_path = os.path.join(d, "uart.sock")
         self.qmp_path = os.path.join(d, "qmp.sock")
-        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.listener.bind(self.sock_path)
+        # TCP on the loopback, not a unix socket: QEMU's UART model writes one byte per send(), and a unix
+        # stream socket holds only about 300 such one-byte messages unread (each costs ~700 bytes of the
+        # sender's buffer) before QEMU gets EAGAIN; the guest's poll-out then times out and the next byte is
+        # lost (MCUboot's log lost characters that way, and an SMP answer under CPU load). TCP coalesces
+        # them in the receiver's buffer.
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(1)
+        self.uart_port = self.listener.getsockname()[1]
+        os.set_blocking(self.master, False)
+        self.dropped_to_host = 0  # device bytes dropped because nobody read the pty (a full buffer)
         self.proc = None
         self.uart = None
         self.qmp = None
@@ -118,7 +126,7 @@ class QemuFixture:
     # -- QEMU ----------------------------------------------------------------------------------------------
     def command(self):
         cmd = [QEMU, "-M", self.info["qemu_machine"], "-cpu", self.info["qemu_cpu"], "-nographic", "-monitor", "none",
-               "-chardev", "socket,id=uart,path=" + self.sock_path, "-serial", "chardev:uart",
+               "-chardev", "socket,id=uart,host=127.0.0.1,port=%d,nodelay=on" % self.uart_port, "-serial", "chardev:uart",
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
         if self.reload_on_reset:
             fl = self.info["flash"]
@@ -219,7 +227,10 @@ class QemuFixture:
                 continue
             try:
                 if self.master in r:
-                    data = os.read(self.master, 4096)
+                    try:
+                        data = os.read(self.master, 4096)
+                    except BlockingIOError:
+                        data = b""
                     if self.uart and (self.app_up or not self.gate_boot):
                         self.uart.sendall(data)
                     else:
@@ -229,7 +240,10 @@ class QemuFixture:
                     if data:
                         self.log.write(data)
                         self.log.flush()
-                        os.write(self.master, data)
+                        try:
+                            os.write(self.master, data)   # raw pty: all or nothing below its 4 KiB+ buffer
+                        except BlockingIOError:
+                            self.dropped_to_host += len(data)
                         self._watch_boot(data)
                 if self.uart and self.qmp in r:
                     data = self.qmp.recv(65536)

@@ -80,8 +80,8 @@ class QemuCase(unittest.TestCase):
 
     def swap_types(self):
         """MCUboot's "Swap type" of every boot so far (its log on the UART)."""
-        # MCUboot's log loses a character now and then on QEMU's UART ("Image index: 0,Swap type", "wap type")
-        # (its "swap_type=0x1" lines do not match: '=' not ': ')
+        # matched loosely: a lost character ("wap type") must not hide a boot (README: the UART chardev);
+        # MCUboot's "swap_type=0x1" lines do not match ('=' not ': ')
         return re.findall(r"type: (none|test|perm|revert|fail)\b", self.fx.output())
 
     def reset(self):
