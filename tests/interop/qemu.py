@@ -70,10 +70,12 @@ def unpack(info, dest):
 class QemuFixture:
     """One device: its flash file, its pty, the QEMU process of the current boot."""
 
-    def __init__(self, reload_on_reset=False, gate_boot=True):
+    def __init__(self, reload_on_reset=False, gate_boot=True, paused=False):
         """reload_on_reset=True: one QEMU for all boots, the images given with -device loader (what QEMU
         does by default; only for showing why the harness restarts QEMU). gate_boot=False: pass smpctl's
-        bytes to the UART during MCUboot too (they wedge the application's SMP receiver, see the README)."""
+        bytes to the UART during MCUboot too (they wedge the application's SMP receiver, see the README).
+        paused=True: the first boot waits (QEMU -S) until resume()."""
+        self.paused = paused
         self.info = manifest()
         self.dir = tempfile.TemporaryDirectory(prefix="smpctl-qemu-")
         d = self.dir.name
@@ -107,6 +109,7 @@ class QemuFixture:
         os.set_blocking(self.master, False)
         self.dropped_to_host = 0  # device bytes dropped because nobody read the pty (a full buffer)
         self.proc = None
+        self.procs = []           # every QEMU started: stop() ends any still running
         self.uart = None
         self.qmp = None
         self.qmp_buf = b""
@@ -128,6 +131,8 @@ class QemuFixture:
         cmd = [QEMU, "-M", self.info["qemu_machine"], "-cpu", self.info["qemu_cpu"], "-nographic", "-monitor", "none",
                "-chardev", "socket,id=uart,host=127.0.0.1,port=%d,nodelay=on" % self.uart_port, "-serial", "chardev:uart",
                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
+        if self.paused and self.boots == 0:
+            cmd.append("-S")
         if self.reload_on_reset:
             fl = self.info["flash"]
             cmd += ["-device", "loader,file=%s,addr=0x%x" % (self.files["mcuboot"], fl["mcuboot"][0]),
@@ -140,6 +145,7 @@ class QemuFixture:
         self.log.write(b"\n--- boot %d: %s\n" % (self.boots + 1, " ".join(self.command()).encode()))
         self.log.flush()
         proc = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
         self.listener.settimeout(10)
         try:
             uart, _ = self.listener.accept()
@@ -265,7 +271,11 @@ class QemuFixture:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def start(self):
-        self._spawn()
+        try:
+            self._spawn()
+        except BaseException:
+            self.close()
+            raise
         self.thread = threading.Thread(target=self._relay, name="qemu-relay", daemon=True)
         self.thread.start()
         return self
@@ -274,13 +284,14 @@ class QemuFixture:
         self.stopping = True
         if self.thread:
             self.thread.join(timeout=10)
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     def close(self):
         try:
@@ -302,6 +313,10 @@ class QemuFixture:
 
     def __exit__(self, *exc):
         self.close()
+
+    def resume(self):
+        """Starts the CPU of a fixture made with paused=True (QMP cont; the relay reads the answer)."""
+        self.qmp.sendall(b'{"execute": "cont"}\n')
 
     def flush_input(self):
         """Drops what the device sent while nobody read the pty (boot messages, late answers)."""
