@@ -59,6 +59,8 @@ typedef struct UploadResult {
 } UploadResult;
 
 void upload_options_default(UploadOptions *o);
+/* Bytes per second this run moved: what the device already held (resumed_from) is not counted. */
+double upload_rate(const UploadResult *res);
 
 /* Uploads data (a whole MCUboot image file) to the device, which must be connected with limits learned.
  * Returns 0, DEVICE_STATUS_ERROR (d->status), UPLOAD_MATCH_FAILED, UPLOAD_GAVE_UP, or -errno. */

@@ -269,6 +269,11 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 		return;
 	}
 	if (r->off == u->len) {
+		/* Nothing to send: what the device holds counts as resumed, so no rate is made of it. */
+		if (u->res->reconnects == 0) {
+			u->res->resumed = true;
+			u->res->resumed_from = r->off;
+		}
 		upload_complete(u, r);
 		return;
 	}
@@ -499,4 +504,11 @@ int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *
 	res->window = u.max_window;
 	free(u.body);
 	return r;
+}
+
+double upload_rate(const UploadResult *res)
+{
+	uint64_t sent = res->bytes - (res->resumed && res->resumed_from <= res->bytes ? res->resumed_from : 0);
+
+	return res->usec ? (double)sent * 1e6 / (double)res->usec : 0;
 }

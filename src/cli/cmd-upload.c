@@ -78,7 +78,7 @@ void cli_json_upload_stats(JsonWriter *j, const Device *d, const UploadResult *r
 {
 	json_key(j, "bytes"); json_uint(j, res->bytes);
 	json_key(j, "seconds"); json_double(j, (double)res->usec / 1e6);
-	json_key(j, "rate"); json_double(j, res->usec ? (double)res->bytes * 1e6 / (double)res->usec : 0);
+	json_key(j, "rate"); json_double(j, upload_rate(res));
 	json_key(j, "frame_size"); json_uint(j, res->frame_size);
 	json_key(j, "window"); json_uint(j, res->window);
 	/* The device's MCUmgr buffers, as the closing line names them; null without params. */
@@ -129,9 +129,14 @@ void cli_upload_figures(const Device *d, const LoadedImage *img, const UploadRes
 	double secs = (double)res->usec / 1e6;
 	size_t used;
 
+	if (res->resumed && res->resumed_from == res->bytes) {
+		snprintf(out, size, "%s (%.1f KiB) was already on the device: nothing sent (checked in %.1f s)", img->path,
+			 (double)img->size / 1024, secs);
+		return;
+	}
 	used = (size_t)snprintf(out, size, "Uploaded %s (%.1f KiB) in %.1f s", img->path, (double)img->size / 1024, secs);
 	if (res->usec > 0 && used < size)
-		used += (size_t)snprintf(out + used, size - used, ", %.1f kB/s", (double)res->bytes / secs / 1000);
+		used += (size_t)snprintf(out + used, size - used, ", %.1f kB/s", upload_rate(res) / 1000);
 	if (d->params_known && used < size)
 		used += (size_t)snprintf(out + used, size - used, ", buffers %u x %u bytes", d->params.buf_count,
 					 d->params.buf_size);

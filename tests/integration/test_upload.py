@@ -39,6 +39,12 @@ class Upload(unittest.TestCase):
             r = run(["--json", "image", "upload", self.image], device=sim.address)
             self.assertEqual(r.code, 0, r)
             self.assertTrue(r.json_lines()[-1]["skipped"])
+            # --force: the first chunk's answer says the device holds it all; no rate is made of that.
+            r = run(["--json", "image", "upload", self.image, "--force"], device=sim.address)
+            result = r.json_lines()[-1]
+            self.assertEqual((r.code, result["rate"], result["resumed_from"]), (0, 0, result["bytes"]), r)
+            r = run(["image", "upload", self.image, "--force"], device=sim.address)
+            self.assertIn("was already on the device: nothing sent", r.err)
 
     def test_encrypted_image_is_sent_with_a_warning(self):
         """IMAGE_F_ENCRYPTED_AES128: the hash TLV covers the plaintext, so it cannot match the file's bytes;
