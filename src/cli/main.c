@@ -52,6 +52,9 @@ static const Verb verbs[] = {
 	{ "image list", 0, 0, cmd_image_list, "image list" },
 	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
+	/* ISSUE-NOTES 30: the verb the product is known by on a workstation, the same as "image upload". */
+	{ "upload", 1, 1, cmd_image_upload,
+	  "upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
 	{ "image upload", 1, 1, cmd_image_upload,
 	  "image upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
 	{ "image test", 1, 1, cmd_image_test, "image test HASH", true },

@@ -124,7 +124,8 @@ run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
     expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete \
-        taskstat mpstat bootloader stat shell groups fs
+        taskstat mpstat bootloader stat shell groups fs upload
+    expect "smpctl upload --" --window --frame-size --force --upgrade --image --key --device !--mode
     expect_exactly "smpctl fs " upload download stat hash types close
     expect_exactly "smpctl fs hash /lfs1/x " sha256 crc32
     expect "smpctl fs upload x y --" --window --frame-size --force --device
@@ -278,7 +279,7 @@ zsh_run() {
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
     zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings \
-        taskstat mpstat bootloader stat shell groups fs
+        taskstat mpstat bootloader stat shell groups fs upload
     zsh_expect "smpctl fs " upload download stat hash types close
     zsh_expect "smpctl fs hash /lfs1/x " sha256 crc32
     zsh_expect "smpctl image " confirm erase info list slots test upload

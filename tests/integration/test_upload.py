@@ -45,6 +45,13 @@ class Upload(unittest.TestCase):
             self.assertEqual((r.code, result["rate"], result["resumed_from"]), (0, 0, result["bytes"]), r)
             r = run(["image", "upload", self.image, "--force"], device=sim.address)
             self.assertIn("was already on the device: nothing sent", r.err)
+        # 'smpctl upload' is 'smpctl image upload' (ISSUE-NOTES 30): same options, same result.
+        with Sim() as sim:
+            r = run(["--json", "upload", self.image, "--key", key("ec-p256"), "--window", "2"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["ok"] and result["match"])
+            self.assertEqual((result["version"], result["window"]), ("1.4.0+0", 2))
 
     def test_encrypted_image_is_sent_with_a_warning(self):
         """IMAGE_F_ENCRYPTED_AES128: the hash TLV covers the plaintext, so it cannot match the file's bytes;
