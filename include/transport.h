@@ -76,6 +76,9 @@ typedef struct TransportOps {
 	/* Bytes of the device's SMP buffer (MCUmgr params buf_size) that the transport's framing takes
 	 * besides the frame (serial console: its length and CRC, 4); NULL = 0. */
 	size_t (*buffer_overhead)(Transport *t);
+	/* Nothing is there to answer (UDP: an ICMP port unreachable came back), so asking again is
+	 * pointless; NULL = the transport cannot tell. */
+	bool (*peer_absent)(Transport *t);
 	/* One line, for the user, on what last went wrong below the SMP layer ("nothing listens at …",
 	 * "org.bluez is not on the system bus: is bluetoothd running?"), or NULL. */
 	const char *(*error_text)(Transport *t);
@@ -103,6 +106,7 @@ size_t transport_fragment_size(Transport *t);
 size_t transport_buffer_overhead(Transport *t);
 void transport_set_reassembly(Transport *t, size_t buf_size);
 const char *transport_error_text(Transport *t);
+bool transport_peer_absent(Transport *t);
 void transport_free(Transport *t);
 void transport_freep(Transport **t);
 

@@ -115,9 +115,10 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 		d->sent_times++;
 		smp_response_clear(&rsp);
 		r = device_request(d, op, group, id, body, (size_t)body_len, &rsp);
-		/* Asking again helps with a lost answer, not when the transport knows why none came
-		 * (UDP: an ICMP port unreachable says nothing listens). */
-		if (r == -ETIMEDOUT && transport_error_text(smp_client_transport(d->client)))
+		/* Asking again helps with a lost answer, not when the transport knows nothing is there
+		 * (UDP: an ICMP port unreachable says nothing listens). A serial line that carried log text
+		 * instead of an answer (a device still booting) is worth asking again. */
+		if (r == -ETIMEDOUT && transport_peer_absent(smp_client_transport(d->client)))
 			break;
 		if (r == -ETIMEDOUT && d->sent_times < tries)
 			log_debug("%s: no answer to a %s request: asking again (%u of %u)", d->address,

@@ -214,6 +214,11 @@ static size_t udp_max_frame(Transport *t)
 	return UDP_MAX_DATAGRAM;
 }
 
+static bool udp_peer_absent(Transport *t)
+{
+	return ((UdpState *)t->state)->refused;
+}
+
 static const char *udp_error_text(Transport *t)
 {
 	UdpState *s = t->state;
@@ -236,5 +241,6 @@ const TransportOps transport_udp_ops = {
 	.close = udp_close,
 	.free = udp_free,
 	.max_frame = udp_max_frame,
+	.peer_absent = udp_peer_absent,
 	.error_text = udp_error_text,
 };

@@ -95,6 +95,11 @@ size_t transport_fragment_size(Transport *t)
 	return t->ops->fragment_size ? t->ops->fragment_size(t) : 0;
 }
 
+bool transport_peer_absent(Transport *t)
+{
+	return t->ops->peer_absent && t->ops->peer_absent(t);
+}
+
 size_t transport_buffer_overhead(Transport *t)
 {
 	return t->ops->buffer_overhead ? t->ops->buffer_overhead(t) : 0;

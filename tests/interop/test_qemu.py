@@ -172,15 +172,12 @@ class DuringBoot(QemuCase):
     wait_for_app = False
     paused = True
 
-    @unittest.expectedFailure
     def test_5_request_during_boot_is_asked_again(self):
-        """KNOWN BUG (serial transport, reported, not fixed here): a request sent while MCUboot boots is lost
-        (nothing reads the UART yet) and its timeout passes with the boot log on the line. smpctl should
-        ask again (--tries, 3 by default) and get the application's answer; instead src/device.c's
-        device_exchange() stops retrying whenever the transport has an error text after a timeout, and
-        src/transport-serial.c's serial_error_text() has one whenever bytes but no SMP frame came back
-        ("N bytes came back but no SMP frame: check the baud rate ... not its log console"): exit 4 after
-        one try. Meant for UDP's ICMP port unreachable; on a serial port any log line triggers it."""
+        """A request sent while MCUboot boots is lost (nothing reads the UART yet) and its timeout passes
+        with the boot log on the line: smpctl asks again (--tries, 3 by default) and gets the application's
+        answer. It used to stop after one try whenever the transport had an error text (meant for UDP's
+        ICMP port unreachable; on a serial port any log line has one): now only a transport that knows
+        nothing is there (transport_peer_absent) stops the retries."""
         # QEMU starts paused; the first request is dropped for sure (the device is in reset), then it boots
         proc = subprocess.Popen([SMPCTL, "--device", self.fx.device, "--json", "--timeout", "3", "echo", "boot"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
