@@ -189,6 +189,10 @@ static int check_marked(Cli *cli, const MgmtImageList *list, const uint8_t *hash
 {
 	const MgmtImageSlot *s = hash ? mgmt_image_list_find_hash(list, hash, len) : mgmt_image_list_slot(list, 0);
 
+	if (!s && !hash)
+		return cli_fail(cli, EXIT_DEVICE, "the device accepted the confirm but lists no running image in slot 0 "
+						  "(a device without MCUboot, such as native_sim, runs code that is not in "
+						  "its slots): run 'smpctl image list' to see what it holds");
 	if (!s)
 		return cli_fail(cli, EXIT_DEVICE, "the device accepted the request but no longer lists that image: "
 						  "run 'smpctl image list' and check the slot");

@@ -228,6 +228,16 @@ class Case(unittest.TestCase):
         s1 = {i["slot"]: i for i in r.json()["images"]}[1]
         self.assertEqual((s1["pending"], s1["permanent"], s1["confirmed"], s1["active"]), (True, True, False, False))
 
+    def test_confirm_running_without_slot0(self):
+        """image confirm without a hash: native_sim accepts it (rc 0) but lists no slot 0 (no MCUboot, the
+        running code is not in the slots); smpctl says so instead of "no longer lists that image"."""
+        if not self.lists_images():
+            self.skipTest("128-byte buffers cannot carry the image state answers (rc 7)")
+        r = self.smpctl("image", "confirm")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertIn("lists no running image in slot 0", r.err)
+        self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
     def test_upload_window_beyond_buffers(self):
         """--window 3 on a server with 2 buffers drops the frames that find no free buffer; smpctl narrows
         the window and keeps it below the width that lost one (it took 113 s for 150 KiB at 512 bytes
