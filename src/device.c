@@ -125,7 +125,7 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 				  smp_group_name(group), d->sent_times + 1, tries);
 		/* A link that went down under the request (a Disconnect another client left behind, a
 		 * supervision timeout): for a question that can be asked again, connect again and ask. */
-		if (r == -ECONNRESET && d->sent_times < tries) {
+		if ((r == -ECONNRESET || r == -ENOTCONN) && d->sent_times < tries) {
 			log_debug("%s: the link went down during a %s request: connecting again (%u of %u)", d->address,
 				  smp_group_name(group), d->sent_times + 1, tries);
 			device_disconnect(d);
@@ -134,7 +134,7 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 				break;
 			r = -ECONNRESET;
 		}
-	} while ((r == -ETIMEDOUT || r == -ECONNRESET) && d->sent_times < tries);
+	} while ((r == -ETIMEDOUT || r == -ECONNRESET || r == -ENOTCONN) && d->sent_times < tries);
 	if (r == 0 && decode && decode(rsp.body, out) < 0)
 		r = -EBADMSG;
 	smp_response_clear(&rsp);
@@ -234,7 +234,7 @@ int device_reset(Device *d, bool force)
 	uint8_t body[32];
 	int body_len = mgmt_build_reset(body, sizeof(body), force);
 	SmpRequest req = { .op = SMP_OP_WRITE, .group = SMP_GROUP_OS, .id = SMP_OS_RESET, .body = body };
-	uint64_t deadline = now_usec() + DEVICE_RESET_GONE_USEC;
+	uint64_t deadline;
 	ResetWait w = { 0 };
 	uint8_t seq;
 	int r;
@@ -258,6 +258,7 @@ int device_reset(Device *d, bool force)
 	r = smp_client_submit(d->client, &req, DEVICE_RESET_GONE_USEC, on_reset_answer, &w, &seq);
 	if (r < 0)
 		return r;
+	deadline = now_usec() + DEVICE_RESET_GONE_USEC; /* from the request, not from the "there?" before it */
 	for (;;) {
 		r = device_wait_reset_answer(d, &w, DEVICE_RESET_MS_USEC);
 		if (r < 0 || w.done)

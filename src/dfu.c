@@ -378,22 +378,19 @@ static void dfu_erase_ahead(Dfu *f)
 	const MgmtImageSlot *s1;
 	int r;
 
-	if (!f->o->erase_ahead || !f->res->running || !f->res->confirmed)
+	/* Only after this run swapped: then slot 1 holds the image it replaced. On a device that already ran
+	 * the image, slot 1 may hold something staged with upload-only. */
+	if (!f->o->erase_ahead || !f->res->running || !f->res->confirmed || !f->res->reset)
 		return;
 	r = dfu_read_list(f);
 	s1 = r ? NULL : dfu_slot(f, 1);
-	if (!r && !s1) {
-		f->res->erased_ahead = true;
-		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead", "Slot 1 is already blank: the next upload only writes");
-		return;
-	}
-	if (!r && (s1->pending || s1->active || s1->permanent)) {
+	if (!r && s1 && (s1->pending || s1->active || s1->permanent)) {
 		dfu_emit(f, DFU_EVENT_WARNING, "erase-ahead", "Slot 1 is in use (pending or active): not erased ahead");
 		return;
 	}
 	if (!r) {
-		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead",
-			 "Erasing slot 1 (the previous image, the way back) so that the next upload only writes");
+		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead", "Erasing slot 1 (%s) so that the next upload only writes",
+			 s1 ? "the previous image, the way back" : "it lists no image but may hold data");
 		r = device_image_erase(f->d, 1);
 	}
 	if (r) {

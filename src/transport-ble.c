@@ -967,8 +967,10 @@ static void ble_link_down(Transport *t, const char *why)
 
 	switch (s->step) {
 	case BLE_CONNECT_WAIT:
-		/* The blip of a failed connect is over: try again now (bleak PR #1255). */
-		ble_connect(t);
+		/* The blip of a failed connect is over: try again now (bleak PR #1255), unless a pause is
+		 * already set (the backoff, a lock or an attempt in progress to wait for). */
+		if (!s->retry)
+			ble_connect(t);
 		return;
 	case BLE_RESOLVING:
 	case BLE_NOTIFYING:

@@ -98,6 +98,7 @@ static int udp_on_readable(sd_event_source *src, int fd, uint32_t revents, void 
 		}
 		if (n < 0)
 			return 0; /* EAGAIN: drained */
+		s->refused = false; /* something listens again (a device back from its reset) */
 		if ((size_t)n > UDP_MAX_DATAGRAM)
 			continue;
 		t->events.frame(t->userdata, s->buf, (size_t)n);

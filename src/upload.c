@@ -448,8 +448,9 @@ static int upload_renew_link(Upload *u)
 		r = device_learn_limits(u->d);
 	if (r < 0)
 		return r;
+	/* A frame size halved after rc 9 (upload_shrink_guessed_frame) stays halved. */
 	if (!u->opt.frame_size)
-		u->frame_size = MIN(u->d->frame_size, u->body_size);
+		u->frame_size = MIN(MIN(u->d->frame_size, u->body_size), u->frame_size);
 	u->renew_link = false;
 	u->failures = 0;
 	u->window = MAX((size_t)1, MIN(u->window, u->max_window));

@@ -128,6 +128,15 @@ class Dfu(unittest.TestCase):
         with Sim() as sim:
             self.assertEqual(run(["--json", "reset"], device=sim.address).json(), {"reset": True, "answer_lost": False})
 
+    def test_reset_after_a_lost_presence_check(self):
+        """The "there?" echo before a reset loses its answer and is asked again (--timeout 6): the RESET_MS +
+        5 s for the device to go quiet count from the reset request, not from that echo (6 s ago)."""
+        with Sim("--lose-answer", "0:0:1", "--lose-reset-answer", "--time-scale", "1", "--verbose") as sim:
+            r = run(["-v", "--timeout", "6", "reset"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("reset requested, answer lost", r.err)
+            self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+
     def test_reset_that_did_not_happen(self):
         """No answer and the device keeps answering echo: it did not reset; say so, and do not resend."""
         with Sim("--lose-reset-answer", "--verbose") as sim:  # time scale 0: back before anyone notices
@@ -193,6 +202,15 @@ class Dfu(unittest.TestCase):
             r = self.dfu(sim)
             self.assertFalse(r.json_lines()[-1]["erased_ahead"])
             self.assertIn(1, slots(sim.address))
+            # Already running: slot 1 now holds an image staged with upload-only, not the way back.
+            staged = mkimage(os.path.join(self.tmp.name, "staged.bin"), "--size", str(20 * 1024), "--version",
+                             "2.1.0", "--key", key("ec-p256", False))
+            self.assertEqual(run(["image", "upload", staged], device=sim.address).code, 0)
+            r = self.dfu(sim, "--erase-ahead")
+            self.assertEqual(r.code, 0, r)
+            self.assertTrue(r.json_lines()[-1]["already_running"])
+            self.assertFalse(r.json_lines()[-1]["erased_ahead"])
+            self.assertEqual(slots(sim.address)[1]["version"], "2.1.0+0")
 
     def test_blank_slot_is_written_without_erasing(self):
         """The firmware's img_mgmt (no progressive erase) erases on the first chunk only when the slot
