@@ -1386,12 +1386,7 @@ static void ble_close(Transport *t)
 	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
 	ble_connect_lock_release(s);
 	s->lost_later = sd_event_source_disable_unref(s->lost_later);
-	s->notify_io = sd_event_source_disable_unref(s->notify_io);
-	s->write_io = sd_event_source_disable_unref(s->write_io);
-	if (s->notify_fd >= 0)
-		close(TAKE_FD(s->notify_fd));
-	if (s->write_fd >= 0)
-		close(TAKE_FD(s->write_fd));
+	ble_forget_link(s);
 	ble_agent_free(TAKE_PTR(s->agent));
 	free(TAKE_PTR(s->txq));
 	s->txq_len = s->rx.len = 0;

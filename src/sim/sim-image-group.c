@@ -213,6 +213,27 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	return SIM_OK;
 }
 
+void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id)
+{
+	smp_cbor_put_text(w, "image");
+	smp_cbor_put_uint(w, 0);
+	smp_cbor_put_text(w, "slots");
+	smp_cbor_put_indef_array(w);
+	for (unsigned slot = 0; slot < 2; slot++) {
+		smp_cbor_put_indef_map(w);
+		smp_cbor_put_text(w, "slot");
+		smp_cbor_put_uint(w, slot);
+		smp_cbor_put_text(w, "size");
+		smp_cbor_put_uint(w, slot_size);
+		if (slot == 1) {
+			smp_cbor_put_text(w, "upload_image_id");
+			smp_cbor_put_uint(w, upload_image_id);
+		}
+		smp_cbor_put_break(w);
+	}
+	smp_cbor_put_break(w);
+}
+
 /* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads; with
  * CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD also the largest image, slot 0 minus the footer (the slots
  * are of equal size, so the footer always covers their difference). */
@@ -223,23 +244,7 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
 	smp_cbor_put_indef_map(w);
-	smp_cbor_put_text(w, "image");
-	smp_cbor_put_uint(w, 0);
-	smp_cbor_put_text(w, "slots");
-	smp_cbor_put_indef_array(w);
-	for (unsigned slot = 0; slot < 2; slot++) {
-		smp_cbor_put_indef_map(w);
-		smp_cbor_put_text(w, "slot");
-		smp_cbor_put_uint(w, slot);
-		smp_cbor_put_text(w, "size");
-		smp_cbor_put_uint(w, dev->cfg.slot_size);
-		if (slot == 1) {
-			smp_cbor_put_text(w, "upload_image_id");
-			smp_cbor_put_uint(w, 0);
-		}
-		smp_cbor_put_break(w);
-	}
-	smp_cbor_put_break(w);
+	sim_put_image0_slots(w, dev->cfg.slot_size, 0);
 	if (dev->cfg.update_footer) {
 		smp_cbor_put_text(w, "max_image_size");
 		smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);

@@ -7,6 +7,7 @@
 
 #include "image.h"
 #include "sim-device.h"
+#include "sim-internal.h"
 #include "sim-recovery.h"
 #include "smp-cbor.h"
 #include "smp.h"
@@ -206,23 +207,7 @@ static void recovery_slot_info(SimRecovery *r, SmpCborWriter *w)
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
 	smp_cbor_put_indef_map(w);
-	smp_cbor_put_text(w, "image");
-	smp_cbor_put_uint(w, 0);
-	smp_cbor_put_text(w, "slots");
-	smp_cbor_put_indef_array(w);
-	for (unsigned slot = 0; slot < 2; slot++) {
-		smp_cbor_put_indef_map(w);
-		smp_cbor_put_text(w, "slot");
-		smp_cbor_put_uint(w, slot);
-		smp_cbor_put_text(w, "size");
-		smp_cbor_put_uint(w, r->cfg.slot_size);
-		if (slot == 1) {
-			smp_cbor_put_text(w, "upload_image_id");
-			smp_cbor_put_uint(w, 1);
-		}
-		smp_cbor_put_break(w);
-	}
-	smp_cbor_put_break(w);
+	sim_put_image0_slots(w, r->cfg.slot_size, 1);
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
