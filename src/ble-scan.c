@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "ble-bluez.h"
+#include "fiber.h"
 #include "log.h"
 #include "util.h"
 
@@ -290,7 +291,7 @@ int ble_scan(sd_event *event, const char *adapter, uint64_t duration_usec, BleSc
 	*count = 0;
 	r = ble_scan_start(event, adapter, duration_usec, NULL, on_scan_done, &wait, &s);
 	while (r >= 0 && !wait.over)
-		r = sd_event_run(event, UINT64_MAX);
+		r = loop_turn(event);
 	if (r >= 0)
 		r = wait.err;
 	if (r < 0) {
