@@ -36,6 +36,7 @@ enum {
 	DFU_SETTINGS_NOT_ERASED = 14, /* --require-erase-settings and the firmware cannot */
 	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
 	DFU_NOT_SWAPPED = 16,       /* it came back still running the old image, the new one still pending */
+	DFU_DOWNGRADE = 17,         /* the image is not newer than the one running (allow_downgrade) */
 };
 
 typedef struct DfuImage {
@@ -64,6 +65,7 @@ typedef struct DfuOptions {
 	bool erase_settings;
 	bool require_erase_settings;
 	bool erase_ahead;             /* once confirmed, erase slot 1 (the old image) for the next update */
+	bool allow_downgrade;         /* install an image older than, or as old as, the running one */
 	uint64_t reset_timeout_usec;  /* how long the device may be away after a reset (swap ≈ 20 s) */
 	UploadOptions upload;
 	void (*event)(void *userdata, const DfuEvent *e);
@@ -81,6 +83,7 @@ typedef struct DfuResult {
 	bool already_running;
 	bool erased_ahead;         /* slot 1 is blank for the next update (--erase-ahead) */
 	UploadResult upload;
+	char old_version[MGMT_VERSION_TEXT + 8]; /* what ran before, as smpctl shows versions ("" unknown) */
 	MgmtImageList final_list;
 	char message[512];         /* one line on a failure (positive outcome codes) */
 } DfuResult;

@@ -52,6 +52,10 @@ const char *mgmt_bootloader_mode_name(int64_t mode);
  * "1.2.3" and appends ".build" only when the build number is not 0 (img_mgmt_ver_str). Text in any
  * other form is copied as it is. */
 void mgmt_version_text(const char *device_version, char *out, size_t out_size);
+/* Compares two versions, each as the device writes it ("1.2.3", "1.2.3.4") or as smpctl shows it
+ * ("1.2.3+4"): major, minor, revision, then build number (0 when absent), as MCUboot orders them
+ * (bootutil_public.c boot_version_cmp). *cmp gets <0, 0 or >0. Returns 0, or -EINVAL for other text. */
+int mgmt_version_compare(const char *a, const char *b, int *cmp);
 
 /* Image group: state */
 typedef struct MgmtImageSlot {

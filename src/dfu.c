@@ -403,6 +403,33 @@ static void dfu_erase_ahead(Dfu *f)
 	f->res->final_list = f->list;
 }
 
+/*
+ * A rack must not roll boards back by accident (a stale file in a devices list): an image that is not
+ * newer than the running one is refused unless asked for. The same image (same hash) already running
+ * is not a downgrade but a rerun: dfu_from_slot0 finishes it. A version the device writes in a form
+ * smpctl cannot read is let through with a warning: the device's own rules (MCUboot's downgrade
+ * prevention) still apply.
+ */
+static int dfu_check_version(Dfu *f, const MgmtImageSlot *s0)
+{
+	int cmp;
+
+	if (!s0 || !s0->active)
+		return 0;
+	if (f->o->allow_downgrade || slot_holds(s0, f->img))
+		return 0;
+	if (mgmt_version_compare(f->img->version, s0->version, &cmp) < 0) {
+		dfu_emit(f, DFU_EVENT_WARNING, "inspect", "Cannot compare version %s with the running %s: not checked "
+			 "for a downgrade", f->img->version, f->res->old_version);
+		return 0;
+	}
+	if (cmp > 0)
+		return 0;
+	return dfu_outcome(f, DFU_DOWNGRADE, "the image's version %s is %s the running %s: nothing was sent "
+			   "(--allow-downgrade installs it anyway)", f->img->version,
+			   cmp == 0 ? "the same as" : "older than", f->res->old_version);
+}
+
 static int dfu_run_steps(Dfu *f)
 {
 	const DfuImage *img = f->img;
@@ -416,8 +443,13 @@ static int dfu_run_steps(Dfu *f)
 		return r;
 	s0 = dfu_slot(f, 0);
 	s1 = dfu_slot(f, 1);
+	if (s0 && s0->active)
+		mgmt_version_text(s0->version, f->res->old_version, sizeof(f->res->old_version));
 	if (slot_holds(s0, img) && s0->active && !o->force)
 		return dfu_from_slot0(f, s0);
+	r = dfu_check_version(f, s0);
+	if (r)
+		return r;
 	if (slot_holds(s1, img) && !o->force) {
 		f->verified = true; /* the device lists the image's hash TLV in slot 1 */
 		f->res->upload_skipped = true;

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* Request bodies and response decoders of the OS, image, stat, shell, enumeration and Zephyr-basic groups
  * (smp_group_0.rst, _1.rst, _2.rst, _9.rst, _10.rst, _63.rst). */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mgmt.h"
@@ -447,6 +450,43 @@ void mgmt_version_text(const char *device_version, char *out, size_t out_size)
 		snprintf(out, out_size, "%u.%u.%u+0", a, b, c);
 	else
 		snprintf(out, out_size, "%s", device_version);
+}
+
+/* "1.2.3", "1.2.3.4" or "1.2.3+4" into its four numbers (build 0 when absent). */
+static int version_parse(const char *text, unsigned long out[4])
+{
+	const char *p = text;
+
+	out[3] = 0;
+	for (int i = 0; i < 4; i++) {
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		errno = 0;
+		out[i] = strtoul(p, &end, 10);
+		if (errno || out[i] > UINT32_MAX)
+			return -EINVAL;
+		p = end;
+		if (i == 2 && !*p)
+			return 0; /* no build number */
+		if (i == 3 ? *p != '\0' : *p != '.' && !(i == 2 && *p == '+'))
+			return -EINVAL;
+		p++;
+	}
+	return 0;
+}
+
+int mgmt_version_compare(const char *a, const char *b, int *cmp)
+{
+	unsigned long va[4], vb[4];
+
+	if (version_parse(a, va) < 0 || version_parse(b, vb) < 0)
+		return -EINVAL;
+	*cmp = 0;
+	for (int i = 0; i < 4 && !*cmp; i++)
+		*cmp = va[i] < vb[i] ? -1 : va[i] > vb[i];
+	return 0;
 }
 
 /* A name (map key or array element) as text: a cut name is kept, anything but text is refused. */

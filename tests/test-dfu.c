@@ -159,6 +159,38 @@ static void test_already_running(void)
 	flow_teardown(&f);
 }
 
+/* An image not newer than the running one is refused before anything is sent, unless allowed; the
+ * version that ran is reported either way. */
+static void test_downgrade_refused(void)
+{
+	static const char *const not_newer[] = { "1.0.0", "0.9.9", "1.0.0+0" };
+	Flow f;
+	SimSlotState s1;
+	unsigned requests;
+
+	for (size_t i = 0; i < ARRAY_SIZE(not_newer); i++) {
+		flow_setup(&f, NULL, DFU_TEST_AND_CONFIRM);
+		f.img.version = not_newer[i];
+		requests = sim_loop_stats()->requests;
+		flow_run(&f);
+		CHECK_INT(f.r, DFU_DOWNGRADE);
+		CHECK(strstr(f.res.message, "--allow-downgrade") != NULL);
+		CHECK_STR(f.res.old_version, "1.0.0+0");
+		CHECK(!f.res.uploaded && !f.res.marked);
+		CHECK_INT(sim_loop_stats()->requests - requests, 1); /* the image list only */
+		slot_state(1, &s1);
+		CHECK(!slot_is_ours(&s1));
+		flow_teardown(&f);
+	}
+	flow_setup(&f, NULL, DFU_TEST_AND_CONFIRM);
+	f.img.version = "0.9.9";
+	f.o.allow_downgrade = true;
+	flow_run(&f);
+	CHECK_INT(f.r, 0);
+	CHECK(f.res.uploaded && f.res.running && f.res.confirmed);
+	flow_teardown(&f);
+}
+
 /* Upload-only first, then the default mode: the upload is skipped and the update completes. */
 static void test_skips_upload_when_in_slot1(void)
 {
@@ -282,6 +314,7 @@ int main(void)
 		TAP_TEST(test_confirm_only),
 		TAP_TEST(test_upload_only_marks_nothing),
 		TAP_TEST(test_already_running),
+		TAP_TEST(test_downgrade_refused),
 		TAP_TEST(test_skips_upload_when_in_slot1),
 		TAP_TEST(test_seed_scenario),
 		TAP_TEST(test_require_erase_settings_stops),

@@ -492,6 +492,31 @@ static void test_version_text(void)
 	}
 }
 
+/* Version order as MCUboot's: major, minor, revision, build; both spellings compare alike. */
+static void test_version_compare(void)
+{
+	static const struct {
+		const char *a, *b;
+		int cmp;
+	} cases[] = {
+		{ "1.2.3", "1.2.3", 0 }, { "1.2.3", "1.2.3.0", 0 }, { "1.2.3+0", "1.2.3", 0 }, { "1.2.3+4", "1.2.3.4", 0 },
+		{ "1.2.4", "1.2.3.9", 1 }, { "1.10.0", "1.9.9", 1 }, { "2.0.0", "10.0.0", -1 }, { "1.2.3+5", "1.2.3.4", 1 },
+		{ "0.0.0", "0.0.0.1", -1 }, { "255.255.65535+4294967295", "255.255.65535.4294967294", 1 },
+	};
+	static const char *const bad[] = { "", "1.2", "beta", "1.2.3.4.5", "1.2.3+", "1..3", "-1.2.3", "1.2.3x",
+					   "1.2.3+4294967296", " 1.2.3" };
+	int cmp;
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		CHECK_INT(mgmt_version_compare(cases[i].a, cases[i].b, &cmp), 0);
+		CHECK_INT(cmp, cases[i].cmp);
+		CHECK_INT(mgmt_version_compare(cases[i].b, cases[i].a, &cmp), 0);
+		CHECK_INT(cmp, -cases[i].cmp);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		tap_checkf(mgmt_version_compare(bad[i], "1.0.0", &cmp) == -EINVAL, __FILE__, __LINE__, "'%s' refused", bad[i]);
+}
+
 /* Bodies captured from Zephyr 4.1.0's smp_svr (tests/interop fixture smp-svr-b2475-full, native_sim). */
 #define ZEPHYR_STAT_LIST "bf69737461745f6c6973749f6f666c6173685f73696d5f737461747374666c6173685f73696d5f7468726573686f6c64736d736d705f7376725f7374617473ffff"
 #define ZEPHYR_STAT_SHOW "bf646e616d656d736d705f7376725f7374617473666669656c6473bf657469636b730062733100ffff"
@@ -730,6 +755,7 @@ int main(void)
 		TAP_TEST(test_builders_exact),
 		TAP_TEST(test_builders_refuse_small_buffers),
 		TAP_TEST(test_version_text),
+		TAP_TEST(test_version_compare),
 		TAP_TEST(test_stat_decoding),
 		TAP_TEST(test_stat_list_truncated),
 		TAP_TEST(test_shell_decoding),
