@@ -15,12 +15,14 @@
 #define BLE_WRITE_MAX 512 /* bluetoothd reads the AcquireWrite socket 512 bytes at a time (BLUEZ.md §4) */
 
 typedef struct BleAddress {
+	char adapter[16];  /* "hci1" when the address names one, else "" */
 	bool by_name;
 	char address[18];  /* upper case, as BlueZ writes it */
 	char name[64];
 } BleAddress;
 
-/* "AA:BB:CC:DD:EE:FF" (any case) or "name=NAME". Returns 0 or -EINVAL. */
+/* "AA:BB:CC:DD:EE:FF" (any case) or "name=NAME", either after "hciN/" to name the adapter.
+ * Returns 0 or -EINVAL. */
 int ble_address_parse(const char *text, BleAddress *out);
 /* BlueZ's object path of a device: ADAPTER/dev_AA_BB_CC_DD_EE_FF (BLUEZ.md §1). */
 void ble_device_path(const char *adapter_path, const char *address, char *out, size_t out_size);

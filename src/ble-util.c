@@ -12,7 +12,18 @@
 
 int ble_address_parse(const char *text, BleAddress *out)
 {
+	const char *slash = strchr(text, '/');
+
 	*out = (BleAddress){ 0 };
+	/* "hci1/AA:…": through that adapter (a rack spreads its devices over several). */
+	if (slash && strncmp(text, "hci", 3) == 0) {
+		size_t n = (size_t)(slash - text);
+
+		if (n == 3 || n >= sizeof(out->adapter) || strspn(text + 3, "0123456789") != n - 3)
+			return -EINVAL;
+		memcpy(out->adapter, text, n);
+		text = slash + 1;
+	}
 	if (strncmp(text, "name=", 5) == 0) {
 		size_t n = strlen(text + 5);
 

@@ -13,7 +13,8 @@
 static void test_address_forms(void)
 {
 	static const char *const bad[] = { "", "C0:FF:EE:00:00", "C0-FF-EE-00-00-01", "C0:FF:EE:00:00:0G", "name=",
-					   "C0:FF:EE:00:00:011" };
+					   "C0:FF:EE:00:00:011", "hci/C0:FF:EE:00:00:01", "hcix/C0:FF:EE:00:00:01",
+					   "hci1/", "hci1/hci2/C0:FF:EE:00:00:01", "hci123456789012345/C0:FF:EE:00:00:01" };
 	BleAddress a;
 	char path[128];
 
@@ -23,6 +24,13 @@ static void test_address_forms(void)
 	CHECK_INT(ble_address_parse("name=My Board", &a), 0);
 	CHECK(a.by_name);
 	CHECK_STR(a.name, "My Board");
+	CHECK_STR(a.adapter, "");
+	CHECK_INT(ble_address_parse("hci1/c0:ff:ee:00:00:02", &a), 0);
+	CHECK_STR(a.adapter, "hci1");
+	CHECK_STR(a.address, "C0:FF:EE:00:00:02");
+	CHECK_INT(ble_address_parse("hci12/name=bay-3", &a), 0);
+	CHECK_STR(a.adapter, "hci12");
+	CHECK_STR(a.name, "bay-3");
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		tap_checkf(ble_address_parse(bad[i], &a) == -EINVAL, __FILE__, __LINE__, "'%s' refused", bad[i]);
 	ble_device_path("/org/bluez/hci1", "C0:FF:EE:00:00:01", path, sizeof(path));

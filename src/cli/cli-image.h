@@ -30,4 +30,6 @@ int cli_upload_failed(Cli *cli, Device *d, int r);
 int cli_upload(Cli *cli, Device *d, const LoadedImage *img, UploadResult *res);
 int cli_prepare_update(Cli *cli, LoadedImage *img, Device **d);
 void cli_json_upload_stats(JsonWriter *j, const Device *d, const UploadResult *res);
+/* For a rack's summary table: the version uploaded, bytes and rate (nothing outside a rack). */
+void cli_outcome_upload(Cli *cli, const LoadedImage *img, const UploadResult *res);
 void cli_upload_figures(const Device *d, const LoadedImage *img, const UploadResult *res, char *out, size_t size);

@@ -22,13 +22,18 @@ enum {
 	EXIT_VERIFY = 7,          /* an image did not verify (hash, signature, match, read-back) */
 	EXIT_IMAGE = 8,           /* the image file cannot be read or is not an MCUboot image */
 	EXIT_REVERTED = 9,        /* dfu: the device did not run, or reverted from, the new image */
+	EXIT_DOWNGRADE = 10,      /* dfu: the image is not newer than the running one (--allow-downgrade) */
 	EXIT_IO = 74,             /* EX_IOERR: the output could not be written (full disk, closed pipe) */
 	EXIT_LOCKED = 75,         /* EX_TEMPFAIL: another smpctl is changing the device (lock.c) */
 	EXIT_INTERRUPTED = 130,   /* SIGINT / SIGTERM */
 };
 
+/* The JSON output's schema (man/smpctl.1 JSON OUTPUT): raised on any change a reader could notice. */
+#define CLI_JSON_SCHEMA_VERSION 1
+
 typedef struct JsonWriter {
 	FILE *out;
+	const char *device;  /* put in every line: the device it is about */
 	int depth;
 	bool need_comma[16];
 	bool pending_key;
@@ -68,12 +73,20 @@ typedef struct Cli {
 	bool erase_settings;
 	bool require_erase_settings;
 	bool erase_ahead;
+	bool allow_downgrade;
 	size_t window;
 	size_t frame_size;
 	uint32_t image;
 	const char *key;
 	const char *mode;
 	const char *format;
+	/* a rack: several --device, or --devices FILE (cmd-rack.c) */
+	const char **devices;
+	size_t ndevices;
+	size_t devices_owned_from; /* entries from here on were read from the file (cli_free_devices) */
+	const char *devices_file;
+	size_t parallel;
+	uint64_t deadline_usec;
 	/* positional arguments after the command words */
 	char **args;
 	int nargs;
@@ -87,7 +100,21 @@ typedef struct Cli {
 	bool lock_device;     /* the command changes the device: cli_open_device() takes its lock */
 	int lock_fd;          /* the lock, held until exit; -1 */
 	JsonWriter json_out;
+	/* one device of a rack: its lines on stderr start with "[label] ", and what the table shows */
+	const char *label;
+	struct CliOutcome *outcome;
+	const bool *deadline_passed; /* the rack stopped this device at --deadline (reported as a timeout) */
 } Cli;
+
+/* What a command leaves for a rack's summary table (cmd-rack.c); all optional. */
+typedef struct CliOutcome {
+	char old_version[64];
+	char new_version[64];
+	char message[512];     /* the failure's one line */
+	uint64_t bytes;
+	double rate;           /* bytes per second of the upload */
+	bool uploaded;
+} CliOutcome;
 
 /* Opens the session to --device (or $SMPCTL_DEVICE). On failure prints the error and returns the exit
  * code (> 0); 0 on success. */
@@ -137,6 +164,12 @@ int cmd_scan(Cli *cli);
 int cmd_doctor(Cli *cli);
 int cmd_image_info(Cli *cli);
 
+/* The command run on every device of --device (repeated) / --devices FILE (cmd-rack.c). */
+int cli_rack_run(Cli *cli, int (*run)(Cli *cli), bool needs_file);
+/* The devices of the command line (repeated --device, then --devices FILE): cli->devices, ndevices. */
+int cli_read_devices_file(Cli *cli);
+int cli_add_device(Cli *cli, const char *address);
+void cli_free_devices(Cli *cli);
 /* One verb per line, for completion. */
 void cli_print_verbs(void);
 

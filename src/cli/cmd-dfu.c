@@ -25,6 +25,7 @@ static int dfu_exit_code(int r)
 	case DFU_NOT_VERIFIED: return EXIT_VERIFY;
 	case DFU_NOT_BACK: return EXIT_TIMEOUT;
 	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: return EXIT_DEVICE;
+	case DFU_DOWNGRADE: return EXIT_DOWNGRADE;
 	default: return EXIT_FAILURE_GENERIC;
 	}
 }
@@ -91,6 +92,7 @@ static int dfu_options(Cli *cli, DfuOptions *o, CliProgress *progress)
 		.erase_settings = cli->erase_settings,
 		.require_erase_settings = cli->require_erase_settings,
 		.erase_ahead = cli->erase_ahead,
+		.allow_downgrade = cli->allow_downgrade,
 		.reset_timeout_usec = cli->reset_timeout_usec,
 		.event = dfu_on_event,
 		.userdata = cli,
@@ -119,6 +121,11 @@ int cmd_dfu(Cli *cli)
 	di = (DfuImage){ .data = img.data, .size = img.size, .hash = img.image.hash, .hash_len = img.image.hash_len,
 			 .version = img.version };
 	r = dfu_run(d, &di, &o, &res);
+	if (cli->outcome) {
+		snprintf(cli->outcome->old_version, sizeof(cli->outcome->old_version), "%s", res.old_version);
+		if (res.uploaded)
+			cli_outcome_upload(cli, &img, &res.upload);
+	}
 	if (r >= DFU_REVERTED)
 		return cli_fail(cli, dfu_exit_code(r), "%s", res.message);
 	if (r)

@@ -122,6 +122,16 @@ static void upload_result_json(Cli *cli, const Device *d, const LoadedImage *img
 	json_end_line(j);
 }
 
+void cli_outcome_upload(Cli *cli, const LoadedImage *img, const UploadResult *res)
+{
+	if (!cli->outcome)
+		return;
+	snprintf(cli->outcome->new_version, sizeof(cli->outcome->new_version), "%s", img->version);
+	cli->outcome->uploaded = true;
+	cli->outcome->bytes = res->bytes;
+	cli->outcome->rate = upload_rate(res);
+}
+
 /* "Uploaded FILE (N KiB) in S s, R kB/s, buffers C x B bytes, window W": the figures image upload and dfu
  * close with, into out. The buffers are the device's (MCUmgr params), else the frame size used. */
 void cli_upload_figures(const Device *d, const LoadedImage *img, const UploadResult *res, char *out, size_t size)
@@ -223,6 +233,7 @@ int cmd_image_upload(Cli *cli)
 	r = cli_verify_readback(cli, d, &img, &list);
 	if (r)
 		return r;
+	cli_outcome_upload(cli, &img, &res);
 	if (cli->json)
 		upload_result_json(cli, d, &img, &res, false);
 	else

@@ -35,7 +35,24 @@ static void json_close(JsonWriter *j, char c)
 		j->depth--;
 }
 
-void json_begin_object(JsonWriter *j) { json_open(j, '{'); }
+/* Every top-level object is a line a rack's reader may meet alone: it says which schema it follows and
+ * which device it is about (null when none: image info, the rack's summary). */
+void json_begin_object(JsonWriter *j)
+{
+	bool line = j->depth == 0 && !j->pending_key;
+
+	json_open(j, '{');
+	if (!line)
+		return;
+	json_key(j, "schema_version");
+	json_uint(j, CLI_JSON_SCHEMA_VERSION);
+	json_key(j, "device");
+	if (j->device)
+		json_string(j, j->device);
+	else
+		json_null(j);
+}
+
 void json_end_object(JsonWriter *j) { json_close(j, '}'); }
 void json_begin_array(JsonWriter *j) { json_open(j, '['); }
 void json_end_array(JsonWriter *j) { json_close(j, ']'); }

@@ -26,11 +26,13 @@ typedef struct Verb {
 	int (*run)(Cli *cli);
 	const char *usage;
 	bool changes_device;  /* holds the device's lock (lock.c) */
+	bool rack;            /* runs on every device of a rack (cmd-rack.c) */
+	bool no_device;       /* talks to no device: its JSON lines name none */
 } Verb;
 
 static const Verb verbs[] = {
-	{ "echo", 1, 1, cmd_echo, "echo TEXT" },
-	{ "reset", 0, 0, cmd_reset, "reset [--force]", true },
+	{ "echo", 1, 1, cmd_echo, "echo TEXT", false, true },
+	{ "reset", 0, 0, cmd_reset, "reset [--force]", true, true },
 	{ "params", 0, 0, cmd_params, "params" },
 	{ "info", 0, 0, cmd_info, "info [--format LETTERS]" },
 	{ "datetime", 0, 0, cmd_datetime, "datetime" },
@@ -49,23 +51,23 @@ static const Verb verbs[] = {
 	{ "fs types", 0, 0, cmd_fs_types, "fs types" },
 	{ "fs close", 0, 0, cmd_fs_close, "fs close" },
 	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase", true },
-	{ "image list", 0, 0, cmd_image_list, "image list" },
+	{ "image list", 0, 0, cmd_image_list, "image list", false, true },
 	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
-	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
+	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]", false, false, true },
 	/* ISSUE-NOTES 30: the verb the product is known by on a workstation, the same as "image upload". */
 	{ "upload", 1, 1, cmd_image_upload,
-	  "upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
+	  "upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
 	{ "image upload", 1, 1, cmd_image_upload,
-	  "image upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
+	  "image upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
 	{ "image test", 1, 1, cmd_image_test, "image test HASH", true },
 	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]", true },
 	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]", true },
-	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
+	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]", false, false, true },
 	{ "doctor", 0, 0, cmd_doctor, "doctor [--device ADDR] [--adapter HCI]" },
-	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|stats|commands" },
+	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|stats|commands", false, false, true },
 	{ "dfu", 1, 1, cmd_dfu,
 	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]"
-	  " [--erase-ahead]", true },
+	  " [--erase-ahead] [--allow-downgrade]", true, true },
 };
 
 enum {
@@ -88,12 +90,19 @@ enum {
 	OPT_DEFAULT_AGENT,
 	OPT_TRIES,
 	OPT_SCAN_TIMEOUT,
+	OPT_DEVICES,
+	OPT_PARALLEL,
+	OPT_DEADLINE,
+	OPT_ALLOW_DOWNGRADE,
 };
 
 #define SHORT_OPTIONS "d:jt:vqh"
 
 static const struct option options[] = {
 	{ "device", required_argument, NULL, 'd' },
+	{ "devices", required_argument, NULL, OPT_DEVICES },
+	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -116,6 +125,7 @@ static const struct option options[] = {
 	{ "erase-settings", no_argument, NULL, OPT_ERASE_SETTINGS },
 	{ "require-erase-settings", no_argument, NULL, OPT_REQUIRE_ERASE_SETTINGS },
 	{ "erase-ahead", no_argument, NULL, OPT_ERASE_AHEAD },
+	{ "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
 	{ "passkey", required_argument, NULL, OPT_PASSKEY },
 	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
 	{}
@@ -135,7 +145,10 @@ static void print_help(void)
 		printf("  %s\n", verbs[i].usage);
 	printf("\nOptions:\n"
 	       "  -d, --device ADDR      ble:AA:BB:CC:DD:EE:FF, ble:name=NAME, udp:HOST[:PORT] (port 1337),\n"
-	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE)\n"
+	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE); more than once for a rack\n"
+	       "      --devices FILE     a rack: one device per line, ADDR [image=F] [key=F] [mode=M] [adapter=HCI]\n"
+	       "      --parallel K       a rack: at most K devices at once (default: all; 7 per Bluetooth adapter)\n"
+	       "      --deadline S       bound each device's whole command to S seconds (exit 4 when passed)\n"
 	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
 	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
 	       "      --tries N          send a read whose answer is lost up to N times (default 3)\n"
@@ -259,6 +272,7 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	case OPT_ERASE_SETTINGS: cli->erase_settings = true; return 0;
 	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
 	case OPT_ERASE_AHEAD: cli->erase_ahead = true; return 0;
+	case OPT_ALLOW_DOWNGRADE: cli->allow_downgrade = true; return 0;
 	default:
 		return usage_error(cli, "unknown option");
 	}
@@ -267,7 +281,24 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 static int parse_option(Cli *cli, int c, const char *arg, const char *word)
 {
 	switch (c) {
-	case 'd': cli->device = arg; return 0;
+	case 'd':
+		cli->device = arg;
+		if (cli_add_device(cli, arg) < 0)
+			return usage_error(cli, "too many --device options");
+		return 0;
+	case OPT_DEVICES: cli->devices_file = arg; return 0;
+	case OPT_PARALLEL: {
+		unsigned long v;
+
+		if (parse_uint(arg, 1024, &v) < 0 || v == 0)
+			return usage_error(cli, "--parallel takes a number from 1 to 1024, not '%s'", arg);
+		cli->parallel = v;
+		return 0;
+	}
+	case OPT_DEADLINE:
+		if (parse_seconds(arg, &cli->deadline_usec) < 0)
+			return usage_error(cli, "--deadline takes seconds (e.g. 300), not '%s'", arg);
+		return 0;
 	case 'j': cli->json = true; return 0;
 	case 'v': cli->verbose = true; return 0;
 	case 'q': cli->only_errors = true; return 0;
@@ -421,6 +452,7 @@ static int cli_run(Cli *cli, int argc, char **argv)
 {
 	const Verb *verb;
 	int used = 0, r;
+	bool rack;
 
 	r = cli_parse(cli, argc, argv);
 	if (r > 0)
@@ -435,13 +467,30 @@ static int cli_run(Cli *cli, int argc, char **argv)
 	cli->lock_device = verb->changes_device;
 	cli->args = argv + optind + used;
 	cli->nargs = argc - optind - used;
-	if (cli->nargs < verb->min_args || cli->nargs > verb->max_args)
+	if (!verb->no_device)
+		cli->json_out.device = cli->device;
+	r = cli_read_devices_file(cli);
+	if (r)
+		return r;
+	rack = cli->ndevices > 1 || cli->devices_file || cli->deadline_usec;
+	if (rack && !verb->rack)
+		return cli_fail(cli, EXIT_USAGE, "'%s' runs on one device: several devices (--device twice, --devices) and "
+				"--deadline go with dfu, upload, image upload, image list, echo and reset", verb->name);
+	/* A devices file may name each device's image: FILE is then optional. */
+	if ((cli->nargs < verb->min_args && !(cli->devices_file && cli->nargs == 0)) || cli->nargs > verb->max_args)
 		return cli_fail(cli, EXIT_USAGE, "usage: smpctl %s", verb->usage);
 	if (cli->verbose)
 		log_set_sink(cli_log_sink);
 	cli_setup_pairing(cli);
 	if (cli_setup_loop(cli) < 0)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "cannot set up the event loop");
+	if (rack) {
+		if (cli->ndevices == 0 && cli->device && cli_add_device(cli, cli->device) < 0)
+			return cli_fail(cli, EXIT_FAILURE_GENERIC, "out of memory");
+		if (cli->ndevices == 0)
+			return cli_open_device(cli, NULL); /* says that no device was given */
+		return cli_rack_run(cli, verb->run, verb->min_args > 0);
+	}
 	return verb->run(cli);
 }
 
@@ -467,5 +516,6 @@ int main(int argc, char **argv)
 	if (cli.lock_fd >= 0)
 		close(cli.lock_fd);
 	cli_status_clear();
+	cli_free_devices(&cli);
 	return cli_close_output(&cli, r);
 }

@@ -103,12 +103,23 @@ static void json_error(Cli *cli, int exit_code, const char *message, const SmpSt
 /* st: the device's answer when the failure is one (its request's group names the code), else NULL. */
 static int cli_report(Cli *cli, int exit_code, const char *message, const SmpStatus *st, uint16_t req_group)
 {
+	char reworded[512];
+
+	/* A rack's deadline stops a device the way Ctrl-C would: say which it was (smpctl(1) --deadline). */
+	if (exit_code == EXIT_INTERRUPTED && cli->deadline_passed && *cli->deadline_passed) {
+		snprintf(reworded, sizeof(reworded), "gave up at --deadline %.0f s: %.460s",
+			 (double)cli->deadline_usec / 1e6, message);
+		message = reworded;
+		exit_code = EXIT_TIMEOUT;
+	}
+	if (cli->outcome)
+		snprintf(cli->outcome->message, sizeof(cli->outcome->message), "%s", message);
 	if (cli->quiet)
 		return exit_code;
 	cli_status_clear();
 	if (cli->progress_tty && !cli->json)
 		cli_line_erase(); /* clear a progress line */
-	fprintf(stderr, "smpctl: %s\n", message);
+	fprintf(stderr, "smpctl: %s%s%s\n", cli->label ? cli->label : "", cli->label ? ": " : "", message);
 	if (cli->json)
 		json_error(cli, exit_code, message, st, req_group);
 	return exit_code;

@@ -204,6 +204,8 @@ void cli_event(Cli *cli, const char *type, const char *step, const char *fmt, ..
 	cli_status_clear();
 	if (cli->progress_tty)
 		cli_line_erase();
+	if (cli->label)
+		fprintf(stderr, "%s: ", cli->label);
 	if (strcmp(type, "warning") == 0)
 		fputs("warning: ", stderr);
 	print_wrapped(cli, text, strcmp(type, "warning") == 0 ? strlen("warning: ") : 0);
@@ -211,6 +213,9 @@ void cli_event(Cli *cli, const char *type, const char *step, const char *fmt, ..
 
 void cli_summary(Cli *cli, const char *text)
 {
-	if (!cli->only_errors)
-		print_wrapped(cli, text, 0);
+	if (cli->only_errors)
+		return;
+	if (cli->label)
+		fprintf(stderr, "%s: ", cli->label);
+	print_wrapped(cli, text, 0);
 }

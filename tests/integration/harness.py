@@ -20,6 +20,17 @@ KEYS = os.environ.get("SMPCTL_TEST_KEYS", os.path.join(os.path.dirname(__file__)
 # Exit codes of smpctl(1).
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_TRANSPORT, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 EXIT_DEVICE, EXIT_PROTOCOL, EXIT_VERIFY, EXIT_IMAGE, EXIT_REVERTED = 5, 6, 7, 8, 9
+EXIT_DOWNGRADE, EXIT_IO, EXIT_LOCKED, EXIT_INTERRUPTED = 10, 74, 75, 130
+
+# smpctl(1) JSON OUTPUT: every line starts with these two keys.
+JSON_SCHEMA_VERSION = 1
+
+
+def json_envelope(obj):
+    """obj without its envelope, once checked: the schema version and the device it is about."""
+    if not isinstance(obj, dict) or obj.get("schema_version") != JSON_SCHEMA_VERSION or "device" not in obj:
+        raise AssertionError("JSON line without schema_version %d and device: %r" % (JSON_SCHEMA_VERSION, obj))
+    return {k: v for k, v in obj.items() if k not in ("schema_version", "device")}
 
 
 def read(path):
@@ -39,9 +50,13 @@ class Result:
         self.err = proc.stderr
 
     def json(self):
-        return json.loads(self.out)
+        return json_envelope(json.loads(self.out))
 
     def json_lines(self):
+        return [json_envelope(json.loads(line)) for line in self.out.splitlines() if line.strip()]
+
+    def json_raw_lines(self):
+        """The lines as smpctl wrote them, envelope included."""
         return [json.loads(line) for line in self.out.splitlines() if line.strip()]
 
     def __repr__(self):

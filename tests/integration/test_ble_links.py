@@ -95,7 +95,8 @@ class BleLinks(unittest.TestCase):
                 r = b.run(["echo", "run %d" % i] if i % 2 == 0 else ["--json", "image", "list"])
                 self.assertEqual(r.code, 0, (i, r))
             for i in range(20):
-                r = b.run(["--json", "--reset-timeout", "20", "dfu", images[i % 2]])
+                # back and forth between two versions: every other run is a downgrade
+                r = b.run(["--json", "--reset-timeout", "20", "--allow-downgrade", "dfu", images[i % 2]])
                 self.assertEqual(r.code, 0, (i, r))
                 self.assertTrue(r.json_lines()[-1]["confirmed"], (i, r))
             b.log.flush()

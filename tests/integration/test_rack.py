@@ -1,0 +1,225 @@
+"""Racks: one smpctl process updating several simulated devices (smpctl(1) RACKS).
+
+Each device's output is a single run's, tagged with the device; the exit code is the worst failure's,
+with every device's own code in the summary line; a failing device never stops the others; a deadline
+or Ctrl-C stops devices without leaving any marked for an image that did not verify.
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import (EXIT_DOWNGRADE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_TRANSPORT,  # noqa: E402
+                     JSON_SCHEMA_VERSION, SMPCTL, BluezSim, Sim, json_envelope, mkimage, run)
+
+
+def unused_udp_address():
+    import socket
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return "udp:127.0.0.1:%d" % port
+
+
+def devices_args(addresses):
+    args = []
+    for a in addresses:
+        args += ["--device", a]
+    return args
+
+
+def slots(address):
+    """The device's image list (JSON, envelope removed)."""
+    r = run(["--json", "image", "list"], device=address)
+    assert r.code == EXIT_OK, r
+    return r.json()["images"]
+
+
+class Rack(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-rack-")
+        cls.new = os.path.join(cls.tmp.name, "new.bin")
+        cls.other = os.path.join(cls.tmp.name, "other.bin")
+        cls.old = os.path.join(cls.tmp.name, "old.bin")
+        cls.big = os.path.join(cls.tmp.name, "big.bin")
+        mkimage(cls.new, "--size", "60000", "--version", "1.1.0")
+        mkimage(cls.other, "--size", "50000", "--version", "1.2.0", "--seed", "7")
+        mkimage(cls.old, "--size", "4000", "--version", "0.9.0")
+        mkimage(cls.big, "--size", "200000", "--version", "2.0.0")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def summary(self, r):
+        lines = r.json_raw_lines()
+        for line in lines:
+            self.assertEqual(line["schema_version"], JSON_SCHEMA_VERSION, line)
+            self.assertIn("device", line)
+        self.assertEqual(lines[-1]["type"], "summary", r)
+        self.assertIsNone(lines[-1]["device"])
+        return lines, json_envelope(lines[-1])
+
+    def test_three_devices_one_process(self):
+        sims = [Sim() for _ in range(3)]
+        try:
+            addresses = [s.address for s in sims]
+            r = run(["--json"] + devices_args(addresses) + ["dfu", self.new])
+            self.assertEqual(r.code, EXIT_OK, r)
+            lines, summary = self.summary(r)
+            self.assertEqual([d["device"] for d in summary["devices"]], addresses)
+            for d in summary["devices"]:
+                self.assertEqual((d["ok"], d["exit_code"], d["old_version"], d["new_version"]),
+                                 (True, 0, "1.0.0+0", "1.1.0+0"), d)
+                self.assertGreater(d["bytes"], 60000)
+            # every device's own lines, each naming it, ending in its own result
+            for a in addresses:
+                own = [line for line in lines if line["device"] == a]
+                self.assertEqual(own[-1]["type"], "result", own)
+                self.assertTrue(own[-1]["ok"])
+            # the table on stderr, one row per device
+            for a in addresses:
+                self.assertRegex(r.err, r"(?m)^%s +1\.0\.0\+0 +1\.1\.0\+0 .* ok$" % a.replace(".", r"\."))
+            for a in addresses:
+                active = [s for s in slots(a) if s["active"]]
+                self.assertEqual((active[0]["version"], active[0]["confirmed"]), ("1.1.0+0", True))
+            # a rerun finds every device done: nothing sent, still success
+            r = run(["--json"] + devices_args(addresses) + ["dfu", self.new])
+            self.assertEqual(r.code, EXIT_OK, r)
+            self.assertTrue(all(d["bytes"] == 0 for d in self.summary(r)[1]["devices"]))
+        finally:
+            for s in sims:
+                s.close()
+
+    def test_devices_file_and_worst_failure(self):
+        """Per-device images from a file; a device nobody answers for and a downgrade fail on their own,
+        the others complete; the exit code is the worst (the downgrade, documented as worse)."""
+        with Sim() as a, Sim() as b, Sim() as c:
+            missing = unused_udp_address()
+            devices = os.path.join(self.tmp.name, "devices.txt")
+            with open(devices, "w") as f:
+                f.write("# rack 1\n%s image=%s label=left\n\n%s image=other.bin\n%s\n%s image=old.bin  # stale\n"
+                        % (a.address, os.path.basename(self.new), b.address, missing, c.address))
+            r = run(["--json", "--timeout", "1", "--tries", "1", "--devices", devices, "dfu", self.new])
+            self.assertEqual(r.code, EXIT_DOWNGRADE, r)
+            _, summary = self.summary(r)
+            codes = {d["device"]: d["exit_code"] for d in summary["devices"]}
+            self.assertEqual(codes, {a.address: 0, b.address: 0, missing: EXIT_TIMEOUT, c.address: EXIT_DOWNGRADE})
+            self.assertEqual(summary["exit_code"], EXIT_DOWNGRADE)
+            self.assertIn("--allow-downgrade", [d for d in summary["devices"] if d["device"] == c.address][0]["error"])
+            self.assertEqual([s["version"] for s in slots(b.address) if s["active"]], ["1.2.0+0"])
+            self.assertEqual([s["version"] for s in slots(a.address) if s["active"]], ["1.1.0+0"])
+            # the downgrade sent nothing: slot 1 stays empty
+            self.assertEqual([s for s in slots(c.address) if s["slot"] == 1], [])
+            self.assertRegex(r.err, r"(?m)^left +1\.0\.0\+0 +1\.1\.0\+0 .* ok$")  # the table shows the label
+            r = run(["--devices", devices, "--allow-downgrade", "--timeout", "1", "--tries", "1", "dfu", self.new])
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)  # only the missing device still fails
+            self.assertEqual([s["version"] for s in slots(c.address) if s["active"]], ["0.9.0+0"])
+
+    def test_parallel_one_runs_devices_in_turn(self):
+        with Sim() as a, Sim() as b:
+            r = run(["--json", "--parallel", "1", "--device", a.address, "--device", b.address, "dfu", self.new])
+            self.assertEqual(r.code, EXIT_OK, r)
+            order = [line["device"] for line in r.json_raw_lines()[:-1]]
+            first_b = order.index(b.address)
+            self.assertNotIn(a.address, order[first_b:], "b started before a finished")
+
+    def test_deadline_marks_nothing_unverified(self):
+        # a is five times slower than a real board: its upload alone takes longer than the deadline
+        with Sim("--time-scale", "5") as a, Sim() as b:
+            r = run(["--json", "--deadline", "5", "--device", a.address, "--device", b.address, "dfu", self.big],
+                    timeout=60)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            _, summary = self.summary(r)
+            da, db = summary["devices"]
+            self.assertEqual((da["exit_code"], da["deadline_passed"]), (EXIT_TIMEOUT, True), da)
+            self.assertIn("--deadline", da["error"])
+            self.assertEqual((db["exit_code"], db["deadline_passed"]), (EXIT_OK, False), db)
+            self.assertLess(da["seconds"], 15)
+            for s in slots(a.address):
+                self.assertFalse(s["pending"], s)  # the slow device's upload was cut: nothing marked
+
+    def test_interrupt_stops_every_device(self):
+        sims = [Sim("--time-scale", "1") for _ in range(3)]
+        try:
+            env = dict(os.environ)
+            env.pop("SMPCTL_DEVICE", None)
+            proc = subprocess.Popen([SMPCTL, "--json", "--parallel", "2"] + devices_args([s.address for s in sims])
+                                    + ["dfu", self.big], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=env, stdin=subprocess.DEVNULL)
+            time.sleep(1.5)
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=30)
+            self.assertEqual(proc.returncode, EXIT_INTERRUPTED, err)
+            summary = json.loads(out.splitlines()[-1])
+            self.assertEqual(summary["type"], "summary")
+            started = [d["started"] for d in summary["devices"]]
+            self.assertEqual(started, [True, True, False], summary)
+            self.assertTrue(all(d["exit_code"] == EXIT_INTERRUPTED for d in summary["devices"]), summary)
+            for s in sims:
+                for slot in slots(s.address):
+                    self.assertFalse(slot["pending"], slot)
+        finally:
+            for s in sims:
+                s.close()
+
+    def test_usage(self):
+        with Sim() as a:
+            r = run(["--device", a.address, "--device", a.address, "params"])
+            self.assertEqual(r.code, 2, r)
+            self.assertIn("runs on one device", r.err)
+            bad = os.path.join(self.tmp.name, "bad.txt")
+            with open(bad, "w") as f:
+                f.write("%s colour=blue\n" % a.address)
+            r = run(["--devices", bad, "echo", "hi"])
+            self.assertEqual(r.code, 2, r)
+            self.assertIn("line 1", r.err)
+            with open(bad, "w") as f:
+                f.write("%s\n" % a.address)
+            r = run(["--devices", bad, "dfu"])
+            self.assertEqual(r.code, 2, r)
+            self.assertIn("has no image", r.err)
+            r = run(["--devices", os.path.join(self.tmp.name, "absent.txt"), "echo", "hi"])
+            self.assertEqual(r.code, 2, r)
+            r = run(["--parallel", "0", "--device", a.address, "echo", "hi"])
+            self.assertEqual(r.code, 2, r)
+
+    def test_echo_and_list_on_several(self):
+        with Sim() as a, Sim() as b:
+            r = run(["--json", "--device", a.address, "--device", b.address, "echo", "hello"])
+            self.assertEqual(r.code, EXIT_OK, r)
+            echoes = [line for line in r.json_raw_lines() if line.get("type") != "summary"]
+            self.assertEqual(sorted(line["device"] for line in echoes), sorted([a.address, b.address]))
+            r = run(["--device", a.address, "--device", b.address, "image", "list"])
+            self.assertEqual(r.code, EXIT_OK, r)
+            self.assertIn(a.address, r.err)
+
+
+class RackOverBluetooth(unittest.TestCase):
+    """Two simulated boards behind one stand-in adapter, one smpctl process, one BlueZ connection."""
+
+    def test_two_boards(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "app.bin")
+            mkimage(image, "--size", "40000", "--version", "1.1.0")
+            boards = ["C0:FF:EE:00:00:01", "C0:FF:EE:00:00:02"]
+            with BluezSim("--device", boards[0], "--device", boards[1]) as b:
+                r = b.run(["--json"] + devices_args(["ble:" + a for a in boards]) + ["dfu", image], device=None)
+                self.assertEqual(r.code, EXIT_OK, r)
+                summary = json.loads(r.out.splitlines()[-1])
+                self.assertEqual([d["exit_code"] for d in summary["devices"]], [0, 0], r)
+                for a in boards:
+                    lst = b.run(["--json", "image", "list"], device="ble:" + a)
+                    active = [s for s in lst.json()["images"] if s["active"]]
+                    self.assertEqual(active[0]["version"], "1.1.0+0")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
