@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Bluetooth LE through BlueZ: the ble: transport's pure parts (address forms, object paths, notification
  * reassembly, write sizes, D-Bus error classes, passkeys) and the scan behind 'smpctl scan'. sd-bus stays
- * inside transport-ble.c, ble-bluez.c, ble-agent.c and ble-scan.c (STYLE.md §3). */
+ * inside the ble: transport (transport-ble.c, ble-find.c, ble-connect.c, ble-pair.c, ble-gatt-io.c,
+ * ble-link.c), ble-bluez.c, ble-agent.c and ble-scan.c (STYLE.md §3). */
 #pragma once
 
 #include <stdbool.h>

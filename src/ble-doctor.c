@@ -12,7 +12,7 @@
 #include "util.h"
 
 #define MODEM_MANAGER_SERVICE "org.freedesktop.ModemManager1"
-/* As the ble: transport decides it (transport-ble.c, BLE_BOND_LOST_BLIPS): three links in a row that
+/* As the ble: transport decides it (ble-connect.c, BLE_BOND_LOST_BLIPS): three links in a row that
  * drop as they come up, on a paired device, are a refused key, not bad luck. */
 #define BOND_TRIES 3
 #define BOND_RETRY_NSEC (300 * 1000 * 1000)
