@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ble-transport-internal.h"
+#include "fiber.h"
 #include "log.h"
 #include "util.h"
 
@@ -216,6 +217,52 @@ static int on_resolved_get(sd_bus_message *m, void *userdata, sd_bus_error *e)
 /* ------------------------------------------------------------------------------------------------ */
 /* Disconnecting                                                                                     */
 
+typedef struct DisconnectWait {
+	bool done;
+} DisconnectWait;
+
+static int on_disconnect_reply(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	DisconnectWait *w = userdata;
+
+	(void)e;
+	if (sd_bus_message_is_method_error(m, NULL))
+		log_debug("ble: Disconnect: %s", sd_bus_message_get_error(m)->message);
+	w->done = true;
+	return 0;
+}
+
+static int on_disconnect_timeout(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	(void)src;
+	(void)usec;
+	((DisconnectWait *)userdata)->done = true;
+	return 0;
+}
+
+/* In a rack (a fiber) the other devices go on while this one waits: the answer comes through the loop.
+ * The transport is closing, so nothing of it may run meanwhile: its sources go first (ble_quiesce). */
+static void ble_disconnect_in_turn(Transport *t)
+{
+	BleState *s = t->state;
+	_cleanup_(sd_event_source_disable_unrefp) sd_event_source *timer = NULL;
+	sd_bus_slot *slot = NULL;
+	DisconnectWait w = { 0 };
+	int r;
+
+	r = sd_bus_call_method_async(s->bus, &slot, BLUEZ_SERVICE, s->device, BLUEZ_DEVICE, "Disconnect",
+				     on_disconnect_reply, &w, NULL);
+	s->we_connected = false; /* asked: ble_quiesce must not ask again */
+	ble_quiesce(t);
+	if (r >= 0)
+		r = sd_event_add_time_relative(t->event, &timer, CLOCK_MONOTONIC, BLE_DISCONNECT_WAIT_USEC, 0,
+					       on_disconnect_timeout, &w);
+	while (r >= 0 && !w.done)
+		r = loop_turn(t->event);
+	sd_bus_slot_unref(slot);
+	log_debug("ble: disconnected from %s%s", ble_who(s), w.done ? "" : " (no answer)");
+}
+
 /* BlueZ answers Disconnect once its 2 s DISCONNECT_TIMER has dropped the link (BLUEZ.md §3). A program
  * that leaves before that hands the next one a link that is still up, then goes down under it: wait for
  * the answer (bounded), so that back-to-back runs each find the device idle. Outside any callback. */
@@ -228,6 +275,10 @@ void ble_disconnect_and_wait(Transport *t)
 
 	if (!s->bus || !s->we_connected || !s->dev_connected || !s->device[0])
 		return;
+	if (fiber_current()) {
+		ble_disconnect_in_turn(t);
+		return;
+	}
 	r = sd_bus_message_new_method_call(s->bus, &m, BLUEZ_SERVICE, s->device, BLUEZ_DEVICE, "Disconnect");
 	if (r >= 0)
 		r = sd_bus_call(s->bus, m, BLE_DISCONNECT_WAIT_USEC, &error, NULL);

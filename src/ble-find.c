@@ -46,7 +46,8 @@ static int ble_read_objects(Transport *t, sd_bus_message *m)
 	int r = 0;
 
 	if (!s->adapter[0]) {
-		BleAdapterPick pick = { .want = t->options.adapter };
+		/* "ble:hci1/…" names the adapter itself; else --adapter, else the first powered one */
+		BleAdapterPick pick = { .want = s->want.adapter[0] ? s->want.adapter : t->options.adapter };
 
 		r = ble_objects_read(m, ble_adapter_pick_visit, &pick);
 		if (r < 0)

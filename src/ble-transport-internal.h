@@ -70,6 +70,7 @@ typedef struct BleState {
 
 /* transport-ble.c: the operation table */
 void ble_close(Transport *t);
+void ble_quiesce(Transport *t);
 
 /* ble-link.c: BlueZ's signals, ending an open or a link, helpers for every step */
 const char *ble_who(const BleState *s);

@@ -121,7 +121,8 @@ static int ble_open(Transport *t)
 }
 
 /* Releases everything; says goodbye to BlueZ only for what we started. */
-void ble_close(Transport *t)
+/* Everything of the link but the bus connection: nothing of this transport runs after it. */
+void ble_quiesce(Transport *t)
 {
 	BleState *s = t->state;
 
@@ -153,6 +154,15 @@ void ble_close(Transport *t)
 	s->writes_pending = 0;
 	s->scanning = s->we_connected = s->notify_started = false;
 	s->step = BLE_IDLE;
+}
+
+void ble_close(Transport *t)
+{
+	BleState *s = t->state;
+
+	if (!s)
+		return;
+	ble_quiesce(t);
 	s->bus = sd_bus_flush_close_unref(s->bus);
 }
 

@@ -220,6 +220,26 @@ class RackOverBluetooth(unittest.TestCase):
                     active = [s for s in lst.json()["images"] if s["active"]]
                     self.assertEqual(active[0]["version"], "1.1.0+0")
 
+    def test_two_adapters(self):
+        """ble:hciN/ADDR spreads a rack over adapters: each board connects through the one named."""
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "app.bin")
+            mkimage(image, "--size", "20000", "--version", "1.1.0")
+            with BluezSim("--adapters", "2", "--device", "C0:FF:EE:00:00:01", "--device", "C0:FF:EE:00:00:02",
+                          "--verbose") as b:
+                r = b.run(["--device", "ble:hci0/C0:FF:EE:00:00:01", "--device", "ble:hci1/C0:FF:EE:00:00:02",
+                           "dfu", image], device=None)
+                self.assertEqual(r.code, EXIT_OK, r)
+                b.log.flush()
+                with open(b.log.name) as f:
+                    log = f.read()
+                self.assertIn("C0:FF:EE:00:00:01: connected via /org/bluez/hci0", log)
+                self.assertIn("C0:FF:EE:00:00:02: connected via /org/bluez/hci1", log)
+                self.assertNotIn("C0:FF:EE:00:00:02: connected via /org/bluez/hci0", log)
+                r = b.run(["echo", "x"], device="ble:hci7/C0:FF:EE:00:00:01")
+                self.assertEqual(r.code, EXIT_TRANSPORT, r)
+                self.assertIn("hci7", r.err)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
