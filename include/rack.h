@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A rack: the same job (an update, a listing, an echo) on many devices from one process, one sd-event
- * loop and one BlueZ connection. Each job runs in a fiber of its own (fiber.h) with the ordinary
+ * A rack: the same job (an update, a listing, an echo) on many devices from one process and one
+ * sd-event loop. Each job runs in a fiber of its own (fiber.h) with the ordinary
  * blocking code; the rack admits at most `parallel` of them at once and at most `per_group` per group
  * (a Bluetooth adapter: its controller holds a limited number of links), bounds each with a deadline,
  * and stops them all when asked. A failing job never stops the others. The rack knows nothing of what
