@@ -220,6 +220,25 @@ class RackOverBluetooth(unittest.TestCase):
                     active = [s for s in lst.json()["images"] if s["active"]]
                     self.assertEqual(active[0]["version"], "1.1.0+0")
 
+    def test_transient_connect_failures(self):
+        """Four boards on one adapter while BlueZ fails one Connect in five (at most 3 in a row): the rack's
+        connection attempts take turns on the adapter and each retries on its own; all four update."""
+        boards = ["C0:FF:EE:00:00:0%d" % i for i in range(1, 5)]
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "app.bin")
+            mkimage(image, "--size", "20000", "--version", "1.1.0")
+            options = ["--connect-failures", "0.2", "--connect-failures-run", "3", "--seed", "5", "--verbose"]
+            for a in boards:
+                options += ["--device", a]
+            with BluezSim(*options) as b:
+                for attempt in range(3):
+                    r = b.run(["--json", "--reset-timeout", "20", "--allow-downgrade"] +
+                              devices_args(["ble:" + a for a in boards]) + ["dfu", image], device=None)
+                    self.assertEqual(r.code, EXIT_OK, (attempt, r))
+                b.log.flush()
+                with open(b.log.name) as f:
+                    self.assertGreater(f.read().count("(fault knob)"), 0)  # the failures did happen
+
     def test_two_adapters(self):
         """ble:hciN/ADDR spreads a rack over adapters: each board connects through the one named."""
         with tempfile.TemporaryDirectory() as tmp:
