@@ -85,7 +85,13 @@ class SmpctlDriver(Driver):
         cmd += list(extra)
         self.logger.debug("running %s", " ".join(cmd))
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=self.timeout)
-        result = self._result(proc.stdout)
+        try:
+            result = self._result(proc.stdout)
+        except SmpctlOutputError:
+            # The exit code is documented apart from the JSON: a failure stays that failure.
+            if proc.returncode == 0:
+                raise
+            result = None
         if proc.returncode != 0:
             # Without a failure object (smpctl could not write one) the message on stderr is all there is.
             error = result.get("error") if result else None

@@ -182,6 +182,12 @@ class Output(unittest.TestCase):
         with self.assertRaisesRegex(fx.lg.SmpctlOutputError, "not JSON"):
             self.driver.dfu("x.bin")
 
+    def test_a_failure_keeps_its_exit_code_when_its_output_is_unknown(self):
+        self.fake([{"schema_version": 2, "type": "result", "ok": False}], code=EXIT_TIMEOUT, stderr="smpctl: timed out")
+        with self.assertRaises(fx.lg.SmpctlError) as cm:
+            self.driver.dfu("x.bin")
+        self.assertEqual((cm.exception.exit_code, cm.exception.error), (4, "smpctl: timed out"))
+
     def test_exit_0_without_a_result_is_refused(self):
         self.fake([{"type": "state", "step": "done", "message": "m"}])
         with self.assertRaisesRegex(fx.lg.SmpctlOutputError, "without an ok result"):
