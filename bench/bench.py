@@ -13,7 +13,11 @@ waits for each notification to be sent as Zephyr's smp_bt.c does. Buffers 2475x1
 such a device answers every request rc 2. Figures on a shared machine are noisy: compare the ratios
 within one run.
 
-    bench/bench.py [--build DIR] [--quick] [--only udp|ble]
+Racks: N uploads at once to N devices behind one adapter, whose radio they share: the sum of smpctl's
+rates and what the stand-in's radio carried (its --stats-file, in simulated time) next to the adapter's
+air-time ceiling.
+
+    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime]
 """
 import argparse
 import json
@@ -257,11 +261,76 @@ def single_buffer_check(build):
         host.close()
 
 
+def read_stats(path):
+    """The stand-in's --stats-file: hci0's 'adapter' line as a dict."""
+    for line in open(path).read().splitlines():
+        words = line.split()
+        if words[:2] == ["adapter", "hci0"]:
+            return dict(w.split("=", 1) for w in words[2:])
+    return {}
+
+
+def concurrent_uploads(build, host, image, devices):
+    """`smpctl image upload` to each device, all started together. Returns their JSON results and the
+    aggregate rate: all bytes over the span from the first upload's start (its end less its bytes over
+    its rate) to the last one's end, so uploads that do not overlap fully are not counted twice."""
+    env = dict(os.environ, **host.env)
+    procs = [subprocess.Popen([os.path.join(build, "src/cli/smpctl"), "--device", "ble:" + d, "--json", "image",
+                               "upload", image, "--force"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for d in devices]
+    ends = {}
+    while len(ends) < len(procs):
+        for i, p in enumerate(procs):
+            if i not in ends and p.poll() is not None:
+                ends[i] = time.monotonic()
+        time.sleep(0.01)
+    results = []
+    for p in procs:
+        lines = [l for l in p.stdout.read().splitlines() if l.startswith("{")]
+        p.stdout.close()
+        results.append(json.loads(lines[-1]) if p.returncode == 0 and lines else {"ok": False, "rate": 0.0})
+    if not all(r.get("rate") for r in results):
+        return results, 0.0
+    starts = [ends[i] - IMAGE_BYTES / r["rate"] for i, r in enumerate(results)]
+    return results, len(results) * IMAGE_BYTES / (max(ends.values()) - min(starts))
+
+
+def bench_airtime(build, image, quick):
+    """N devices behind one adapter, one upload each, all at once, onto blank slots (§14's device). Printed:
+    the aggregate (see concurrent_uploads), what the radio carried over its active span (simulated time,
+    connects and queries included), its busy share there, and the adapter's ceiling (MTU-sized writes back
+    to back on its radio) with the aggregate's share of it."""
+    rows = []
+    print("%-46s %9s %7s %6s %9s %6s" % ("racks: N uploads through one adapter", "aggregate", "radio", "busy",
+                                         "ceiling", "ratio"))
+    for phy in (["2m"] if quick else ["2m", "1m"]):
+        for n in ([1, 2] if quick else [1, 2, 4, 8]):
+            stats = os.path.join(tempfile.gettempdir(), "smpctl-bench-stats-%d" % os.getpid())
+            devices = ["C0:FF:EE:00:00:%02X" % (i + 1) for i in range(n)]
+            host = BluezSim(build, "--phy", phy, "--stats-file", stats, *REFERENCE_DEVICE,
+                            *[a for d in devices for a in ("--device", d)])
+            try:
+                results, total = concurrent_uploads(build, host, image, devices)
+            finally:
+                host.close()
+            st = read_stats(stats)
+            os.unlink(stats)
+            radio, ceiling = float(st["up_bytes_per_s"]), float(st["ceiling"])
+            name = "ble 15.0 ms, %s, MTU 498, %d link%s" % (phy.upper(), n, "s" if n > 1 else "")
+            print("%-46s %9.1f %7.1f %5.0f%% %9.1f %5.0f%%" % (name, total / 1000, radio / 1000,
+                                                             100 * float(st["busy_share"]), ceiling / 1000,
+                                                             100 * total / ceiling), flush=True)
+            rows.append({"config": name, "rate": total, "radio_rate": radio, "ceiling": ceiling,
+                         "ratio": total / ceiling, "busy_share": float(st["busy_share"]),
+                         "ok": all(r.get("ok", False) for r in results)})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true", help="one configuration per transport")
-    ap.add_argument("--only", choices=["udp", "ble"])
+    ap.add_argument("--only", choices=["udp", "ble", "airtime"])
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -279,6 +348,8 @@ def main():
             rows += bench_ble_tx_wait(args.build, image, args.quick)
             if not args.quick:
                 rows += single_buffer_check(args.build)
+        if args.only in (None, "airtime"):
+            rows += bench_airtime(args.build, image, args.quick)
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
     return 0 if all(r["ok"] for r in rows) else 1

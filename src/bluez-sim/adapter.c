@@ -428,4 +428,14 @@ void adapter_init(Adapter *a, Stand *s, unsigned index)
 	snprintf(a->address, sizeof(a->address), "00:1A:7D:DA:71:%02X", 0x13 + index);
 	for (size_t i = 0; i < s->n_radios; i++)
 		peer_init(&a->peers[i], a, &s->radios[i]);
+	airtime_init(&a->air, &s->link, s->n_radios);
+}
+
+unsigned adapter_links(const Adapter *a)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < a->stand->n_radios; i++)
+		n += a->peers[i].connected;
+	return n;
 }

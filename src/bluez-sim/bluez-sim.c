@@ -120,6 +120,8 @@ static int setup(Stand *s)
 
 static void teardown(Stand *s)
 {
+	for (size_t i = 0; i < s->n_adapters; i++)
+		radio_air_free(&s->adapters[i]);
 	for (size_t i = 0; i < s->n_radios; i++)
 		radio_free(&s->radios[i]);
 	sd_bus_flush_close_unref(s->bus);
@@ -162,6 +164,14 @@ int main(int argc, char **argv)
 	stand_log(&s, "org.bluez on %s: %zu adapter(s), %zu device(s)", getenv("DBUS_SYSTEM_BUS_ADDRESS"), s.n_adapters,
 		  s.n_radios);
 	r = sd_event_loop(s.event);
+	if (s.stats_file) {
+		int w = stats_write(&s, s.stats_file);
+
+		if (w < 0) {
+			fprintf(stderr, "smpctl-bluez-sim: cannot write %s: %s\n", s.stats_file, strerror(-w));
+			r = w;
+		}
+	}
 	teardown(&s);
 	return r < 0 ? 1 : 0;
 }

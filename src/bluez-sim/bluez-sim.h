@@ -14,6 +14,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "airtime.h"
 #include "link-model.h"
 #include "sim-device.h"
 
@@ -41,7 +42,7 @@
 #define MSG_INVALID_ARGS "Invalid arguments in method call"
 
 #define MAX_ADAPTERS 4
-#define MAX_RADIOS 8
+#define MAX_RADIOS AIRTIME_LINKS_MAX /* 32: eight per adapter on four adapters, or all on one */
 #define MAX_CLIENTS 16      /* discovery clients per adapter, notify sessions per characteristic */
 #define MAX_AGENTS 16
 #define MAX_FILTER_UUIDS 8
@@ -133,8 +134,7 @@ struct Radio {
 	Peer *conn;              /* the connected peer, or NULL */
 	Security link_security;  /* level of the current connection */
 	/* the link (radio.c) */
-	PduQueue up, down;
-	sd_event_source *event_timer;
+	PduQueue up, down;      /* moved in the events its adapter's radio schedules (airtime.h) */
 	uint64_t bytes_up;
 	/* the device's side of smp_bt.c */
 	uint8_t *rx;
@@ -151,7 +151,6 @@ struct Radio {
 	sd_event_source *reset_timer;
 	uint64_t offline_usec;
 	unsigned conn_id;        /* responses go to the connection their request came from (smp_bt.c ud->id) */
-	uint64_t anchor;         /* time of the first connection event */
 	uint64_t disconnect_at;  /* fault knobs: bytes up after which the link drops, 0 = never */
 	/* --delay-notify-ms: notifications on their way to bluetoothd */
 	Pdu *delayed;
@@ -216,6 +215,13 @@ struct Adapter {
 	DiscoveryClient clients[MAX_CLIENTS];
 	sd_event_source *scan_timer;
 	Peer peers[MAX_RADIOS];
+	/* its radio, shared by the links it is central of (airtime.h; radio.c runs the events) */
+	Airtime air;
+	AirPick pick;            /* the event air_timer is armed for */
+	sd_event_source *air_timer;
+	uint64_t origin;         /* CLOCK_MONOTONIC at simulated time 0, taken at the first connection */
+	bool origin_set;
+	uint64_t clock;          /* simulated time of the last event: all that moves it at --time-scale 0 */
 };
 
 typedef struct Faults {
@@ -239,6 +245,7 @@ struct Stand {
 	sd_event *event;
 	LinkModel link;
 	double time_scale;
+	unsigned max_links;      /* LE links one adapter's controller takes (--max-links) */
 	bool reassembly;
 	/* smp_bt_tx_pkt() waits for each notification to be sent before the work queue takes the next frame
 	 * (Zephyr); off: REFERENCE.md §14's model, where it moves on once the response is queued. */
@@ -258,6 +265,7 @@ struct Stand {
 	Agent *default_agent;
 	bool verbose;
 	const char *ready_file;
+	const char *stats_file;  /* --stats-file: air time and bytes per adapter, written at exit */
 };
 
 /* bluez-sim.c */
@@ -284,6 +292,7 @@ extern const sd_bus_vtable adapter_vtable[];
 void adapter_init(Adapter *a, Stand *s, unsigned index);
 void adapter_sender_gone(Adapter *a, const char *owner);
 void adapter_advertise_now(Adapter *a);
+unsigned adapter_links(const Adapter *a);
 
 /* device.c */
 extern const sd_bus_vtable device_vtable[];
@@ -321,3 +330,8 @@ void radio_connected(Radio *r, Peer *p);
 void radio_disconnected(Radio *r);
 void radio_client_write(Radio *r, const uint8_t *data, size_t len);
 bool radio_security_ok(const Radio *r);
+uint64_t radio_air_now(Adapter *a);
+void radio_air_free(Adapter *a);
+
+/* stats.c: --stats-file */
+int stats_write(Stand *s, const char *path);

@@ -183,6 +183,21 @@ static int on_drop_unresolved(sd_event_source *src, uint64_t usec, void *userdat
 	return 0;
 }
 
+/* The adapter already has --max-links LE links: its controller refuses LE Create Connection with HCI
+ * status 0x07, Memory Capacity Exceeded (Zephyr's ull_central.c ll_create_connection, when no connection
+ * context is free). No link comes up, so Connected never changes. The kernel fails the ATT socket with
+ * bt_to_errno(0x07) = ENOMEM (net/bluetooth/lib.c), and bluetoothd 5.66 maps every ATT socket error other
+ * than ECONNABORTED to -ECONNABORTED: Failed "le-connection-abort-by-local" (device.c:5351-5372,
+ * error.c:207-209; BLUEZ.md §3), the same words as an abort by interference. A client cannot tell the
+ * two apart, and retrying is right for both: a slot frees when another link ends. */
+static void connect_refused_full(Peer *p)
+{
+	stand_log(peer_stand(p), "%s: %s already has %u LE links (--max-links): Memory Capacity Exceeded",
+		  p->radio->address, p->adapter->path, adapter_links(p->adapter));
+	reply_pending(&p->connect_msg, ERR_FAILED, "le-connection-abort-by-local");
+	pairing_abort(p);
+}
+
 static int on_connect_timer(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	Peer *p = userdata;
@@ -195,6 +210,10 @@ static int on_connect_timer(sd_event_source *src, uint64_t usec, void *userdata)
 		stand_log(peer_stand(p), "%s: not advertising: connection attempt timed out", r->address);
 		reply_pending(&p->connect_msg, ERR_FAILED, "le-connection-abort-by-local");
 		pairing_abort(p);
+		return 0;
+	}
+	if (adapter_links(p->adapter) >= peer_stand(p)->max_links) {
+		connect_refused_full(p);
 		return 0;
 	}
 	fault = p->connect_msg ? transient_failure_draw(peer_stand(p)) : TRANSIENT_NONE;

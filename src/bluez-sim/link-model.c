@@ -57,14 +57,14 @@ uint32_t link_packet_usec(const LinkModel *m, size_t payload)
 	return (uint32_t)(((two ? 2u : 1u) + 4u + 2u + payload + 3u) * (two ? 4u : 8u));
 }
 
-static uint32_t exchange_usec(const LinkModel *m, size_t up, size_t down)
+uint32_t link_exchange_usec(const LinkModel *m, size_t up, size_t down)
 {
 	return link_packet_usec(m, up) + LINK_T_IFS_USEC + link_packet_usec(m, down) + LINK_T_IFS_USEC;
 }
 
 unsigned link_exchanges_per_event(const LinkModel *m, size_t up, size_t down)
 {
-	uint64_t fit = link_interval_usec(m) / exchange_usec(m, up, down);
+	uint64_t fit = link_interval_usec(m) / link_exchange_usec(m, up, down);
 
 	if (fit < 1)
 		fit = 1;
@@ -97,13 +97,17 @@ static void take(size_t *q, size_t *done, size_t bytes)
 
 void link_event_run(const LinkModel *m, size_t *up, size_t n_up, size_t *down, size_t n_down, LinkEvent *out)
 {
-	uint64_t budget = link_interval_usec(m);
+	link_event_run_within(m, link_interval_usec(m), up, n_up, down, n_down, out);
+}
 
+void link_event_run_within(const LinkModel *m, uint64_t budget, size_t *up, size_t n_up, size_t *down,
+			   size_t n_down, LinkEvent *out)
+{
 	*out = (LinkEvent){ 0 };
 	while (out->exchanges < m->packets_per_event && (out->up_done < n_up || out->down_done < n_down)) {
 		size_t up_bytes = next_packet(up, n_up, out->up_done, m->data_length);
 		size_t down_bytes = next_packet(down, n_down, out->down_done, m->data_length);
-		uint32_t t = exchange_usec(m, up_bytes, down_bytes);
+		uint32_t t = link_exchange_usec(m, up_bytes, down_bytes);
 
 		if (out->exchanges > 0 && out->air_usec + t > budget)
 			break;

@@ -41,6 +41,8 @@ size_t link_value_max(const LinkModel *m);
 unsigned link_packets(const LinkModel *m, size_t value_bytes);
 /* Air time of one LL packet with `payload` bytes (preamble, access address, header, payload, CRC). */
 uint32_t link_packet_usec(const LinkModel *m, size_t payload);
+/* Air time of one exchange: `up` payload bytes up, `down` down, T_IFS after each packet. */
+uint32_t link_exchange_usec(const LinkModel *m, size_t up, size_t down);
 /* Exchanges that fit in one event when every one carries `up` payload bytes up and `down` down. */
 unsigned link_exchanges_per_event(const LinkModel *m, size_t up, size_t down);
 /* The model's one-direction ceiling in value bytes per second (REFERENCE.md §14: full packets of
@@ -58,3 +60,7 @@ typedef struct LinkEvent {
 } LinkEvent;
 
 void link_event_run(const LinkModel *m, size_t *up, size_t n_up, size_t *down, size_t n_down, LinkEvent *out);
+/* The same within budget_usec instead of the interval: the event closes before another link's anchor
+ * (airtime.h). The first exchange still goes: it is the event's reserved slot. */
+void link_event_run_within(const LinkModel *m, uint64_t budget_usec, size_t *up, size_t n_up, size_t *down,
+			   size_t n_down, LinkEvent *out);

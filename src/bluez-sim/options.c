@@ -18,16 +18,24 @@ static void usage(void)
 	       "Adapters and devices:\n"
 	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4; 0: none)\n"
 	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public]\n"
-	       "                               a device (repeatable, up to 8; default C0:FF:EE:00:00:01 'smpctl-sim')\n"
+	       "                               a device (repeatable, up to 32; default C0:FF:EE:00:00:01 'smpctl-sim');\n"
+	       "                               each is reachable through every adapter, one link at a time\n"
+	       "  --max-links N                LE links one adapter takes at once, 1..250 (default 16: Zephyr's\n"
+	       "                               HCI controller firmware, samples/bluetooth/hci_uart, is built with\n"
+	       "                               CONFIG_BT_MAX_CONN=16; BlueZ sets no limit of its own). Connect\n"
+	       "                               beyond it fails Failed \"le-connection-abort-by-local\"\n"
 	       "  --known                      devices are known (paired) before any scan\n"
 	       "  --temporary-timeout S        discovered devices expire S s after last seen (default 30, not scaled)\n"
-	       "Link model (REFERENCE.md §14):\n"
+	       "Link model (REFERENCE.md §14); the links of one adapter share its radio: their connection events\n"
+	       "never overlap (anchors kept, an event closes before another link's anchor, a busy anchor is\n"
+	       "skipped), so N links saturate at the adapter's air-time ceiling, not at N x one link:\n"
 	       "  --conn-interval-ms X         connection interval, 7.5..4000 (default 15)\n"
 	       "  --mtu N                      ATT MTU, 23..517 (default 498)\n"
 	       "  --data-length N              LL data length, 27..251 (default 251)\n"
 	       "  --packets-per-event N        packet exchanges per connection event (default 6)\n"
 	       "  --phy 1m|2m                  PHY (default 2m): how many exchanges fit in an event\n"
 	       "  --time-scale X               1 real time (default), 0 instant; link, flash, swap, BlueZ timers\n"
+
 	       "Device (passed to the model):\n"
 	       "  --buf-size N, --buf-count N  MCUmgr buffers (default 2475 x 4)\n"
 	       "  --app-version V              version of the factory image (default 1.0.0)\n"
@@ -58,6 +66,8 @@ static void usage(void)
 	       "  --seed N                     seed of the fault draws (default 1): runs repeat exactly\n"
 	       "Other:\n"
 	       "  --ready-file PATH            written once org.bluez is owned and the objects exported\n"
+	       "  --stats-file PATH            written at exit: per adapter its ceiling, air time, busy share and\n"
+	       "                               the bytes each link carried (key=value lines)\n"
 	       "  --verbose                    log on stderr\n"
 	       "  --help                       this help\n");
 }
@@ -68,7 +78,7 @@ enum {
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
-	O_VERBOSE, O_HELP,
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS,
 };
 
 static const struct option options[] = {
@@ -91,7 +101,8 @@ static const struct option options[] = {
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
 	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET }, { "connect-failures", 1, NULL, O_CONN_FAIL },
 	{ "connect-failures-run", 1, NULL, O_CONN_RUN }, { "seed", 1, NULL, O_SEED },
-	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP }, {}
+	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
+	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -207,6 +218,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 		return -EINVAL;
 	switch (c) {
 	case O_ADAPTERS: if (v > MAX_ADAPTERS) return -EINVAL; s->n_adapters = (size_t)v; return 0;
+	case O_MAX_LINKS: if (v < 1 || v > 250) return -EINVAL; s->max_links = (unsigned)v; return 0;
 	case O_TEMP: s->temporary_timeout_s = v; return 0;
 	case O_SCALE: if (v > 1000) return -EINVAL; s->time_scale = v; return 0;
 	case O_BUF_SIZE: if (v < 64 || v > 65535) return -EINVAL; s->cfg.buf_size = (uint32_t)v; return 0;
@@ -229,6 +241,7 @@ static int parse_value(Stand *s, int c, const char *arg)
 	switch (c) {
 	case O_DEVICE: return add_device(s, arg);
 	case O_READY: s->ready_file = arg; return 0;
+	case O_STATS: s->stats_file = arg; return 0;
 	case O_PHY: return link_phy_parse(arg, &s->link.phy);
 	case O_DEVICE_IO: return parse_io(arg, &s->device_io);
 	case O_APP_VERSION:
@@ -276,6 +289,7 @@ static void defaults(Stand *s)
 	s->reassembly = true;
 	s->tx_wait = true;
 	s->n_adapters = 1;
+	s->max_links = 16; /* CONFIG_BT_MAX_CONN of Zephyr's hci_uart controller sample (--help) */
 	s->security = SEC_NONE;
 	s->device_io = IO_DISPLAY_ONLY;
 	s->passkey = 123456;

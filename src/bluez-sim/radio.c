@@ -387,45 +387,110 @@ static void deliver_up(Radio *r, size_t done)
 	}
 }
 
-/* One connection event: at most packets_per_event exchanges, so only that many PDUs can move. */
-static int on_event(sd_event_source *src, uint64_t usec, void *userdata)
+/* Simulated time on adapter a: wall time divided by --time-scale; at 0 the time of its last event. */
+uint64_t radio_air_now(Adapter *a)
 {
-	Radio *r = userdata;
-	const LinkModel *m = &radio_stand(r)->link;
-	size_t up[64], down[64], n_up = MIN(r->up.count, ARRAY_SIZE(up)), n_down = MIN(r->down.count, ARRAY_SIZE(down));
+	Stand *s = a->stand;
+	uint64_t now, sim;
+
+	if (s->time_scale <= 0)
+		return a->clock;
+	sd_event_now(s->event, CLOCK_MONOTONIC, &now);
+	if (!a->origin_set) {
+		a->origin = now;
+		a->origin_set = true;
+	}
+	sim = now > a->origin ? (uint64_t)((double)(now - a->origin) / s->time_scale) : 0;
+	return sim > a->clock ? sim : a->clock;
+}
+
+static int on_air_event(sd_event_source *src, uint64_t usec, void *userdata);
+
+/* One timer per adapter for the earliest event of all its links: events run in simulated-time order at
+ * every --time-scale, 0 included. */
+static void air_arm(Adapter *a)
+{
+	Stand *s = a->stand;
+	uint64_t at;
+
+	a->air_timer = sd_event_source_disable_unref(a->air_timer);
+	if (!airtime_next(&a->air, &a->pick))
+		return;
+	if (s->time_scale <= 0)
+		sd_event_now(s->event, CLOCK_MONOTONIC, &at);
+	else
+		at = a->origin + (uint64_t)((double)a->pick.start * s->time_scale);
+	sd_event_add_time(s->event, &a->air_timer, CLOCK_MONOTONIC, at, 1, on_air_event, a);
+}
+
+/* The link has data: it wants the next anchor its adapter's radio gives it. */
+static void link_schedule(Radio *r)
+{
+	Adapter *a;
+
+	if (!r->conn || (r->up.count == 0 && r->down.count == 0))
+		return;
+	a = r->conn->adapter;
+	if (a->air.links[r->index].waiting)
+		return;
+	airtime_wake(&a->air, r->index, radio_air_now(a));
+	air_arm(a);
+}
+
+static size_t load(PduQueue *q, size_t *bytes, size_t max)
+{
+	size_t n = MIN(q->count, max);
+
+	for (size_t i = 0; i < n; i++)
+		bytes[i] = queue_at(q, i)->link_left;
+	return n;
+}
+
+static size_t store(PduQueue *q, const size_t *bytes, size_t n, size_t done)
+{
+	size_t value = 0;
+
+	for (size_t i = 0; i < n; i++)
+		queue_at(q, i)->link_left = bytes[i];
+	for (size_t i = 0; i < done; i++)
+		value += queue_at(q, i)->len;
+	return value;
+}
+
+/* One connection event: at most packets_per_event exchanges, within what the adapter's radio leaves it. */
+static void link_event(Adapter *a, Radio *r, const AirPick *pick)
+{
+	const LinkModel *m = &a->stand->link;
+	size_t up[64], down[64], n_up, n_down, up_bytes, down_bytes;
 	LinkEvent ev;
 
-	(void)src, (void)usec;
-	r->event_timer = sd_event_source_disable_unref(r->event_timer);
-	n_up = MIN(n_up, m->packets_per_event);
-	n_down = MIN(n_down, m->packets_per_event);
-	for (size_t i = 0; i < n_up; i++)
-		up[i] = queue_at(&r->up, i)->link_left;
-	for (size_t i = 0; i < n_down; i++)
-		down[i] = queue_at(&r->down, i)->link_left;
-	link_event_run(m, up, n_up, down, n_down, &ev);
-	for (size_t i = 0; i < n_up; i++)
-		queue_at(&r->up, i)->link_left = up[i];
-	for (size_t i = 0; i < n_down; i++)
-		queue_at(&r->down, i)->link_left = down[i];
+	n_up = load(&r->up, up, MIN(ARRAY_SIZE(up), m->packets_per_event));
+	n_down = load(&r->down, down, MIN(ARRAY_SIZE(down), m->packets_per_event));
+	link_event_run_within(m, pick->budget_usec, up, n_up, down, n_down, &ev);
+	up_bytes = store(&r->up, up, n_up, ev.up_done);
+	down_bytes = store(&r->down, down, n_down, ev.down_done);
+	airtime_done(&a->air, pick, &ev, up_bytes, down_bytes, r->up.count > ev.up_done || r->down.count > ev.down_done);
 	/* Notifications first: a response is out before the request the same event carries is handled. */
 	deliver_down(r, ev.down_done);
 	deliver_up(r, ev.up_done);
-	link_schedule(r);
-	return 0;
 }
 
-/* The next connection event after now: events keep the connection's anchor, data waits for one. */
-static void link_schedule(Radio *r)
+static int on_air_event(sd_event_source *src, uint64_t usec, void *userdata)
 {
-	Stand *s = radio_stand(r);
-	uint64_t interval = stand_scaled(s, (double)link_interval_usec(&s->link)), now, next;
+	Adapter *a = userdata;
+	AirPick pick = a->pick;
+	Radio *r = &a->stand->radios[pick.link];
 
-	if (r->event_timer || !r->conn || (r->up.count == 0 && r->down.count == 0))
-		return;
-	sd_event_now(s->event, CLOCK_MONOTONIC, &now);
-	next = interval == 0 || now < r->anchor ? now : r->anchor + ((now - r->anchor) / interval + 1) * interval;
-	sd_event_add_time(s->event, &r->event_timer, CLOCK_MONOTONIC, next, 1, on_event, r);
+	(void)src, (void)usec;
+	a->air_timer = sd_event_source_disable_unref(a->air_timer);
+	a->clock = pick.start;
+	if (r->conn && r->conn->adapter == a && (r->up.count || r->down.count))
+		link_event(a, r, &pick);
+	else
+		a->air.links[pick.link].waiting = false;
+	link_schedule(r);
+	air_arm(a);
+	return 0;
 }
 
 void radio_client_write(Radio *r, const uint8_t *data, size_t len)
@@ -452,7 +517,7 @@ void radio_connected(Radio *r, Peer *p)
 	r->bytes_up = 0;
 	r->rx_active = false;
 	r->link_security = SEC_NONE;
-	sd_event_now(s->event, CLOCK_MONOTONIC, &r->anchor);
+	airtime_connect(&p->adapter->air, r->index, radio_air_now(p->adapter));
 	r->disconnect_at = s->faults.disconnect_after_bytes;
 	if (s->faults.random_seed) {
 		uint64_t x = s->faults.random_seed * 0x9e3779b97f4a7c15ull;
@@ -465,8 +530,11 @@ void radio_connected(Radio *r, Peer *p)
  * answers find no connection), and a partial frame is dropped (smp_bt_ccc_changed). */
 void radio_disconnected(Radio *r)
 {
+	if (r->conn) {
+		airtime_disconnect(&r->conn->adapter->air, r->index);
+		air_arm(r->conn->adapter);
+	}
 	r->conn = NULL;
-	r->event_timer = sd_event_source_disable_unref(r->event_timer);
 	r->up.count = r->down.count = 0;
 	r->rx_active = false;
 	r->delay_timer = sd_event_source_disable_unref(r->delay_timer);
@@ -491,13 +559,17 @@ int radio_init(Radio *r, Stand *s, unsigned index)
 	return sim_device_new(&s->cfg, &r->dev);
 }
 
+void radio_air_free(Adapter *a)
+{
+	a->air_timer = sd_event_source_disable_unref(a->air_timer);
+}
+
 void radio_free(Radio *r)
 {
 	for (size_t i = 0; i < r->queued; i++)
 		frame_free(&r->queue[i]);
 	for (size_t i = 0; i < r->n_responses; i++)
 		frame_free(&r->responses[i]);
-	sd_event_source_disable_unref(r->event_timer);
 	sd_event_source_disable_unref(r->work);
 	sd_event_source_disable_unref(r->reset_timer);
 	sd_event_source_disable_unref(r->delay_timer);
