@@ -17,7 +17,7 @@ Racks: N uploads at once to N devices behind one adapter, whose radio they share
 rates and what the stand-in's radio carried (its --stats-file, in simulated time) next to the adapter's
 air-time ceiling.
 
-    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime]
+    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime|rack]
 """
 import argparse
 import json
@@ -326,11 +326,92 @@ def bench_airtime(build, image, quick):
     return rows
 
 
+def read_all_stats(path):
+    """Every adapter's line of the stand-in's --stats-file, by adapter name."""
+    out = {}
+    for line in open(path).read().splitlines():
+        words = line.split()
+        if len(words) > 2 and words[0] == "adapter":
+            out[words[1]] = dict(w.split("=", 1) for w in words[2:])
+    return out
+
+
+def rack_upload(build, host, image, addresses, devices_file):
+    """One smpctl process uploading to every device of devices_file (a rack), under /usr/bin/time.
+    Each device's result line is timestamped as it arrives; its upload started its bytes over its rate
+    before that. Returns the results, the aggregate rate over the span, and the process's CPU and RSS."""
+    with open(devices_file, "w") as f:
+        f.write("".join("%s\n" % a for a in addresses))
+    timing = devices_file + ".time"
+    env = dict(os.environ, **host.env)
+    proc = subprocess.Popen(["/usr/bin/time", "-o", timing, "-f", "%M %U %S", os.path.join(build, "src/cli/smpctl"),
+                             "--json", "--devices", devices_file, "image", "upload", image, "--force"], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    t0 = time.monotonic()
+    ends, results = {}, {}
+    for line in proc.stdout:
+        if not line.startswith("{"):
+            continue
+        obj = json.loads(line)
+        if obj.get("type") == "result":
+            ends[obj["device"]] = time.monotonic()
+            results[obj["device"]] = obj
+    proc.wait()
+    wall = time.monotonic() - t0
+    rss_kib, user, system = open(timing).read().split()[-3:]
+    ok = proc.returncode == 0 and len(results) == len(addresses) and all(r.get("ok") for r in results.values())
+    if not ok:
+        return False, 0.0, 0.0, 0
+    starts = [ends[d] - r["bytes"] / r["rate"] for d, r in results.items()]
+    total = sum(r["bytes"] for r in results.values()) / (max(ends.values()) - min(starts))
+    return True, total, (float(user) + float(system)) / wall, int(rss_kib)
+
+
+def bench_rack(build, image, quick):
+    """A rack: N devices updated by ONE smpctl process (--devices), through one adapter and through two
+    (devices alternate, ble:hciN/ADDR), onto blank slots (§14's device, 15 ms, 2M PHY). Printed: the
+    aggregate over the span of the uploads, N x the single-device figure, the adapters' air-time ceiling
+    (sum of the stand-in's per-adapter ceilings), the goal (0.9 x N x single until the air time
+    saturates, then 0.9 x the ceiling) and the aggregate's share of it, and the one process's CPU share
+    and peak RSS. At most 7 links per adapter run at once (smpctl(1) RACKS): 16 devices through one
+    adapter go in turns."""
+    rows, single = [], None
+    print("%-46s %9s %7s %9s %7s %6s %6s %6s" % ("racks: one process, N devices", "aggregate", "N x 1",
+                                                 "ceiling", "goal", "ratio", "cpu", "MiB"))
+    for adapters in (1, 2):
+        for n in ([1, 2, 4] if quick else [1, 2, 4, 8, 16]):
+            if adapters > n:
+                continue
+            stats = os.path.join(tempfile.gettempdir(), "smpctl-bench-rack-stats-%d" % os.getpid())
+            devices = ["C0:FF:EE:00:%02X:%02X" % (i // 256, i % 256 + 1) for i in range(n)]
+            host = BluezSim(build, "--adapters", str(adapters), "--stats-file", stats, *REFERENCE_DEVICE,
+                            *[a for d in devices for a in ("--device", d)])
+            try:
+                addresses = ["ble:hci%d/%s" % (i % adapters, d) for i, d in enumerate(devices)]
+                ok, total, cpu, rss = rack_upload(build, host, image, addresses, stats + ".devices")
+            finally:
+                host.close()
+            st = read_all_stats(stats)
+            os.unlink(stats)
+            ceiling = sum(float(a["ceiling"]) for name, a in st.items() if int(name[3:]) < adapters)
+            if adapters == 1 and n == 1:
+                single = total
+            goal = min(0.9 * n * single, 0.9 * ceiling) if single else 0.0
+            name = "ble 15.0 ms, 2M, %d device%s, %d adapter%s" % (n, "s" if n > 1 else "", adapters,
+                                                                  "s" if adapters > 1 else "")
+            print("%-46s %9.1f %7.1f %9.1f %7.1f %5.0f%% %5.1f%% %6.1f" % (
+                name, total / 1000, n * (single or 0) / 1000, ceiling / 1000, goal / 1000,
+                100 * total / goal if goal else 0, 100 * cpu, rss / 1024), flush=True)
+            rows.append({"config": name, "rate": total, "ceiling": ceiling, "goal": goal,
+                         "ratio": total / goal if goal else 0, "cpu_share": cpu, "rss_mib": rss / 1024, "ok": ok})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true", help="one configuration per transport")
-    ap.add_argument("--only", choices=["udp", "ble", "airtime"])
+    ap.add_argument("--only", choices=["udp", "ble", "airtime", "rack"])
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -350,6 +431,8 @@ def main():
                 rows += single_buffer_check(args.build)
         if args.only in (None, "airtime"):
             rows += bench_airtime(args.build, image, args.quick)
+        if args.only in (None, "rack"):
+            rows += bench_rack(args.build, image, args.quick)
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
     return 0 if all(r["ok"] for r in rows) else 1
