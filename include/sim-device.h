@@ -56,6 +56,8 @@ typedef struct SimConfig {
 	bool fs;                    /* CONFIG_MCUMGR_GRP_FS on a file system at /lfs1, with file status and
 				     * crc32 (false → rc 8) */
 	bool fs_sha256;             /* ... and sha256 (CONFIG_MCUMGR_GRP_FS_HASH_SHA256) */
+	bool settings;              /* CONFIG_MCUMGR_GRP_SETTINGS with the "prov" handler of the interop fixture
+				     * smp-svr-b2475-settings, on NVS (false → rc 8) */
 	uint32_t slot_size;
 	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
 				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this

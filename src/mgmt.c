@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Request bodies and response decoders of the OS, image, stat, shell, enumeration and Zephyr-basic groups
- * (smp_group_0.rst, _1.rst, _2.rst, _9.rst, _10.rst, _63.rst). */
+ * and the settings group (smp_group_0.rst, _1.rst, _2.rst, _3.rst, _9.rst, _10.rst, _63.rst). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -708,7 +708,8 @@ size_t mgmt_fs_upload_fit(const MgmtFsChunk *c, size_t frame_size)
 	return bytes_fitting(room);
 }
 
-int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off)
+/* {"name": name, key: v}: a file download, a settings read. */
+static int build_name_uint(uint8_t *out, size_t out_size, const char *name, const char *key, uint64_t v)
 {
 	SmpCborWriter w;
 
@@ -716,9 +717,14 @@ int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint
 	smp_cbor_put_map(&w, 2);
 	smp_cbor_put_text(&w, "name");
 	smp_cbor_put_text(&w, name);
-	smp_cbor_put_text(&w, "off");
-	smp_cbor_put_uint(&w, off);
+	smp_cbor_put_text(&w, key);
+	smp_cbor_put_uint(&w, v);
 	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off)
+{
+	return build_name_uint(out, out_size, name, "off", off);
 }
 
 int mgmt_build_fs_name(uint8_t *out, size_t out_size, const char *name)
@@ -820,4 +826,47 @@ int mgmt_decode_fs_hash_types(const cbor_item_t *body, MgmtFsHashTypes *out)
 	*out = (MgmtFsHashTypes){ 0 };
 	return decode_named_entries(smp_cbor_map_get(body, "types"), out->types, sizeof(out->types[0]),
 				    MGMT_FS_HASH_TYPES, &out->count, &out->truncated, decode_hash_type);
+}
+
+/* settings_mgmt_read(): "max_size" is zcbor_uint32_decode()d; asking for more than the device's
+ * CONFIG_MCUMGR_GRP_SETTINGS_VALUE_LEN makes it report that limit. */
+int mgmt_build_settings_read(uint8_t *out, size_t out_size, const char *name, uint32_t max_size)
+{
+	return build_name_uint(out, out_size, name, "max_size", max_size);
+}
+
+/* settings_mgmt_write(): "val" is a byte string (zcbor_bstr_decode), stored as it is. */
+int mgmt_build_settings_write(uint8_t *out, size_t out_size, const char *name, const uint8_t *val, size_t val_len)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 2);
+	smp_cbor_put_text(&w, "name");
+	smp_cbor_put_text(&w, name);
+	smp_cbor_put_text(&w, "val");
+	smp_cbor_put_bytes(&w, val, val_len);
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_settings_delete(uint8_t *out, size_t out_size, const char *name)
+{
+	return build_one_text(out, out_size, "name", name);
+}
+
+int mgmt_decode_settings_read(const cbor_item_t *body, MgmtSettingsValue *out)
+{
+	uint64_t max_size = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	/* More than the request's max_size (MGMT_SETTINGS_VALUE_MAX) is as malformed as a missing "val". */
+	if (smp_cbor_get_bytes(body, "val", out->val, sizeof(out->val), &out->len) < 0)
+		return -EBADMSG;
+	r = optional_uint(body, "max_size", UINT32_MAX, &max_size);
+	if (r < 0)
+		return r;
+	out->has_max_size = r > 0;
+	out->max_size = (uint32_t)max_size;
+	return 0;
 }

@@ -373,6 +373,14 @@ static const Hint hints[] = {
 	  "memory pool statistics are not supported by Zephyr: its os_mgmt has no handler for them" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_EINVAL, SMP_OS_DATETIME,
 	  "the device takes a date-time from year 1900 to 11899 as yyyy-mm-ddThh:mm:ss[.mmm]" },
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_ENOTSUP, ANY_ID,
+	  "this firmware has no settings group (CONFIG_MCUMGR_GRP_SETTINGS, with CONFIG_SETTINGS_RUNTIME)" },
+	/* settings_mgmt_translate_error_code() over SMP v1: KEY_TOO_LONG → EINVAL, KEY_NOT_FOUND and
+	 * READ_NOT_SUPPORTED → ENOENT; an empty name is EINVAL in any version. */
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_EINVAL, ANY_ID,
+	  "the name is empty or longer than the device takes (CONFIG_MCUMGR_GRP_SETTINGS_NAME_LEN, 32 by default)" },
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_ENOENT, ANY_ID,
+	  "the application has no such key, or cannot read it" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
 	  "the command is not built into this firmware: enable its MCUmgr group in the firmware's configuration" },
 	/* smp.c answers ENOMEM when smp_alloc_rsp() finds every SMP buffer taken, the request's included. */
@@ -444,6 +452,19 @@ static const Hint hints[] = {
 	/* Statistics group (stat_mgmt.h); Zephyr sends these under group 63 (smp_status_code_group()). */
 	{ SMP_STATUS_GROUP, SMP_GROUP_STAT, 3 /* INVALID_STAT_NAME */, ANY_ID,
 	  "'smpctl stat list' shows the device's statistics groups" },
+	/* Settings group (settings_mgmt.h): settings_mgmt.c maps the handler's -EINVAL to ROOT_KEY_NOT_FOUND,
+	 * -ENOENT to KEY_NOT_FOUND, -ENOTSUP to READ/WRITE/DELETE_NOT_SUPPORTED. */
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 2 /* KEY_TOO_LONG */, ANY_ID,
+	  "the device takes names shorter than CONFIG_MCUMGR_GRP_SETTINGS_NAME_LEN bytes (32 by default)" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 3 /* KEY_NOT_FOUND */, ANY_ID,
+	  "the application's handler for that name's root has no such key" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 5 /* ROOT_KEY_NOT_FOUND */, SMP_SETTINGS_VALUE,
+	  "no settings handler of the application takes that name, or its handler refused the value "
+	  "(Zephyr reports a handler's -EINVAL, such as a value of the wrong length, this way)" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 6 /* WRITE_NOT_SUPPORTED */, ANY_ID,
+	  "the application does not let that key be written" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 4 /* READ_NOT_SUPPORTED */, ANY_ID,
+	  "the application's handler for that name cannot be read (it has no h_get)" },
 	/* Shell group (shell_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_SHELL, 2 /* COMMAND_TOO_LONG */, ANY_ID,
 	  "the command line is longer than the device's shell buffer (CONFIG_SHELL_CMD_BUFF_SIZE)" },
@@ -484,7 +505,7 @@ const char *smp_group_kconfig(uint16_t group)
 }
 
 /* Commands a group always has when it is built in: rc 8 to one of them means the group is missing
- * (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c handler tables; fs_mgmt.c file upload/download). */
+ * (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c, settings_mgmt.c handler tables; fs_mgmt.c file upload/download). */
 bool smp_command_implies_group(uint16_t group, uint8_t id)
 {
 	switch (group) {
@@ -492,6 +513,7 @@ bool smp_command_implies_group(uint16_t group, uint8_t id)
 	case SMP_GROUP_SHELL: return id == SMP_SHELL_EXEC;
 	case SMP_GROUP_ENUM: return id <= SMP_ENUM_SINGLE;
 	case SMP_GROUP_FS: return id == 0;
+	case SMP_GROUP_SETTINGS: return id <= SMP_SETTINGS_LOAD_SAVE;
 	default: return false;
 	}
 }

@@ -712,6 +712,54 @@ static void test_fs_decoding(void)
 	smp_cbor_freep(&m);
 }
 
+/* Settings requests as settings_mgmt.c decodes them: "name" text, "max_size" uint32, "val" bytes. */
+static void test_settings_builders(void)
+{
+	static const uint8_t val[2] = { 0x53, 0x4e };
+	uint8_t b[64];
+
+	check_body("settings read", mgmt_build_settings_read(b, sizeof(b), "a/b", 4096), b,
+		   "a2 64 6e616d65 63 612f62 68 6d61785f73697a65 19 1000");
+	check_body("settings write", mgmt_build_settings_write(b, sizeof(b), "a/b", val, 2), b,
+		   "a2 64 6e616d65 63 612f62 63 76616c 42 534e");
+	check_body("settings write empty", mgmt_build_settings_write(b, sizeof(b), "a/b", NULL, 0), b,
+		   "a2 64 6e616d65 63 612f62 63 76616c 40");
+	check_body("settings delete", mgmt_build_settings_delete(b, sizeof(b), "a/b"), b, "a1 64 6e616d65 63 612f62");
+	CHECK_INT(mgmt_build_settings_write(b, 12, "a/b", val, 2), -EMSGSIZE);
+}
+
+/* smp-svr-b2475-settings' answers (zcbor's indefinite maps): a value with the device's limit, one without,
+ * and what no server should send. */
+static void test_settings_decoding(void)
+{
+	_cleanup_free_ MgmtSettingsValue *v = malloc(sizeof(*v));
+	static const struct {
+		const char *what, *hex;
+		int want;
+		size_t len;
+		bool has_max;
+	} cases[] = {
+		{ "limit reported", "bf 63 76616c 47 534e2d30303031 68 6d61785f73697a65 18 20 ff", 0, 7, true },
+		{ "no limit", "bf 63 76616c 47 534e2d30303031 ff", 0, 7, false },
+		{ "empty value", "bf 63 76616c 40 ff", 0, 0, false },
+		{ "no val", "bf 68 6d61785f73697a65 18 20 ff", -EBADMSG, 0, false },
+		{ "val as text", "bf 63 76616c 61 41 ff", -EBADMSG, 0, false },
+		{ "max_size negative", "bf 63 76616c 40 68 6d61785f73697a65 20 ff", -EBADMSG, 0, false },
+		{ "max_size over 32 bits", "bf 63 76616c 40 68 6d61785f73697a65 1b 0000000100000000 ff", -EBADMSG, 0, false },
+	};
+
+	CHECK(v != NULL);
+	for (size_t i = 0; v && i < ARRAY_SIZE(cases); i++) {
+		cbor_item_t *m = cbor_from_spaced_hex(cases[i].hex);
+		int r = mgmt_decode_settings_read(m, v);
+
+		tap_checkf(r == cases[i].want && (r < 0 || (v->len == cases[i].len && v->has_max_size == cases[i].has_max &&
+							     (!v->has_max_size || v->max_size == 32))),
+			   __FILE__, __LINE__, "%s: %d", cases[i].what, r);
+		smp_cbor_freep(&m);
+	}
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -739,6 +787,8 @@ int main(void)
 		TAP_TEST(test_group_builders),
 		TAP_TEST(test_fs_builders),
 		TAP_TEST(test_fs_decoding),
+		TAP_TEST(test_settings_builders),
+		TAP_TEST(test_settings_decoding),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

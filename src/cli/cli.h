@@ -74,6 +74,8 @@ typedef struct Cli {
 	const char *key;
 	const char *mode;
 	const char *format;
+	const char *value_type;  /* settings: --type */
+	unsigned value_width;    /* settings write: --width (0: 4 bytes) */
 	/* positional arguments after the command words */
 	char **args;
 	int nargs;
@@ -110,6 +112,12 @@ int cmd_params(Cli *cli);
 int cmd_info(Cli *cli);
 int cmd_datetime(Cli *cli);
 int cmd_settings_erase(Cli *cli);
+int cmd_settings_read(Cli *cli);
+int cmd_settings_write(Cli *cli);
+int cmd_settings_delete(Cli *cli);
+int cmd_settings_commit(Cli *cli);
+int cmd_settings_load(Cli *cli);
+int cmd_settings_save(Cli *cli);
 int cmd_datetime_set(Cli *cli);
 int cmd_taskstat(Cli *cli);
 int cmd_mpstat(Cli *cli);

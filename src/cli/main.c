@@ -49,6 +49,13 @@ static const Verb verbs[] = {
 	{ "fs types", 0, 0, cmd_fs_types, "fs types" },
 	{ "fs close", 0, 0, cmd_fs_close, "fs close" },
 	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase", true },
+	{ "settings read", 1, 1, cmd_settings_read, "settings read NAME [--type hex|string|int|uint]" },
+	{ "settings write", 2, 2, cmd_settings_write,
+	  "settings write NAME VALUE [--type hex|string|int|uint] [--width 1|2|4|8]", true },
+	{ "settings delete", 1, 1, cmd_settings_delete, "settings delete NAME", true },
+	{ "settings commit", 0, 0, cmd_settings_commit, "settings commit", true },
+	{ "settings load", 0, 0, cmd_settings_load, "settings load", true },
+	{ "settings save", 0, 0, cmd_settings_save, "settings save", true },
 	{ "image list", 0, 0, cmd_image_list, "image list" },
 	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
@@ -88,6 +95,8 @@ enum {
 	OPT_DEFAULT_AGENT,
 	OPT_TRIES,
 	OPT_SCAN_TIMEOUT,
+	OPT_TYPE,
+	OPT_WIDTH,
 };
 
 #define SHORT_OPTIONS "d:jt:vqh"
@@ -118,6 +127,8 @@ static const struct option options[] = {
 	{ "erase-ahead", no_argument, NULL, OPT_ERASE_AHEAD },
 	{ "passkey", required_argument, NULL, OPT_PASSKEY },
 	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "width", required_argument, NULL, OPT_WIDTH },
 	{}
 };
 
@@ -259,6 +270,12 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	case OPT_ERASE_SETTINGS: cli->erase_settings = true; return 0;
 	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
 	case OPT_ERASE_AHEAD: cli->erase_ahead = true; return 0;
+	case OPT_TYPE: cli->value_type = arg; return 0;
+	case OPT_WIDTH:
+		if (parse_uint(arg, 8, &v) < 0 || (v != 1 && v != 2 && v != 4 && v != 8))
+			return usage_error(cli, "--width takes 1, 2, 4 or 8 bytes, not '%s'", arg);
+		cli->value_width = (unsigned)v;
+		return 0;
 	default:
 		return usage_error(cli, "unknown option");
 	}

@@ -31,10 +31,12 @@ typedef struct SimUpload {
 } SimUpload;
 
 typedef struct SimFs SimFs;
+struct SimSettings;
 
 struct SimDevice {
 	SimConfig cfg;
 	SimFs *fs;                      /* the file system group's files and open file (sim-fs-group.c) */
+	struct SimSettings *settings;   /* the application's settings and their storage (sim-settings-group.c) */
 	uint8_t slot[2][SIM_SLOT_SIZE]; /* flash contents: 0xff where erased */
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
 	SimSwap swap;
@@ -87,6 +89,11 @@ SimStatus sim_enum_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 SimStatus sim_os_taskstat(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_fs_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 void sim_fs_free(SimDevice *dev);
+SimStatus sim_settings_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+int sim_settings_new(SimDevice *dev);
+void sim_settings_free(SimDevice *dev);
+void sim_settings_boot(SimDevice *dev);          /* a restart: RAM lost, stored values loaded */
+void sim_settings_erase_storage(SimDevice *dev); /* Zephyr basic's storage erase */
 
 /* Flash of the two slots (sim-flash.c): contents and the time each operation costs. */
 void sim_flash_erase_pages(SimDevice *dev, unsigned slot, size_t first, size_t count);

@@ -210,5 +210,6 @@ SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter
 	if (req->header->id != SMP_ZBASIC_ERASE_STORAGE || req->header->op != SMP_OP_WRITE || !dev->cfg.storage_erase)
 		return SIM_RC(SMP_RC_ENOTSUP);
 	dev->flash_usec += sim_flash_erase_usec(SIM_STORAGE_SIZE / SIM_PAGE_SIZE);
+	sim_settings_erase_storage(dev);
 	return SIM_OK;
 }

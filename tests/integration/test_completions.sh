@@ -130,7 +130,10 @@ run_checks() {
     expect_exactly "smpctl fs hash /lfs1/x " sha256 crc32
     expect "smpctl fs upload x y --" --window --frame-size --force --device
     expect_exactly "smpctl image " list slots info upload test confirm erase
-    expect_exactly "smpctl settings " erase
+    expect_exactly "smpctl settings " erase read write delete commit load save
+    expect "smpctl settings write prov/count 7 --" --type --width
+    expect "smpctl settings read prov/serial --ty" --type
+    expect_exactly "smpctl settings read prov/serial --type " hex string int uint
     expect_exactly "smpctl stat " list show
     expect_exactly "smpctl shell " exec
     expect_exactly "smpctl bootloader " info
@@ -283,7 +286,7 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl fs " upload download stat hash types close
     zsh_expect "smpctl fs hash /lfs1/x " sha256 crc32
     zsh_expect "smpctl image " confirm erase info list slots test upload
-    zsh_expect "smpctl settings " erase
+    zsh_expect "smpctl settings " commit delete erase load read save write
     zsh_expect "smpctl stat " list show
     zsh_expect "smpctl shell " exec
     zsh_expect "smpctl bootloader " info
