@@ -56,6 +56,9 @@ typedef struct SimConfig {
 	bool fs;                    /* CONFIG_MCUMGR_GRP_FS on a file system at /lfs1, with file status and
 				     * crc32 (false → rc 8) */
 	bool fs_sha256;             /* ... and sha256 (CONFIG_MCUMGR_GRP_FS_HASH_SHA256) */
+	bool reset_veto;            /* CONFIG_MCUMGR_GRP_OS_RESET_HOOK with an application that answers a reset
+				     * MGMT_ERR_EBUSY (rc 10) unless "force" is true (without the hook the
+				     * body is not read) */
 	bool settings;              /* CONFIG_MCUMGR_GRP_SETTINGS with the "prov" handler of the interop fixture
 				     * smp-svr-b2475-settings, on NVS (false → rc 8) */
 	uint32_t slot_size;

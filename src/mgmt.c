@@ -45,9 +45,11 @@ int mgmt_build_reset(uint8_t *out, size_t out_size, bool force)
 	smp_cbor_writer_init(&w, out, out_size);
 	smp_cbor_put_map(&w, force ? 1 : 0);
 	if (force) {
-		/* os_mgmt reset: "force" skips the application's reset veto (smp_group_0.rst). */
+		/* os_mgmt reset: "force" asks the application's reset hook to allow the reset. smp_group_0.rst
+		 * calls it an int, but Zephyr 4.1's os_mgmt_reset() reads it with zcbor_bool_decode() and
+		 * drops a map it cannot decode (force stays false): only a bool gets through. */
 		smp_cbor_put_text(&w, "force");
-		smp_cbor_put_uint(&w, 1);
+		smp_cbor_put_bool(&w, true);
 	}
 	return smp_cbor_writer_done(&w);
 }

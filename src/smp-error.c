@@ -408,6 +408,10 @@ static const Hint hints[] = {
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EUNKNOWN, SMP_IMAGE_STATE,
 	  "a hash the device does not hold is answered this way: 'smpctl image list' shows the hashes" },
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ENOENT, ANY_ID, "that slot holds no image: 'smpctl image list'" },
+	/* os_mgmt_reset(): an application's reset hook (CONFIG_MCUMGR_GRP_OS_RESET_HOOK) refuses with EBUSY;
+	 * smp_group_0.rst: send "force" then. */
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_EBUSY, SMP_OS_RESET,
+	  "the application refused the reset (busy): 'smpctl reset --force' asks it to reset anyway" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_EBUSY, ANY_ID, "the device is busy: try again in a moment" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_OLD, ANY_ID, "try --smp-version 2" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_NEW, ANY_ID, "try --smp-version 1" },

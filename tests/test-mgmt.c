@@ -441,7 +441,7 @@ static void test_builders_exact(void)
 	check_body("empty", mgmt_build_empty(b, sizeof(b)), b, "a0");
 	check_body("echo", mgmt_build_echo(b, sizeof(b), "hi"), b, "a1 61 64 62 6869");
 	check_body("reset", mgmt_build_reset(b, sizeof(b), false), b, "a0");
-	check_body("reset force", mgmt_build_reset(b, sizeof(b), true), b, "a1 65 666f726365 01");
+	check_body("reset force", mgmt_build_reset(b, sizeof(b), true), b, "a1 65 666f726365 f5");
 	check_body("os info", mgmt_build_os_info(b, sizeof(b), "a"), b, "a1 66 666f726d6174 61 61");
 	check_body("os info, no format", mgmt_build_os_info(b, sizeof(b), NULL), b, "a0");
 	check_body("bootloader mode", mgmt_build_bootloader_info(b, sizeof(b), "mode"), b, "a1 65 7175657279 64 6d6f6465");

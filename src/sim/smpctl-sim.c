@@ -412,6 +412,7 @@ static void usage(void)
 	       "  --enum-details           ... and its details command (names, handler counts)\n"
 	       "  --fs                     the file system group: files at /lfs1, status, crc32\n"
 	       "  --fs-sha256              ... and sha256\n"
+	       "  --reset-veto             the application refuses a reset (rc 10, EBUSY) unless forced\n"
 	       "  --settings               the settings group, with the interop fixture's prov/ keys\n"
 	       "Faults for client tests:\n"
 	       "  --drop-every N           drop every Nth request\n"
@@ -432,7 +433,7 @@ enum {
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
-	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS,
+	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -482,6 +483,7 @@ static const struct option sim_options[] = {
 	{ "fs", no_argument, NULL, OPT_FS },
 	{ "fs-sha256", no_argument, NULL, OPT_FS_SHA256 },
 	{ "settings", no_argument, NULL, OPT_SETTINGS },
+	{ "reset-veto", no_argument, NULL, OPT_RESET_VETO },
 	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -561,6 +563,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_FS: h->cfg.fs = true; break;
 	case OPT_FS_SHA256: h->cfg.fs = h->cfg.fs_sha256 = true; break;
 	case OPT_SETTINGS: h->cfg.settings = true; break;
+	case OPT_RESET_VETO: h->cfg.reset_veto = true; break;
 	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;
