@@ -70,6 +70,9 @@ typedef struct MgmtImageList {
 	int64_t split_status;
 } MgmtImageList;
 int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out);
+/* The entry of image's slot (0 primary, 1 secondary: img_mgmt_state_encode_slot() sends "image" as
+ * slot >> 1 and "slot" as slot % 2 on multi-image devices, no "image" on single-image ones), or NULL. */
+const MgmtImageSlot *mgmt_image_list_entry(const MgmtImageList *list, uint32_t image, uint32_t slot);
 /* Find the slot entry (image 0) or NULL. */
 const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot);
 /* The entry whose hash equals hash, or NULL. */
@@ -114,7 +117,7 @@ int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot);
 
 /* Image group: upload (REFERENCE.md §4) */
 typedef struct MgmtUploadChunk {
-	uint32_t image;         /* sent only when non-zero */
+	uint32_t image;         /* sent only when non-zero, on the first chunk */
 	uint64_t off;
 	bool first;             /* first chunk: adds len and, if sha_len, sha */
 	uint64_t len;           /* whole image length */

@@ -199,12 +199,17 @@ int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out)
 	return 0;
 }
 
-const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot)
+const MgmtImageSlot *mgmt_image_list_entry(const MgmtImageList *list, uint32_t image, uint32_t slot)
 {
 	for (size_t i = 0; i < list->count; i++)
-		if (list->slots[i].image == 0 && list->slots[i].slot == slot)
+		if (list->slots[i].image == image && list->slots[i].slot == slot)
 			return &list->slots[i];
 	return NULL;
+}
+
+const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot)
+{
+	return mgmt_image_list_entry(list, 0, slot);
 }
 
 const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const uint8_t *hash, size_t hash_len)
@@ -324,12 +329,18 @@ int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot)
 }
 
 /* SMP image upload request, smp_group_1.rst: {image?, len?, off, sha?, data, upgrade?}. The key order
- * does not matter to Zephyr; "data" goes last so the writer can size it. */
+ * does not matter to Zephyr; "data" goes last so the writer can size it. "image" goes with the first chunk
+ * only: img_mgmt_upload_inspect() takes the image number when off is 0 and keeps it for the upload. */
+static bool upload_names_image(const MgmtUploadChunk *c)
+{
+	return c->first && c->image;
+}
+
 static size_t upload_pairs(const MgmtUploadChunk *c)
 {
 	size_t n = 2; /* off, data */
 
-	if (c->image)
+	if (upload_names_image(c))
 		n++;
 	if (c->first)
 		n += 1 + (c->sha_len > 0 ? 1u : 0u) + (c->upgrade ? 1u : 0u);
@@ -339,7 +350,7 @@ static size_t upload_pairs(const MgmtUploadChunk *c)
 static void put_upload_fields(SmpCborWriter *w, const MgmtUploadChunk *c)
 {
 	smp_cbor_put_map(w, upload_pairs(c));
-	if (c->image) {
+	if (upload_names_image(c)) {
 		smp_cbor_put_text(w, "image");
 		smp_cbor_put_uint(w, c->image);
 	}
@@ -395,7 +406,7 @@ size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *c)
 {
 	size_t n = smp_cbor_head_size(upload_pairs(c));
 
-	if (c->image)
+	if (upload_names_image(c))
 		n += key_size("image") + smp_cbor_head_size(c->image);
 	if (c->first) {
 		n += key_size("len") + smp_cbor_head_size(c->len);

@@ -441,6 +441,9 @@ static const Hint hints[] = {
 	  "give the full hash as 'smpctl image list' shows it" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_IMAGE_CONFIRMATION_DENIED, ANY_ID,
 	  "the firmware refused the confirmation: check that the new image runs ('smpctl image list')" },
+	/* img_mgmt_erase() of a slot the device does not have: its area id 255 fails to open (Zephyr 4.1). */
+	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_OPEN_FAILED, SMP_IMAGE_ERASE,
+	  "the device has no such slot (image N has slots 2N and 2N + 1): 'smpctl image list' shows its images" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_ERASE_FAILED, ANY_ID,
 	  "the device's flash failed: reset the device and try again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_WRITE_FAILED, ANY_ID,

@@ -89,7 +89,7 @@ static void test_chunk_fit_caps_body(void)
 	CHECK_INT(mgmt_upload_chunk_overhead(&c) + n, 65535);
 }
 
-/* The first chunk carries image, len, sha and upgrade; later ones only off and data; values survive. */
+/* The first chunk carries image, len, sha and upgrade; later ones only off and data, image 1's too. */
 static void test_upload_chunk_fields(void)
 {
 	uint8_t sha[32] = { 1 }, data[10] = { 9 }, body[256], got[64];
@@ -110,7 +110,7 @@ static void test_upload_chunk_fields(void)
 	CHECK(smp_cbor_get_bytes(m, "sha", got, sizeof(got), &n) == 0 && n == 32 && memcmp(got, sha, 32) == 0);
 	CHECK(smp_cbor_get_bytes(m, "data", got, sizeof(got), &n) == 0 && n == 10 && memcmp(got, data, 10) == 0);
 	smp_cbor_freep(&m);
-	c = (MgmtUploadChunk){ .off = 500, .data = data, .data_len = 3 };
+	c = (MgmtUploadChunk){ .image = 1, .off = 500, .data = data, .data_len = 3 };
 	len = mgmt_build_upload_chunk(body, sizeof(body), &c);
 	CHECK_INT(smp_cbor_decode(body, (size_t)len, &m), 0);
 	CHECK(smp_cbor_map_get(m, "len") == NULL && smp_cbor_map_get(m, "sha") == NULL);
@@ -145,6 +145,9 @@ static void test_image_list_decoding(void)
 	CHECK_INT(list.count, 2);
 	CHECK_INT(list.slots[0].image, 1);
 	CHECK_INT(list.slots[0].slot, 1);
+	CHECK(mgmt_image_list_entry(&list, 1, 1) == &list.slots[0]);
+	CHECK(mgmt_image_list_entry(&list, 0, 1) == NULL && mgmt_image_list_slot(&list, 1) == NULL);
+	CHECK(mgmt_image_list_entry(&list, 0, 0) == &list.slots[1]);
 	CHECK_INT(list.slots[0].hash_len, 48);
 	CHECK(list.slots[0].pending && !list.slots[0].active && !list.slots[0].confirmed && !list.slots[0].bootable);
 	CHECK_STR(list.slots[0].version, "1.2.3");

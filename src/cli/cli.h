@@ -71,6 +71,9 @@ typedef struct Cli {
 	size_t window;
 	size_t frame_size;
 	uint32_t image;
+	bool image_given;        /* --image N on the command line */
+	uint32_t slot;           /* image erase --slot S */
+	bool slot_given;
 	const char *key;
 	const char *mode;
 	const char *format;

@@ -56,17 +56,17 @@ static const Verb verbs[] = {
 	{ "settings commit", 0, 0, cmd_settings_commit, "settings commit", true },
 	{ "settings load", 0, 0, cmd_settings_load, "settings load", true },
 	{ "settings save", 0, 0, cmd_settings_save, "settings save", true },
-	{ "image list", 0, 0, cmd_image_list, "image list" },
-	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
+	{ "image list", 0, 0, cmd_image_list, "image list [--image N]" },
+	{ "image slots", 0, 0, cmd_image_slots, "image slots [--image N]" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]" },
 	/* ISSUE-NOTES 30: the verb the product is known by on a workstation, the same as "image upload". */
 	{ "upload", 1, 1, cmd_image_upload,
-	  "upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
+	  "upload FILE [--image N] [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
 	{ "image upload", 1, 1, cmd_image_upload,
-	  "image upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
-	{ "image test", 1, 1, cmd_image_test, "image test HASH", true },
-	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]", true },
-	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]", true },
+	  "image upload FILE [--image N] [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true },
+	{ "image test", 0, 1, cmd_image_test, "image test [HASH] [--image N]", true },
+	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH] [--image N]", true },
+	{ "image erase", 0, 1, cmd_image_erase, "image erase [--slot S] [--image N]", true },
 	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]" },
 	{ "doctor", 0, 0, cmd_doctor, "doctor [--device ADDR] [--adapter HCI]" },
 	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|stats|commands" },
@@ -97,6 +97,7 @@ enum {
 	OPT_SCAN_TIMEOUT,
 	OPT_TYPE,
 	OPT_WIDTH,
+	OPT_SLOT,
 };
 
 #define SHORT_OPTIONS "d:jt:vqh"
@@ -129,6 +130,7 @@ static const struct option options[] = {
 	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "slot", required_argument, NULL, OPT_SLOT },
 	{}
 };
 
@@ -261,6 +263,13 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 		if (parse_uint(arg, 255, &v) < 0)
 			return usage_error(cli, "--image takes an image number, not '%s'", arg);
 		cli->image = (uint32_t)v;
+		cli->image_given = true;
+		return 0;
+	case OPT_SLOT:
+		if (parse_uint(arg, 15, &v) < 0)
+			return usage_error(cli, "--slot takes a slot number (0 to 15), not '%s'", arg);
+		cli->slot = (uint32_t)v;
+		cli->slot_given = true;
 		return 0;
 	case OPT_FORCE: cli->force = true; return 0;
 	case OPT_UPGRADE: cli->upgrade = true; return 0;

@@ -206,8 +206,10 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	if (slot <= 1 && sim_slot_image(dev, (unsigned)slot, &img) && slot_in_use(dev, (unsigned)slot))
 		return image_error(SMP_IMG_NO_FREE_SLOT);
 	dev->upload = (SimUpload){ 0 };
+	/* img_mgmt_flash_area_id() keeps the area id in a uint8_t: an unknown slot's -1 becomes 255, passes
+	 * img_mgmt_erase_slot()'s "area_id < 0" check, and flash_area_open() fails (seen on Zephyr 4.1). */
 	if (slot > 1)
-		return image_error(SMP_IMG_INVALID_SLOT);
+		return image_error(SMP_IMG_FLASH_OPEN_FAILED);
 	if (!sim_flash_is_empty(dev, (unsigned)slot))
 		sim_flash_erase_pages(dev, (unsigned)slot, 0, dev->cfg.slot_size / SIM_PAGE_SIZE);
 	return SIM_OK;
