@@ -231,16 +231,21 @@ static int check_marked(Cli *cli, const MgmtImageList *list, const uint8_t *hash
 }
 
 /* SMP selects the image to test or confirm by its hash (smp_group_1.rst): without one on the command
- * line, the hash of what image N's secondary slot holds, from the device's own list. */
-static int secondary_hash(Cli *cli, Device *d, uint8_t *hash, size_t *len)
+ * line, the hash of what image N's secondary slot holds, from the device's own list; for a confirm, the
+ * primary's when it runs a tested image not yet confirmed (confirming the secondary then would make
+ * MCUboot swap the old image back for good). */
+static int image_n_hash(Cli *cli, Device *d, bool confirm, uint8_t *hash, size_t *len)
 {
 	MgmtImageList list;
-	const MgmtImageSlot *s;
+	const MgmtImageSlot *s, *primary;
 	int r = device_image_list(d, &list);
 
 	if (r)
 		return cli_device_fail(cli, d, r);
+	primary = mgmt_image_list_entry(&list, cli->image, 0);
 	s = mgmt_image_list_entry(&list, cli->image, 1);
+	if (confirm && primary && primary->active && !primary->confirmed)
+		s = primary;
 	if (!s || !s->hash_len)
 		return cli_fail(cli, EXIT_DEVICE, "image %u's secondary slot holds no image: upload one first "
 				"('smpctl upload FILE --image %u'), or give the hash", cli->image, cli->image);
@@ -268,7 +273,7 @@ static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 	if (r)
 		return r;
 	if (!hash_text && by_hash) {
-		r = secondary_hash(cli, d, hash, &len);
+		r = image_n_hash(cli, d, confirm, hash, &len);
 		if (r)
 			return r;
 	}

@@ -37,6 +37,8 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 	if (!dev)
 		return -ENOMEM;
 	dev->cfg = *cfg;
+	if (dev->cfg.images == 0 || dev->cfg.images > SIM_IMAGES_MAX)
+		dev->cfg.images = 1;
 	if (dev->cfg.slot_size == 0 || dev->cfg.slot_size > SIM_SLOT_SIZE)
 		dev->cfg.slot_size = SIM_SLOT_SIZE;
 	if (dev->cfg.update_footer >= dev->cfg.slot_size)

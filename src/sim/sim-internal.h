@@ -24,6 +24,7 @@ typedef enum SimSwap {
 /* g_img_mgmt_state of img_mgmt.c: the upload session, in RAM. */
 typedef struct SimUpload {
 	bool active;      /* area_id != -1 */
+	unsigned image;   /* the first chunk's "image": its secondary slot takes the data */
 	uint64_t off;
 	uint64_t len;
 	uint8_t sha[32];  /* zero-padded as Zephyr keeps it */
@@ -37,9 +38,11 @@ struct SimDevice {
 	SimConfig cfg;
 	SimFs *fs;                      /* the file system group's files and open file (sim-fs-group.c) */
 	struct SimSettings *settings;   /* the application's settings and their storage (sim-settings-group.c) */
-	uint8_t slot[2][SIM_SLOT_SIZE]; /* flash contents: 0xff where erased */
+	/* flash contents, 0xff where erased: image i has slots 2i (primary) and 2i + 1 (secondary), counted
+	 * as img_mgmt counts them */
+	uint8_t slot[2 * SIM_IMAGES_MAX][SIM_SLOT_SIZE];
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
-	SimSwap swap;
+	SimSwap swap[SIM_IMAGES_MAX];   /* per image: MCUboot swaps each pair on its own */
 	SimUpload upload;
 	bool reset_requested;
 	bool rtc_set;

@@ -412,6 +412,7 @@ static void usage(void)
 	       "  --enum-details           ... and its details command (names, handler counts)\n"
 	       "  --fs                     the file system group: files at /lfs1, status, crc32\n"
 	       "  --fs-sha256              ... and sha256\n"
+	       "  --images N               updatable images (1 or 2): image 1, a network core, has slots 2 and 3\n"
 	       "  --reset-veto             the application refuses a reset (rc 10, EBUSY) unless forced\n"
 	       "  --settings               the settings group, with the interop fixture's prov/ keys\n"
 	       "Faults for client tests:\n"
@@ -428,7 +429,7 @@ static void usage(void)
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
@@ -484,6 +485,7 @@ static const struct option sim_options[] = {
 	{ "fs-sha256", no_argument, NULL, OPT_FS_SHA256 },
 	{ "settings", no_argument, NULL, OPT_SETTINGS },
 	{ "reset-veto", no_argument, NULL, OPT_RESET_VETO },
+	{ "images", required_argument, NULL, OPT_IMAGES },
 	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -515,6 +517,11 @@ static int parse_value_option(Host *h, int c, const char *arg)
 		if (number(arg, 65535, &v) < 0 || v < 64)
 			return -EINVAL;
 		h->cfg.buf_size = (uint32_t)v;
+		return 0;
+	case OPT_IMAGES:
+		if (number(arg, SIM_IMAGES_MAX, &v) < 0 || v < 1)
+			return -EINVAL;
+		h->cfg.images = (unsigned)v;
 		return 0;
 	case OPT_BUF_COUNT:
 		if (number(arg, SIM_QUEUE_MAX, &v) < 0 || v < 1)

@@ -67,5 +67,61 @@ class ImageN(unittest.TestCase):
                                                                                        "name": "FLASH_OPEN_FAILED"}), r)
 
 
+class TwoImages(unittest.TestCase):
+    """smpctl-sim --images 2: Zephyr img_mgmt with CONFIG_UPDATEABLE_IMAGE_NUMBER=2 (image 1, a network core,
+    in slots 2 and 3) under MCUboot, which swaps each image's pair on its own."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.sim = Sim("--images", "2")
+        self.net = mkimage(os.path.join(self.tmp.name, "net.bin"), "--size", "20000", "--version", "2.0.0")
+
+    def tearDown(self):
+        self.sim.close()
+        self.tmp.cleanup()
+
+    def smpctl(self, *args):
+        return run(["--json"] + list(args), device=self.sim.address)
+
+    def entries(self, *args):
+        r = self.smpctl("image", "list", *args)
+        self.assertEqual(r.code, EXIT_OK, r)
+        return {(i["image"], i["slot"]): i for i in r.json()["images"]}
+
+    def test_upload_test_reset_confirm_image_1(self):
+        self.assertEqual(sorted(self.entries()), [(0, 0), (1, 0)])
+        r = self.smpctl("upload", self.net, "--image", "1")
+        self.assertEqual(r.code, EXIT_OK, r)
+        self.assertEqual(sorted(self.entries()), [(0, 0), (1, 0), (1, 1)])
+        self.assertEqual(sorted(self.entries("--image", "1")), [(1, 0), (1, 1)])
+        r = self.smpctl("image", "test", "--image", "1")
+        self.assertEqual(r.code, EXIT_OK, r)
+        e = self.entries()
+        self.assertTrue(e[(1, 1)]["pending"] and not e[(0, 0)]["pending"], e)
+        self.assertEqual(self.smpctl("reset").code, EXIT_OK)
+        for _ in range(100):
+            if run(["--timeout", "0.2", "echo", "x"], device=self.sim.address).code == EXIT_OK:
+                break
+        e = self.entries("--image", "1")
+        self.assertEqual(e[(1, 0)]["version"], "2.0.0+0")
+        self.assertTrue(e[(1, 0)]["active"] and not e[(1, 0)]["confirmed"], e)  # tested, not confirmed
+        # confirm --image 1 keeps the tested image running in image 1's primary slot
+        r = self.smpctl("image", "confirm", "--image", "1")
+        self.assertEqual(r.code, EXIT_OK, r)
+        e = self.entries("--image", "1")
+        self.assertTrue(e[(1, 0)]["confirmed"] and not e[(1, 1)]["confirmed"], e)
+
+    def test_slots_erase_and_an_image_it_does_not_have(self):
+        r = self.smpctl("image", "slots", "--image", "1")
+        self.assertEqual([i["image"] for i in r.json()["images"]], [1], r)
+        self.assertEqual(self.smpctl("upload", self.net, "--image", "1").code, EXIT_OK)
+        r = self.smpctl("image", "erase", "--image", "1")
+        self.assertEqual((r.code, r.json()), (EXIT_OK, {"erased_slot": 3}), r)
+        self.assertEqual(sorted(self.entries()), [(0, 0), (1, 0)])
+        r = self.smpctl("upload", self.net, "--image", "2")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertIn("FLASH_OPEN_FAILED", r.err)
+
+
 if __name__ == "__main__":
     main()
