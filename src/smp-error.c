@@ -100,7 +100,7 @@ static const ErrorName settings_names[] = {
 	[5] = { "ROOT_KEY_NOT_FOUND", "no such root key" },
 	[6] = { "WRITE_NOT_SUPPORTED", "the key cannot be written" },
 	[7] = { "DELETE_NOT_SUPPORTED", "the key cannot be deleted" },
-	[8] = { "SAVE_NOT_SUPPORTED", "the key cannot be saved" },
+	[8] = { "SAVE_NOT_SUPPORTED", "the key cannot be saved" }, /* after Zephyr 4.1, whose list ends at 7 */
 };
 
 static const ErrorName fs_names[] = {

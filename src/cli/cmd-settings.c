@@ -115,10 +115,12 @@ static int settings_parse_value(Cli *cli, SettingsType type, const char *text, u
 }
 
 /* The request must fit the device's SMP buffer (MCUmgr params): settings_mgmt has no other limit on a
- * written value, the application's handler refuses what it cannot hold. */
+ * written value, the application's handler refuses what it cannot hold. Beside the name and the value
+ * the body takes at most 16 bytes: the map head, the keys "name" and "val" (5 + 4) and two heads of up
+ * to 3 bytes (lengths below 65536). */
 static int settings_check_fits(Cli *cli, Device *d, const char *name, size_t len)
 {
-	size_t need = SMP_HEADER_SIZE + strlen(name) + len + 24;
+	size_t need = SMP_HEADER_SIZE + 16 + strlen(name) + len;
 	int r = device_learn_limits(d);
 
 	if (r)
