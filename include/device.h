@@ -127,6 +127,16 @@ int device_fs_hash(Device *d, const char *name, const char *type, uint64_t off, 
 int device_fs_hash_types(Device *d, MgmtFsHashTypes *out);
 int device_fs_close(Device *d);
 
+/* Settings group (mgmt.h): a read asks for up to MGMT_SETTINGS_VALUE_MAX bytes, so out->has_max_size
+ * tells the device's smaller limit (a value of that length may have been cut). Load is a read, the
+ * rest are writes (never sent twice). */
+int device_settings_read(Device *d, const char *name, MgmtSettingsValue *out);
+int device_settings_write(Device *d, const char *name, const uint8_t *val, size_t len);
+int device_settings_delete(Device *d, const char *name);
+int device_settings_commit(Device *d);
+int device_settings_load(Device *d);
+int device_settings_save(Device *d);
+
 /* Does the device have group? 1 yes, 0 no, -1 cannot tell (no enumeration group, or no answer). Asks
  * the enumeration group once per session, keeping d->status of the request that failed before. */
 int device_group_present(Device *d, uint16_t group);

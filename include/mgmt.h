@@ -74,6 +74,9 @@ typedef struct MgmtImageList {
 	int64_t split_status;
 } MgmtImageList;
 int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out);
+/* The entry of image's slot (0 primary, 1 secondary: img_mgmt_state_encode_slot() sends "image" as
+ * slot >> 1 and "slot" as slot % 2 on multi-image devices, no "image" on single-image ones), or NULL. */
+const MgmtImageSlot *mgmt_image_list_entry(const MgmtImageList *list, uint32_t image, uint32_t slot);
 /* Find the slot entry (image 0) or NULL. */
 const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot);
 /* The entry whose hash equals hash, or NULL. */
@@ -118,7 +121,7 @@ int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot);
 
 /* Image group: upload (REFERENCE.md §4) */
 typedef struct MgmtUploadChunk {
-	uint32_t image;         /* sent only when non-zero */
+	uint32_t image;         /* sent only when non-zero, on the first chunk */
 	uint64_t off;
 	bool first;             /* first chunk: adds len and, if sha_len, sha */
 	uint64_t len;           /* whole image length */
@@ -301,3 +304,26 @@ typedef struct MgmtFsHashTypes {
 	bool truncated;
 } MgmtFsHashTypes;
 int mgmt_decode_fs_hash_types(const cbor_item_t *body, MgmtFsHashTypes *out);
+
+/*
+ * Settings group (3), from Zephyr 4.1's subsys/mgmt/mcumgr/grp/settings_mgmt/src/settings_mgmt.c and
+ * smp_group_3.rst. Read (command 0): {"name", "max_size"?} → {"val": bytes, "max_size"?}: the device
+ * reads at most min(max_size, CONFIG_MCUMGR_GRP_SETTINGS_VALUE_LEN) bytes and adds "max_size" (its own
+ * limit) only when the request asked for more. Write (0): {"name", "val"} → {}. Delete (1): {"name"}.
+ * Commit (2), load (3, read) and save (3, write): {} → {}. Names of CONFIG_MCUMGR_GRP_SETTINGS_NAME_LEN
+ * bytes or more are the group's KEY_TOO_LONG.
+ */
+#define MGMT_SETTINGS_NAME_MAX 256
+#define MGMT_SETTINGS_VALUE_MAX 4096
+
+int mgmt_build_settings_read(uint8_t *out, size_t out_size, const char *name, uint32_t max_size);
+int mgmt_build_settings_write(uint8_t *out, size_t out_size, const char *name, const uint8_t *val, size_t val_len);
+int mgmt_build_settings_delete(uint8_t *out, size_t out_size, const char *name);
+
+typedef struct MgmtSettingsValue {
+	uint8_t val[MGMT_SETTINGS_VALUE_MAX];
+	size_t len;
+	bool has_max_size;      /* the device's value limit, sent when the request asked for more */
+	uint32_t max_size;
+} MgmtSettingsValue;
+int mgmt_decode_settings_read(const cbor_item_t *body, MgmtSettingsValue *out);

@@ -26,6 +26,7 @@
 #define SIM_PAGE_SIZE 4096u
 #define SIM_SLOT_SIZE 0x37000u     /* nRF52833 DK partitions: slot0 0x0C000, slot1 0x43000 */
 #define SIM_STORAGE_SIZE 0x6000u
+#define SIM_IMAGES_MAX 2u          /* CONFIG_UPDATEABLE_IMAGE_NUMBER up to 2: application and network core */
 /* MCUboot 2.1's estimate for swap-using-move (boot/zephyr/CMakeLists.txt, mcuboot_image_upgrade_footer_size):
  * magic, swap data and 128 sectors of status rounded up to a 4 KiB page, plus the page the move needs. */
 #define SIM_UPDATE_FOOTER 0x2000u
@@ -56,7 +57,14 @@ typedef struct SimConfig {
 	bool fs;                    /* CONFIG_MCUMGR_GRP_FS on a file system at /lfs1, with file status and
 				     * crc32 (false → rc 8) */
 	bool fs_sha256;             /* ... and sha256 (CONFIG_MCUMGR_GRP_FS_HASH_SHA256) */
+	bool reset_veto;            /* CONFIG_MCUMGR_GRP_OS_RESET_HOOK with an application that answers a reset
+				     * MGMT_ERR_EBUSY (rc 10) unless "force" is true (without the hook the
+				     * body is not read) */
+	bool settings;              /* CONFIG_MCUMGR_GRP_SETTINGS with the "prov" handler of the interop fixture
+				     * smp-svr-b2475-settings, on NVS (false → rc 8) */
 	uint32_t slot_size;
+	unsigned images;            /* CONFIG_UPDATEABLE_IMAGE_NUMBER (1 or 2): image 1 has slots 2 and 3, a factory
+				     * image of its own, and the image list names every entry's image */
 	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
 				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this
 				     * are refused, slot info gives max_image_size (0: the check is off) */

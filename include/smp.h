@@ -82,6 +82,14 @@ enum SmpFsCommand {
 	SMP_FS_CLOSE = 4,
 };
 
+/* settings_mgmt.h */
+enum SmpSettingsCommand {
+	SMP_SETTINGS_VALUE = 0,     /* read: read a value, write: write one */
+	SMP_SETTINGS_DELETE = 1,
+	SMP_SETTINGS_COMMIT = 2,
+	SMP_SETTINGS_LOAD_SAVE = 3, /* read: load, write: save */
+};
+
 enum SmpZephyrBasicCommand {
 	SMP_ZBASIC_ERASE_STORAGE = 0,
 };

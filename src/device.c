@@ -577,6 +577,69 @@ int device_fs_close(Device *d)
 	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_FS, SMP_FS_CLOSE, body, mgmt_build_empty(body, sizeof(body)), NULL, NULL);
 }
 
+static int decode_settings_read(const cbor_item_t *body, void *out)
+{
+	return mgmt_decode_settings_read(body, out);
+}
+
+int device_settings_read(Device *d, const char *name, MgmtSettingsValue *out)
+{
+	uint8_t body[MGMT_SETTINGS_NAME_MAX + 32];
+
+	if (strlen(name) >= MGMT_SETTINGS_NAME_MAX)
+		return -ENAMETOOLONG;
+	return device_exchange(d, SMP_OP_READ, SMP_GROUP_SETTINGS, SMP_SETTINGS_VALUE, body,
+			       mgmt_build_settings_read(body, sizeof(body), name, MGMT_SETTINGS_VALUE_MAX),
+			       decode_settings_read, out);
+}
+
+int device_settings_write(Device *d, const char *name, const uint8_t *val, size_t len)
+{
+	_cleanup_free_ uint8_t *body = NULL;
+	size_t cap = MGMT_SETTINGS_NAME_MAX + MGMT_SETTINGS_VALUE_MAX + 32;
+
+	if (strlen(name) >= MGMT_SETTINGS_NAME_MAX || len > MGMT_SETTINGS_VALUE_MAX)
+		return -ENAMETOOLONG;
+	body = malloc(cap);
+	if (!body)
+		return -ENOMEM;
+	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_SETTINGS, SMP_SETTINGS_VALUE, body,
+			       mgmt_build_settings_write(body, cap, name, val, len), NULL, NULL);
+}
+
+int device_settings_delete(Device *d, const char *name)
+{
+	uint8_t body[MGMT_SETTINGS_NAME_MAX + 16];
+
+	if (strlen(name) >= MGMT_SETTINGS_NAME_MAX)
+		return -ENAMETOOLONG;
+	return device_exchange(d, SMP_OP_WRITE, SMP_GROUP_SETTINGS, SMP_SETTINGS_DELETE, body,
+			       mgmt_build_settings_delete(body, sizeof(body), name), NULL, NULL);
+}
+
+/* Commit, load and save take {} and answer {}. */
+static int device_settings_empty(Device *d, uint8_t op, uint8_t id)
+{
+	uint8_t body[8];
+
+	return device_exchange(d, op, SMP_GROUP_SETTINGS, id, body, mgmt_build_empty(body, sizeof(body)), NULL, NULL);
+}
+
+int device_settings_commit(Device *d)
+{
+	return device_settings_empty(d, SMP_OP_WRITE, SMP_SETTINGS_COMMIT);
+}
+
+int device_settings_load(Device *d)
+{
+	return device_settings_empty(d, SMP_OP_READ, SMP_SETTINGS_LOAD_SAVE);
+}
+
+int device_settings_save(Device *d)
+{
+	return device_settings_empty(d, SMP_OP_WRITE, SMP_SETTINGS_LOAD_SAVE);
+}
+
 int device_group_present(Device *d, uint16_t group)
 {
 	SmpStatus status = d->status;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Request bodies and response decoders of the OS, image, stat, shell, enumeration and Zephyr-basic groups
- * (smp_group_0.rst, _1.rst, _2.rst, _9.rst, _10.rst, _63.rst). */
+ * and the settings group (smp_group_0.rst, _1.rst, _2.rst, _3.rst, _9.rst, _10.rst, _63.rst). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
@@ -48,9 +48,11 @@ int mgmt_build_reset(uint8_t *out, size_t out_size, bool force)
 	smp_cbor_writer_init(&w, out, out_size);
 	smp_cbor_put_map(&w, force ? 1 : 0);
 	if (force) {
-		/* os_mgmt reset: "force" skips the application's reset veto (smp_group_0.rst). */
+		/* os_mgmt reset: "force" asks the application's reset hook to allow the reset. smp_group_0.rst
+		 * calls it an int, but Zephyr 4.1's os_mgmt_reset() reads it with zcbor_bool_decode() and
+		 * drops a map it cannot decode (force stays false): only a bool gets through. */
 		smp_cbor_put_text(&w, "force");
-		smp_cbor_put_uint(&w, 1);
+		smp_cbor_put_bool(&w, true);
 	}
 	return smp_cbor_writer_done(&w);
 }
@@ -200,12 +202,17 @@ int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out)
 	return 0;
 }
 
-const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot)
+const MgmtImageSlot *mgmt_image_list_entry(const MgmtImageList *list, uint32_t image, uint32_t slot)
 {
 	for (size_t i = 0; i < list->count; i++)
-		if (list->slots[i].image == 0 && list->slots[i].slot == slot)
+		if (list->slots[i].image == image && list->slots[i].slot == slot)
 			return &list->slots[i];
 	return NULL;
+}
+
+const MgmtImageSlot *mgmt_image_list_slot(const MgmtImageList *list, uint32_t slot)
+{
+	return mgmt_image_list_entry(list, 0, slot);
 }
 
 const MgmtImageSlot *mgmt_image_list_find_hash(const MgmtImageList *list, const uint8_t *hash, size_t hash_len)
@@ -325,12 +332,18 @@ int mgmt_build_image_erase(uint8_t *out, size_t out_size, int slot)
 }
 
 /* SMP image upload request, smp_group_1.rst: {image?, len?, off, sha?, data, upgrade?}. The key order
- * does not matter to Zephyr; "data" goes last so the writer can size it. */
+ * does not matter to Zephyr; "data" goes last so the writer can size it. "image" goes with the first chunk
+ * only: img_mgmt_upload_inspect() takes the image number when off is 0 and keeps it for the upload. */
+static bool upload_names_image(const MgmtUploadChunk *c)
+{
+	return c->first && c->image;
+}
+
 static size_t upload_pairs(const MgmtUploadChunk *c)
 {
 	size_t n = 2; /* off, data */
 
-	if (c->image)
+	if (upload_names_image(c))
 		n++;
 	if (c->first)
 		n += 1 + (c->sha_len > 0 ? 1u : 0u) + (c->upgrade ? 1u : 0u);
@@ -340,7 +353,7 @@ static size_t upload_pairs(const MgmtUploadChunk *c)
 static void put_upload_fields(SmpCborWriter *w, const MgmtUploadChunk *c)
 {
 	smp_cbor_put_map(w, upload_pairs(c));
-	if (c->image) {
+	if (upload_names_image(c)) {
 		smp_cbor_put_text(w, "image");
 		smp_cbor_put_uint(w, c->image);
 	}
@@ -396,7 +409,7 @@ size_t mgmt_upload_chunk_overhead(const MgmtUploadChunk *c)
 {
 	size_t n = smp_cbor_head_size(upload_pairs(c));
 
-	if (c->image)
+	if (upload_names_image(c))
 		n += key_size("image") + smp_cbor_head_size(c->image);
 	if (c->first) {
 		n += key_size("len") + smp_cbor_head_size(c->len);
@@ -748,7 +761,8 @@ size_t mgmt_fs_upload_fit(const MgmtFsChunk *c, size_t frame_size)
 	return bytes_fitting(room);
 }
 
-int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off)
+/* {"name": name, key: v}: a file download, a settings read. */
+static int build_name_uint(uint8_t *out, size_t out_size, const char *name, const char *key, uint64_t v)
 {
 	SmpCborWriter w;
 
@@ -756,9 +770,14 @@ int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint
 	smp_cbor_put_map(&w, 2);
 	smp_cbor_put_text(&w, "name");
 	smp_cbor_put_text(&w, name);
-	smp_cbor_put_text(&w, "off");
-	smp_cbor_put_uint(&w, off);
+	smp_cbor_put_text(&w, key);
+	smp_cbor_put_uint(&w, v);
 	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_fs_download(uint8_t *out, size_t out_size, const char *name, uint64_t off)
+{
+	return build_name_uint(out, out_size, name, "off", off);
 }
 
 int mgmt_build_fs_name(uint8_t *out, size_t out_size, const char *name)
@@ -860,4 +879,47 @@ int mgmt_decode_fs_hash_types(const cbor_item_t *body, MgmtFsHashTypes *out)
 	*out = (MgmtFsHashTypes){ 0 };
 	return decode_named_entries(smp_cbor_map_get(body, "types"), out->types, sizeof(out->types[0]),
 				    MGMT_FS_HASH_TYPES, &out->count, &out->truncated, decode_hash_type);
+}
+
+/* settings_mgmt_read(): "max_size" is zcbor_uint32_decode()d; asking for more than the device's
+ * CONFIG_MCUMGR_GRP_SETTINGS_VALUE_LEN makes it report that limit. */
+int mgmt_build_settings_read(uint8_t *out, size_t out_size, const char *name, uint32_t max_size)
+{
+	return build_name_uint(out, out_size, name, "max_size", max_size);
+}
+
+/* settings_mgmt_write(): "val" is a byte string (zcbor_bstr_decode), stored as it is. */
+int mgmt_build_settings_write(uint8_t *out, size_t out_size, const char *name, const uint8_t *val, size_t val_len)
+{
+	SmpCborWriter w;
+
+	smp_cbor_writer_init(&w, out, out_size);
+	smp_cbor_put_map(&w, 2);
+	smp_cbor_put_text(&w, "name");
+	smp_cbor_put_text(&w, name);
+	smp_cbor_put_text(&w, "val");
+	smp_cbor_put_bytes(&w, val, val_len);
+	return smp_cbor_writer_done(&w);
+}
+
+int mgmt_build_settings_delete(uint8_t *out, size_t out_size, const char *name)
+{
+	return build_one_text(out, out_size, "name", name);
+}
+
+int mgmt_decode_settings_read(const cbor_item_t *body, MgmtSettingsValue *out)
+{
+	uint64_t max_size = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	/* More than the request's max_size (MGMT_SETTINGS_VALUE_MAX) is as malformed as a missing "val". */
+	if (smp_cbor_get_bytes(body, "val", out->val, sizeof(out->val), &out->len) < 0)
+		return -EBADMSG;
+	r = optional_uint(body, "max_size", UINT32_MAX, &max_size);
+	if (r < 0)
+		return r;
+	out->has_max_size = r > 0;
+	out->max_size = (uint32_t)max_size;
+	return 0;
 }

@@ -100,7 +100,7 @@ static const ErrorName settings_names[] = {
 	[5] = { "ROOT_KEY_NOT_FOUND", "no such root key" },
 	[6] = { "WRITE_NOT_SUPPORTED", "the key cannot be written" },
 	[7] = { "DELETE_NOT_SUPPORTED", "the key cannot be deleted" },
-	[8] = { "SAVE_NOT_SUPPORTED", "the key cannot be saved" },
+	[8] = { "SAVE_NOT_SUPPORTED", "the key cannot be saved" }, /* after Zephyr 4.1, whose list ends at 7 */
 };
 
 static const ErrorName fs_names[] = {
@@ -373,6 +373,14 @@ static const Hint hints[] = {
 	  "memory pool statistics are not supported by Zephyr: its os_mgmt has no handler for them" },
 	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_EINVAL, SMP_OS_DATETIME,
 	  "the device takes a date-time from year 1900 to 11899 as yyyy-mm-ddThh:mm:ss[.mmm]" },
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_ENOTSUP, ANY_ID,
+	  "this firmware has no settings group (CONFIG_MCUMGR_GRP_SETTINGS, with CONFIG_SETTINGS_RUNTIME)" },
+	/* settings_mgmt_translate_error_code() over SMP v1: KEY_TOO_LONG → EINVAL, KEY_NOT_FOUND and
+	 * READ_NOT_SUPPORTED → ENOENT; an empty name is EINVAL in any version. */
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_EINVAL, ANY_ID,
+	  "the name is empty or longer than the device takes (CONFIG_MCUMGR_GRP_SETTINGS_NAME_LEN, 32 by default)" },
+	{ SMP_STATUS_RC, SMP_GROUP_SETTINGS, SMP_RC_ENOENT, ANY_ID,
+	  "the application has no such key, or cannot read it" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_ENOTSUP, ANY_ID,
 	  "the command is not built into this firmware: enable its MCUmgr group in the firmware's configuration" },
 	/* smp.c answers ENOMEM when smp_alloc_rsp() finds every SMP buffer taken, the request's included. */
@@ -400,6 +408,10 @@ static const Hint hints[] = {
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_EUNKNOWN, SMP_IMAGE_STATE,
 	  "a hash the device does not hold is answered this way: 'smpctl image list' shows the hashes" },
 	{ SMP_STATUS_RC, SMP_GROUP_IMAGE, SMP_RC_ENOENT, ANY_ID, "that slot holds no image: 'smpctl image list'" },
+	/* os_mgmt_reset(): an application's reset hook (CONFIG_MCUMGR_GRP_OS_RESET_HOOK) refuses with EBUSY;
+	 * smp_group_0.rst: send "force" then. */
+	{ SMP_STATUS_RC, SMP_GROUP_OS, SMP_RC_EBUSY, SMP_OS_RESET,
+	  "the application refused the reset (busy): 'smpctl reset --force' asks it to reset anyway" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_EBUSY, ANY_ID, "the device is busy: try again in a moment" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_OLD, ANY_ID, "try --smp-version 2" },
 	{ SMP_STATUS_RC, ANY_GROUP, SMP_RC_UNSUPPORTED_TOO_NEW, ANY_ID, "try --smp-version 1" },
@@ -429,6 +441,9 @@ static const Hint hints[] = {
 	  "give the full hash as 'smpctl image list' shows it" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_IMAGE_CONFIRMATION_DENIED, ANY_ID,
 	  "the firmware refused the confirmation: check that the new image runs ('smpctl image list')" },
+	/* img_mgmt_erase() of a slot the device does not have: its area id 255 fails to open (Zephyr 4.1). */
+	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_OPEN_FAILED, SMP_IMAGE_ERASE,
+	  "the device has no such slot (image N has slots 2N and 2N + 1): 'smpctl image list' shows its images" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_ERASE_FAILED, ANY_ID,
 	  "the device's flash failed: reset the device and try again" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_IMAGE, SMP_IMG_FLASH_WRITE_FAILED, ANY_ID,
@@ -444,6 +459,19 @@ static const Hint hints[] = {
 	/* Statistics group (stat_mgmt.h); Zephyr sends these under group 63 (smp_status_code_group()). */
 	{ SMP_STATUS_GROUP, SMP_GROUP_STAT, 3 /* INVALID_STAT_NAME */, ANY_ID,
 	  "'smpctl stat list' shows the device's statistics groups" },
+	/* Settings group (settings_mgmt.h): settings_mgmt.c maps the handler's -EINVAL to ROOT_KEY_NOT_FOUND,
+	 * -ENOENT to KEY_NOT_FOUND, -ENOTSUP to READ/WRITE/DELETE_NOT_SUPPORTED. */
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 2 /* KEY_TOO_LONG */, ANY_ID,
+	  "the device takes names shorter than CONFIG_MCUMGR_GRP_SETTINGS_NAME_LEN bytes (32 by default)" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 3 /* KEY_NOT_FOUND */, ANY_ID,
+	  "the application's handler for that name's root has no such key" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 5 /* ROOT_KEY_NOT_FOUND */, SMP_SETTINGS_VALUE,
+	  "no settings handler of the application takes that name, or its handler refused the value "
+	  "(Zephyr reports a handler's -EINVAL, such as a value of the wrong length, this way)" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 6 /* WRITE_NOT_SUPPORTED */, ANY_ID,
+	  "the application does not let that key be written" },
+	{ SMP_STATUS_GROUP, SMP_GROUP_SETTINGS, 4 /* READ_NOT_SUPPORTED */, ANY_ID,
+	  "the application's handler for that name cannot be read (it has no h_get)" },
 	/* Shell group (shell_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_SHELL, 2 /* COMMAND_TOO_LONG */, ANY_ID,
 	  "the command line is longer than the device's shell buffer (CONFIG_SHELL_CMD_BUFF_SIZE)" },
@@ -484,7 +512,7 @@ const char *smp_group_kconfig(uint16_t group)
 }
 
 /* Commands a group always has when it is built in: rc 8 to one of them means the group is missing
- * (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c handler tables; fs_mgmt.c file upload/download). */
+ * (stat_mgmt.c, shell_mgmt.c, enum_mgmt.c, settings_mgmt.c handler tables; fs_mgmt.c file upload/download). */
 bool smp_command_implies_group(uint16_t group, uint8_t id)
 {
 	switch (group) {
@@ -492,6 +520,7 @@ bool smp_command_implies_group(uint16_t group, uint8_t id)
 	case SMP_GROUP_SHELL: return id == SMP_SHELL_EXEC;
 	case SMP_GROUP_ENUM: return id <= SMP_ENUM_SINGLE;
 	case SMP_GROUP_FS: return id == 0;
+	case SMP_GROUP_SETTINGS: return id <= SMP_SETTINGS_LOAD_SAVE;
 	default: return false;
 	}
 }

@@ -89,7 +89,7 @@ static void test_chunk_fit_caps_body(void)
 	CHECK_INT(mgmt_upload_chunk_overhead(&c) + n, 65535);
 }
 
-/* The first chunk carries image, len, sha and upgrade; later ones only off and data; values survive. */
+/* The first chunk carries image, len, sha and upgrade; later ones only off and data, image 1's too. */
 static void test_upload_chunk_fields(void)
 {
 	uint8_t sha[32] = { 1 }, data[10] = { 9 }, body[256], got[64];
@@ -110,7 +110,7 @@ static void test_upload_chunk_fields(void)
 	CHECK(smp_cbor_get_bytes(m, "sha", got, sizeof(got), &n) == 0 && n == 32 && memcmp(got, sha, 32) == 0);
 	CHECK(smp_cbor_get_bytes(m, "data", got, sizeof(got), &n) == 0 && n == 10 && memcmp(got, data, 10) == 0);
 	smp_cbor_freep(&m);
-	c = (MgmtUploadChunk){ .off = 500, .data = data, .data_len = 3 };
+	c = (MgmtUploadChunk){ .image = 1, .off = 500, .data = data, .data_len = 3 };
 	len = mgmt_build_upload_chunk(body, sizeof(body), &c);
 	CHECK_INT(smp_cbor_decode(body, (size_t)len, &m), 0);
 	CHECK(smp_cbor_map_get(m, "len") == NULL && smp_cbor_map_get(m, "sha") == NULL);
@@ -145,6 +145,9 @@ static void test_image_list_decoding(void)
 	CHECK_INT(list.count, 2);
 	CHECK_INT(list.slots[0].image, 1);
 	CHECK_INT(list.slots[0].slot, 1);
+	CHECK(mgmt_image_list_entry(&list, 1, 1) == &list.slots[0]);
+	CHECK(mgmt_image_list_entry(&list, 0, 1) == NULL && mgmt_image_list_slot(&list, 1) == NULL);
+	CHECK(mgmt_image_list_entry(&list, 0, 0) == &list.slots[1]);
 	CHECK_INT(list.slots[0].hash_len, 48);
 	CHECK(list.slots[0].pending && !list.slots[0].active && !list.slots[0].confirmed && !list.slots[0].bootable);
 	CHECK_STR(list.slots[0].version, "1.2.3");
@@ -441,7 +444,7 @@ static void test_builders_exact(void)
 	check_body("empty", mgmt_build_empty(b, sizeof(b)), b, "a0");
 	check_body("echo", mgmt_build_echo(b, sizeof(b), "hi"), b, "a1 61 64 62 6869");
 	check_body("reset", mgmt_build_reset(b, sizeof(b), false), b, "a0");
-	check_body("reset force", mgmt_build_reset(b, sizeof(b), true), b, "a1 65 666f726365 01");
+	check_body("reset force", mgmt_build_reset(b, sizeof(b), true), b, "a1 65 666f726365 f5");
 	check_body("os info", mgmt_build_os_info(b, sizeof(b), "a"), b, "a1 66 666f726d6174 61 61");
 	check_body("os info, no format", mgmt_build_os_info(b, sizeof(b), NULL), b, "a0");
 	check_body("bootloader mode", mgmt_build_bootloader_info(b, sizeof(b), "mode"), b, "a1 65 7175657279 64 6d6f6465");
@@ -737,6 +740,54 @@ static void test_fs_decoding(void)
 	smp_cbor_freep(&m);
 }
 
+/* Settings requests as settings_mgmt.c decodes them: "name" text, "max_size" uint32, "val" bytes. */
+static void test_settings_builders(void)
+{
+	static const uint8_t val[2] = { 0x53, 0x4e };
+	uint8_t b[64];
+
+	check_body("settings read", mgmt_build_settings_read(b, sizeof(b), "a/b", 4096), b,
+		   "a2 64 6e616d65 63 612f62 68 6d61785f73697a65 19 1000");
+	check_body("settings write", mgmt_build_settings_write(b, sizeof(b), "a/b", val, 2), b,
+		   "a2 64 6e616d65 63 612f62 63 76616c 42 534e");
+	check_body("settings write empty", mgmt_build_settings_write(b, sizeof(b), "a/b", NULL, 0), b,
+		   "a2 64 6e616d65 63 612f62 63 76616c 40");
+	check_body("settings delete", mgmt_build_settings_delete(b, sizeof(b), "a/b"), b, "a1 64 6e616d65 63 612f62");
+	CHECK_INT(mgmt_build_settings_write(b, 12, "a/b", val, 2), -EMSGSIZE);
+}
+
+/* smp-svr-b2475-settings' answers (zcbor's indefinite maps): a value with the device's limit, one without,
+ * and what no server should send. */
+static void test_settings_decoding(void)
+{
+	_cleanup_free_ MgmtSettingsValue *v = malloc(sizeof(*v));
+	static const struct {
+		const char *what, *hex;
+		int want;
+		size_t len;
+		bool has_max;
+	} cases[] = {
+		{ "limit reported", "bf 63 76616c 47 534e2d30303031 68 6d61785f73697a65 18 20 ff", 0, 7, true },
+		{ "no limit", "bf 63 76616c 47 534e2d30303031 ff", 0, 7, false },
+		{ "empty value", "bf 63 76616c 40 ff", 0, 0, false },
+		{ "no val", "bf 68 6d61785f73697a65 18 20 ff", -EBADMSG, 0, false },
+		{ "val as text", "bf 63 76616c 61 41 ff", -EBADMSG, 0, false },
+		{ "max_size negative", "bf 63 76616c 40 68 6d61785f73697a65 20 ff", -EBADMSG, 0, false },
+		{ "max_size over 32 bits", "bf 63 76616c 40 68 6d61785f73697a65 1b 0000000100000000 ff", -EBADMSG, 0, false },
+	};
+
+	CHECK(v != NULL);
+	for (size_t i = 0; v && i < ARRAY_SIZE(cases); i++) {
+		cbor_item_t *m = cbor_from_spaced_hex(cases[i].hex);
+		int r = mgmt_decode_settings_read(m, v);
+
+		tap_checkf(r == cases[i].want && (r < 0 || (v->len == cases[i].len && v->has_max_size == cases[i].has_max &&
+							     (!v->has_max_size || v->max_size == 32))),
+			   __FILE__, __LINE__, "%s: %d", cases[i].what, r);
+		smp_cbor_freep(&m);
+	}
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -765,6 +816,8 @@ int main(void)
 		TAP_TEST(test_group_builders),
 		TAP_TEST(test_fs_builders),
 		TAP_TEST(test_fs_decoding),
+		TAP_TEST(test_settings_builders),
+		TAP_TEST(test_settings_decoding),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

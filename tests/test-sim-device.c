@@ -487,6 +487,31 @@ static void with_datetime(SimConfig *cfg)
 	cfg->datetime = true;
 }
 
+static void reset_veto(SimConfig *cfg)
+{
+	cfg->reset_veto = true;
+}
+
+/* A reset hook that refuses: EBUSY unless "force" is the bool true; the number 1 that smp_group_0.rst
+ * describes does not decode (zcbor_bool_decode), so it is refused as if absent. */
+static void test_reset_veto_takes_a_bool_force(void)
+{
+	SimDevice *dev = device_with(reset_veto);
+	Answer a = { 0 };
+
+	ASK_EMPTY(dev, V2, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, &a);
+	CHECK_INT(answer_rc(&a), SMP_RC_EBUSY);
+	answer_clear(&a);
+	ask(dev, V2, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, (const uint8_t *)"\xa1\x65" "force" "\x01", 8, &a);
+	CHECK_INT(answer_rc(&a), SMP_RC_EBUSY);
+	CHECK(!sim_device_reset_requested(dev));
+	answer_clear(&a);
+	ask(dev, V2, SMP_OP_WRITE, SMP_GROUP_OS, SMP_OS_RESET, (const uint8_t *)"\xa1\x65" "force" "\xf5", 8, &a);
+	CHECK_INT(answer_rc(&a), -1);
+	CHECK(sim_device_reset_requested(dev));
+	device_done(dev, &a);
+}
+
 /* Absent features answer rc 8 (params, storage erase, date-time, slot info); storage erase takes 6 pages. */
 static void test_optional_commands(void)
 {
@@ -948,9 +973,9 @@ static void test_erase(void)
 	CHECK(answer_rc(&a) == -1 && a.usec == 0);
 	sim_device_slot_state(dev, 1, &st);
 	CHECK(!st.present);
-	n = mgmt_build_image_erase(body, sizeof(body), 2);
+	n = mgmt_build_image_erase(body, sizeof(body), 3); /* image 1's secondary on a single-image device */
 	ask(dev, V2, SMP_OP_WRITE, SMP_GROUP_IMAGE, SMP_IMAGE_ERASE, body, (size_t)n, &a);
-	CHECK_INT(answer_err(&a, &group), SMP_IMG_INVALID_SLOT);
+	CHECK_INT(answer_err(&a, &group), SMP_IMG_FLASH_OPEN_FAILED);
 	device_done(dev, &a);
 }
 
@@ -1131,6 +1156,7 @@ int main(void)
 		TAP_TEST(test_os_info),
 		TAP_TEST(test_bootloader_info),
 		TAP_TEST(test_optional_commands),
+		TAP_TEST(test_reset_veto_takes_a_bool_force),
 		TAP_TEST(test_upload_errors),
 		TAP_TEST(test_upload_progressive_timing),
 		TAP_TEST(test_upload_up_front_erase),

@@ -77,6 +77,9 @@ typedef struct Cli {
 	size_t window;
 	size_t frame_size;
 	uint32_t image;
+	bool image_given;        /* --image N on the command line */
+	uint32_t slot;           /* image erase --slot S */
+	bool slot_given;
 	const char *key;
 	const char *mode;
 	const char *format;
@@ -87,6 +90,8 @@ typedef struct Cli {
 	const char *devices_file;
 	size_t parallel;
 	uint64_t deadline_usec;
+	const char *value_type;  /* settings: --type */
+	unsigned value_width;    /* settings write: --width (0: 4 bytes) */
 	/* positional arguments after the command words */
 	char **args;
 	int nargs;
@@ -137,6 +142,12 @@ int cmd_params(Cli *cli);
 int cmd_info(Cli *cli);
 int cmd_datetime(Cli *cli);
 int cmd_settings_erase(Cli *cli);
+int cmd_settings_read(Cli *cli);
+int cmd_settings_write(Cli *cli);
+int cmd_settings_delete(Cli *cli);
+int cmd_settings_commit(Cli *cli);
+int cmd_settings_load(Cli *cli);
+int cmd_settings_save(Cli *cli);
 int cmd_datetime_set(Cli *cli);
 int cmd_taskstat(Cli *cli);
 int cmd_mpstat(Cli *cli);

@@ -71,6 +71,17 @@ void cli_print_image_list(Cli *cli, const MgmtImageList *list)
 	}
 }
 
+/* --image N: only image N's entries (a single-image device lists everything as image 0). */
+static void image_list_keep(MgmtImageList *list, uint32_t image)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < list->count; i++)
+		if (list->slots[i].image == image)
+			list->slots[kept++] = list->slots[i];
+	list->count = kept;
+}
+
 int cmd_image_list(Cli *cli)
 {
 	_cleanup_device_ Device *d = NULL;
@@ -82,6 +93,8 @@ int cmd_image_list(Cli *cli)
 	r = device_image_list(d, &list);
 	if (r)
 		return cli_device_fail(cli, d, r);
+	if (cli->image_given)
+		image_list_keep(&list, cli->image);
 	cli_print_image_list(cli, &list);
 	return EXIT_OK;
 }
@@ -153,6 +166,16 @@ static void print_slot_info(const MgmtSlotInfo *info)
 	}
 }
 
+static void slot_info_keep(MgmtSlotInfo *info, uint32_t image)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < info->count; i++)
+		if (info->images[i].image == image)
+			info->images[kept++] = info->images[i];
+	info->count = kept;
+}
+
 int cmd_image_slots(Cli *cli)
 {
 	_cleanup_device_ Device *d = NULL;
@@ -164,6 +187,8 @@ int cmd_image_slots(Cli *cli)
 	r = device_slot_info(d, &info);
 	if (r)
 		return cli_device_fail(cli, d, r);
+	if (cli->image_given)
+		slot_info_keep(&info, cli->image);
 	if (cli->json)
 		json_slot_info(&cli->json_out, &info);
 	else
@@ -205,12 +230,38 @@ static int check_marked(Cli *cli, const MgmtImageList *list, const uint8_t *hash
 	return 0;
 }
 
+/* SMP selects the image to test or confirm by its hash (smp_group_1.rst): without one on the command
+ * line, the hash of what image N's secondary slot holds, from the device's own list; for a confirm, the
+ * primary's when it runs a tested image not yet confirmed (confirming the secondary then would make
+ * MCUboot swap the old image back for good). */
+static int image_n_hash(Cli *cli, Device *d, bool confirm, uint8_t *hash, size_t *len)
+{
+	MgmtImageList list;
+	const MgmtImageSlot *s, *primary;
+	int r = device_image_list(d, &list);
+
+	if (r)
+		return cli_device_fail(cli, d, r);
+	primary = mgmt_image_list_entry(&list, cli->image, 0);
+	s = mgmt_image_list_entry(&list, cli->image, 1);
+	if (confirm && primary && primary->active && !primary->confirmed)
+		s = primary;
+	if (!s || !s->hash_len)
+		return cli_fail(cli, EXIT_DEVICE, "image %u's secondary slot holds no image: upload one first "
+				"('smpctl upload FILE --image %u'), or give the hash", cli->image, cli->image);
+	memcpy(hash, s->hash, s->hash_len);
+	*len = s->hash_len;
+	return 0;
+}
+
 static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 {
 	_cleanup_device_ Device *d = NULL;
 	uint8_t hash[MGMT_HASH_MAX];
 	size_t len = 0;
 	MgmtImageList list;
+	/* confirm without a hash or --image confirms the running image ({"confirm": true}) */
+	bool by_hash = hash_text || !confirm || cli->image_given;
 	int r;
 
 	if (hash_text) {
@@ -221,10 +272,15 @@ static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 	r = cli_open_device(cli, &d);
 	if (r)
 		return r;
-	r = device_image_state_write(d, hash_text ? hash : NULL, len, confirm, &list);
+	if (!hash_text && by_hash) {
+		r = image_n_hash(cli, d, confirm, hash, &len);
+		if (r)
+			return r;
+	}
+	r = device_image_state_write(d, by_hash ? hash : NULL, len, confirm, &list);
 	if (r)
 		return cli_device_fail(cli, d, r);
-	r = check_marked(cli, &list, hash_text ? hash : NULL, len, confirm);
+	r = check_marked(cli, &list, by_hash ? hash : NULL, len, confirm);
 	if (r)
 		return r;
 	cli_print_image_list(cli, &list);
@@ -236,7 +292,7 @@ static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 
 int cmd_image_test(Cli *cli)
 {
-	return image_mark(cli, cli->args[0], false);
+	return image_mark(cli, cli->nargs ? cli->args[0] : NULL, false);
 }
 
 int cmd_image_confirm(Cli *cli)
@@ -244,23 +300,42 @@ int cmd_image_confirm(Cli *cli)
 	return image_mark(cli, cli->nargs ? cli->args[0] : NULL, true);
 }
 
+/* img_mgmt_erase(): "slot" counts every image's slots (image N has 2N and 2N + 1); without it the device
+ * erases image 0's secondary slot. --slot S, or the SLOT argument of old; with only --image N, 2N + 1. */
+static int erase_slot(Cli *cli, unsigned long *slot, bool *given)
+{
+	char *end;
+
+	*given = true;
+	if (cli->slot_given && cli->nargs)
+		return cli_fail(cli, EXIT_USAGE, "give the slot once: --slot S");
+	if (cli->slot_given) {
+		*slot = cli->slot;
+	} else if (cli->nargs) {
+		*slot = strtoul(cli->args[0], &end, 10);
+		if (*end || end == cli->args[0] || *slot > 15)
+			return cli_fail(cli, EXIT_USAGE, "'%s' is not a slot number (0 or 1 on most devices)", cli->args[0]);
+	} else if (cli->image_given) {
+		*slot = 2ul * cli->image + 1;
+	} else {
+		*slot = 1;
+		*given = false;
+	}
+	return 0;
+}
+
 int cmd_image_erase(Cli *cli)
 {
 	_cleanup_device_ Device *d = NULL;
 	unsigned long slot = 1;
-	int r;
+	bool given = false;
+	int r = erase_slot(cli, &slot, &given);
 
-	if (cli->nargs) {
-		char *end;
-
-		slot = strtoul(cli->args[0], &end, 10);
-		if (*end || end == cli->args[0] || slot > 15)
-			return cli_fail(cli, EXIT_USAGE, "'%s' is not a slot number (0 or 1 on most devices)", cli->args[0]);
-	}
-	r = cli_open_device(cli, &d);
+	if (!r)
+		r = cli_open_device(cli, &d);
 	if (r)
 		return r;
-	r = device_image_erase(d, cli->nargs ? (int)slot : -1);
+	r = device_image_erase(d, given ? (int)slot : -1);
 	if (r)
 		return cli_device_fail(cli, d, r);
 	if (cli->json) {

@@ -28,11 +28,11 @@ void cli_upload_options(Cli *cli, UploadOptions *o, CliProgress *progress)
 	o->userdata = progress;
 }
 
-/* A slot 1 marked for the next boot makes the device refuse an upload (NO_FREE_SLOT, REFERENCE.md §11):
- * say why before sending anything. */
+/* A secondary slot marked for the next boot makes the device refuse an upload to that image (NO_FREE_SLOT,
+ * REFERENCE.md §11): say why before sending anything. The image is --image N's. */
 int cli_check_slot_free(Cli *cli, const MgmtImageList *list, const LoadedImage *img)
 {
-	const MgmtImageSlot *s = mgmt_image_list_slot(list, 1);
+	const MgmtImageSlot *s = mgmt_image_list_entry(list, cli->image, 1);
 	char hash[2 * MGMT_HASH_MAX + 1];
 
 	if (!s || s->active || !(s->pending || s->permanent))

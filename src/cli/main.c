@@ -51,17 +51,24 @@ static const Verb verbs[] = {
 	{ "fs types", 0, 0, cmd_fs_types, "fs types" },
 	{ "fs close", 0, 0, cmd_fs_close, "fs close" },
 	{ "settings erase", 0, 0, cmd_settings_erase, "settings erase", true },
-	{ "image list", 0, 0, cmd_image_list, "image list", false, true },
-	{ "image slots", 0, 0, cmd_image_slots, "image slots" },
+	{ "settings read", 1, 1, cmd_settings_read, "settings read NAME [--type hex|string|int|uint]" },
+	{ "settings write", 2, 2, cmd_settings_write,
+	  "settings write NAME VALUE [--type hex|string|int|uint] [--width 1|2|4|8]", true },
+	{ "settings delete", 1, 1, cmd_settings_delete, "settings delete NAME", true },
+	{ "settings commit", 0, 0, cmd_settings_commit, "settings commit", true },
+	{ "settings load", 0, 0, cmd_settings_load, "settings load", true },
+	{ "settings save", 0, 0, cmd_settings_save, "settings save", true },
+	{ "image list", 0, 0, cmd_image_list, "image list [--image N]", false, true },
+	{ "image slots", 0, 0, cmd_image_slots, "image slots [--image N]" },
 	{ "image info", 1, 1, cmd_image_info, "image info FILE [--key PUB.pem]", false, false, true },
 	/* ISSUE-NOTES 30: the verb the product is known by on a workstation, the same as "image upload". */
 	{ "upload", 1, 1, cmd_image_upload,
-	  "upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
+	  "upload FILE [--image N] [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
 	{ "image upload", 1, 1, cmd_image_upload,
-	  "image upload FILE [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
-	{ "image test", 1, 1, cmd_image_test, "image test HASH", true },
-	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH]", true },
-	{ "image erase", 0, 1, cmd_image_erase, "image erase [SLOT]", true },
+	  "image upload FILE [--image N] [--key PUB.pem] [--window N] [--frame-size N] [--force] [--upgrade]", true, true },
+	{ "image test", 0, 1, cmd_image_test, "image test [HASH] [--image N]", true },
+	{ "image confirm", 0, 1, cmd_image_confirm, "image confirm [HASH] [--image N]", true },
+	{ "image erase", 0, 1, cmd_image_erase, "image erase [--slot S] [--image N]", true },
 	{ "scan", 0, 0, cmd_scan, "scan [--timeout S] [--adapter HCI]", false, false, true },
 	{ "doctor", 0, 0, cmd_doctor, "doctor [--device ADDR] [--adapter HCI]" },
 	{ "complete", 1, 1, cmd_complete, "complete devices|hashes|stats|commands", false, false, true },
@@ -94,6 +101,9 @@ enum {
 	OPT_PARALLEL,
 	OPT_DEADLINE,
 	OPT_ALLOW_DOWNGRADE,
+	OPT_TYPE,
+	OPT_WIDTH,
+	OPT_SLOT,
 };
 
 #define SHORT_OPTIONS "d:jt:vqh"
@@ -128,6 +138,9 @@ static const struct option options[] = {
 	{ "allow-downgrade", no_argument, NULL, OPT_ALLOW_DOWNGRADE },
 	{ "passkey", required_argument, NULL, OPT_PASSKEY },
 	{ "default-agent", no_argument, NULL, OPT_DEFAULT_AGENT },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "width", required_argument, NULL, OPT_WIDTH },
+	{ "slot", required_argument, NULL, OPT_SLOT },
 	{}
 };
 
@@ -263,6 +276,13 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 		if (parse_uint(arg, 255, &v) < 0)
 			return usage_error(cli, "--image takes an image number, not '%s'", arg);
 		cli->image = (uint32_t)v;
+		cli->image_given = true;
+		return 0;
+	case OPT_SLOT:
+		if (parse_uint(arg, 15, &v) < 0)
+			return usage_error(cli, "--slot takes a slot number (0 to 15), not '%s'", arg);
+		cli->slot = (uint32_t)v;
+		cli->slot_given = true;
 		return 0;
 	case OPT_FORCE: cli->force = true; return 0;
 	case OPT_UPGRADE: cli->upgrade = true; return 0;
@@ -273,6 +293,12 @@ static int parse_command_option(Cli *cli, int c, const char *arg)
 	case OPT_REQUIRE_ERASE_SETTINGS: cli->erase_settings = cli->require_erase_settings = true; return 0;
 	case OPT_ERASE_AHEAD: cli->erase_ahead = true; return 0;
 	case OPT_ALLOW_DOWNGRADE: cli->allow_downgrade = true; return 0;
+	case OPT_TYPE: cli->value_type = arg; return 0;
+	case OPT_WIDTH:
+		if (parse_uint(arg, 8, &v) < 0 || (v != 1 && v != 2 && v != 4 && v != 8))
+			return usage_error(cli, "--width takes 1, 2, 4 or 8 bytes, not '%s'", arg);
+		cli->value_width = (unsigned)v;
+		return 0;
 	default:
 		return usage_error(cli, "unknown option");
 	}

@@ -22,8 +22,10 @@ bool sim_slot_image(const SimDevice *dev, unsigned slot, Image *img)
 void sim_slots_init(SimDevice *dev)
 {
 	memset(dev->slot, 0xff, sizeof(dev->slot));
-	sim_make_image(dev->slot[0], dev->cfg.slot_size, FACTORY_PAYLOAD, dev->cfg.app_version, 1);
-	dev->swap = SIM_SWAP_NONE;
+	for (unsigned i = 0; i < dev->cfg.images; i++) {
+		sim_make_image(dev->slot[2 * i], dev->cfg.slot_size, FACTORY_PAYLOAD, dev->cfg.app_version, (uint8_t)(1 + i));
+		dev->swap[i] = SIM_SWAP_NONE;
+	}
 }
 
 static int version_cmp(const ImageVersion *a, const ImageVersion *b)
@@ -40,20 +42,21 @@ static int version_cmp(const ImageVersion *a, const ImageVersion *b)
  * which for swap-using-move is the offset of the trailer's sector, one page before the slot's end. So an
  * image that fits the slot, and uploads with "match", is still erased at boot if it reaches that page
  * (and swap_fits() asks for one page more). */
-static bool slot1_bootable(const SimDevice *dev)
+static bool slot1_bootable(const SimDevice *dev, unsigned image)
 {
 	uint8_t digest[32];
 	Image img, running;
 
-	if (!sim_slot_image(dev, 1, &img))
+	if (!sim_slot_image(dev, 2 * image + 1, &img))
 		return false;
 	if (img.size > dev->cfg.slot_size - SIM_PAGE_SIZE)
 		return false;
-	if (dev->cfg.no_downgrade && sim_slot_image(dev, 0, &running) && version_cmp(&img.version, &running.version) < 0)
+	if (dev->cfg.no_downgrade && sim_slot_image(dev, 2 * image, &running) &&
+	    version_cmp(&img.version, &running.version) < 0)
 		return false;
 	if (img.hash_type != IMAGE_TLV_SHA256)
 		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
-	image_sha256(dev->slot[1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
+	image_sha256(dev->slot[2 * image + 1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
 	return memcmp(digest, img.hash, 32) == 0;
 }
 
@@ -62,91 +65,109 @@ static bool slot1_bootable(const SimDevice *dev)
  * here), because the move shifts slot 0 up by one page. With equal slots that leaves two pages: an
  * image up to slot - 2 pages swaps. Otherwise MCUboot logs "Not enough free space to run swap upgrade",
  * boots the running image and leaves slot 1 as it is, still marked, to fail the same way next time. */
-static bool swap_fits(const SimDevice *dev)
+static bool swap_fits(const SimDevice *dev, unsigned image)
 {
 	size_t pages = dev->cfg.slot_size / SIM_PAGE_SIZE, largest = 0;
 	Image img;
 
-	for (unsigned slot = 0; slot < 2; slot++)
+	for (unsigned slot = 2 * image; slot < 2 * image + 2; slot++)
 		if (sim_slot_image(dev, slot, &img))
 			largest = MAX(largest, img.size);
 	return (largest + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE < pages - 1;
 }
 
 /* Swap-using-move moves every sector either image occupies. */
-static uint64_t swap_usec(const SimDevice *dev)
+static uint64_t swap_usec(const SimDevice *dev, unsigned image)
 {
 	Image a, b;
 	size_t n = 0;
 
-	if (sim_slot_image(dev, 0, &a))
+	if (sim_slot_image(dev, 2 * image, &a))
 		n = a.size;
-	if (sim_slot_image(dev, 1, &b))
+	if (sim_slot_image(dev, 2 * image + 1, &b))
 		n = MAX(n, b.size);
 	return sim_swap_usec(n);
 }
 
-uint64_t sim_boot_usec(const SimDevice *dev)
+static uint64_t image_boot_usec(const SimDevice *dev, unsigned image)
 {
-	switch (dev->swap) {
+	switch (dev->swap[image]) {
 	case SIM_SWAP_TEST:
 	case SIM_SWAP_PERM:
-		if (!slot1_bootable(dev))
+		if (!slot1_bootable(dev, image))
 			return sim_flash_erase_usec(dev->cfg.slot_size / SIM_PAGE_SIZE);
-		if (!swap_fits(dev))
+		if (!swap_fits(dev, image))
 			return 0;
-		if (dev->swap == SIM_SWAP_TEST && dev->cfg.new_image_crashes)
-			return 2 * swap_usec(dev) + BOOT_USEC + WATCHDOG_USEC;
-		return swap_usec(dev);
+		if (dev->swap[image] == SIM_SWAP_TEST && dev->cfg.new_image_crashes)
+			return 2 * swap_usec(dev, image) + BOOT_USEC + WATCHDOG_USEC;
+		return swap_usec(dev, image);
 	case SIM_SWAP_REVERT:
-		return swap_usec(dev);
+		return swap_usec(dev, image);
 	case SIM_SWAP_NONE:
 	default:
 		return 0;
 	}
 }
 
-static void slots_swap(SimDevice *dev)
+/* MCUboot's multi-image boot takes the images one after the other. */
+uint64_t sim_boot_usec(const SimDevice *dev)
+{
+	uint64_t usec = 0;
+
+	for (unsigned i = 0; i < dev->cfg.images; i++)
+		usec += image_boot_usec(dev, i);
+	return usec;
+}
+
+static void slots_swap(SimDevice *dev, unsigned image)
 {
 	static uint8_t tmp[SIM_SLOT_SIZE];
 
-	memcpy(tmp, dev->slot[0], SIM_SLOT_SIZE);
-	memcpy(dev->slot[0], dev->slot[1], SIM_SLOT_SIZE);
-	memcpy(dev->slot[1], tmp, SIM_SLOT_SIZE);
+	memcpy(tmp, dev->slot[2 * image], SIM_SLOT_SIZE);
+	memcpy(dev->slot[2 * image], dev->slot[2 * image + 1], SIM_SLOT_SIZE);
+	memcpy(dev->slot[2 * image + 1], tmp, SIM_SLOT_SIZE);
 }
 
 /* What MCUboot does at boot (§13). A test swap leaves the new image running unconfirmed (the next boot
  * reverts unless it is confirmed); a permanent one leaves it confirmed. An image that does not validate
  * is erased from slot 1 and the running one stays (boot_validate_slot); one too large to move stays
  * marked in slot 1 and is not swapped (swap_fits). */
-void sim_boot(SimDevice *dev)
+static void image_boot(SimDevice *dev, unsigned image)
 {
-	switch (dev->swap) {
+	SimSwap *swap = &dev->swap[image];
+
+	switch (*swap) {
 	case SIM_SWAP_NONE:
 		return;
 	case SIM_SWAP_TEST:
 	case SIM_SWAP_PERM:
-		if (!slot1_bootable(dev)) {
-			log_debug("sim: slot 1 does not validate; MCUboot erases it and keeps the running image");
-			memset(dev->slot[1], 0xff, SIM_SLOT_SIZE);
-			dev->swap = SIM_SWAP_NONE;
+		if (!slot1_bootable(dev, image)) {
+			log_debug("sim: image %u's secondary slot does not validate; MCUboot erases it", image);
+			memset(dev->slot[2 * image + 1], 0xff, SIM_SLOT_SIZE);
+			*swap = SIM_SWAP_NONE;
 			return;
 		}
-		if (!swap_fits(dev)) {
-			log_debug("sim: not enough free space to run swap upgrade; slot 1 stays marked");
+		if (!swap_fits(dev, image)) {
+			log_debug("sim: not enough free space to run swap upgrade; image %u stays marked", image);
 			return;
 		}
-		slots_swap(dev);
-		dev->swap = dev->swap == SIM_SWAP_TEST ? SIM_SWAP_REVERT : SIM_SWAP_NONE;
+		slots_swap(dev, image);
+		*swap = *swap == SIM_SWAP_TEST ? SIM_SWAP_REVERT : SIM_SWAP_NONE;
 		/* A tested image that crashes before it confirms: the watchdog resets, MCUboot reverts. */
-		if (dev->swap == SIM_SWAP_REVERT && dev->cfg.new_image_crashes)
-			sim_boot(dev);
+		if (*swap == SIM_SWAP_REVERT && dev->cfg.new_image_crashes)
+			image_boot(dev, image);
 		return;
 	case SIM_SWAP_REVERT:
-		slots_swap(dev);
-		dev->swap = SIM_SWAP_NONE;
+		slots_swap(dev, image);
+		*swap = SIM_SWAP_NONE;
 		return;
 	}
+}
+
+void sim_boot(SimDevice *dev)
+{
+	for (unsigned i = 0; i < dev->cfg.images; i++)
+		image_boot(dev, i);
 }
 
 static void put_le(uint8_t *p, uint32_t v, unsigned bytes)

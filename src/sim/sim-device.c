@@ -37,6 +37,8 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 	if (!dev)
 		return -ENOMEM;
 	dev->cfg = *cfg;
+	if (dev->cfg.images == 0 || dev->cfg.images > SIM_IMAGES_MAX)
+		dev->cfg.images = 1;
 	if (dev->cfg.slot_size == 0 || dev->cfg.slot_size > SIM_SLOT_SIZE)
 		dev->cfg.slot_size = SIM_SLOT_SIZE;
 	if (dev->cfg.update_footer >= dev->cfg.slot_size)
@@ -44,14 +46,21 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 	if (dev->cfg.buf_size < SMP_HEADER_SIZE + 2)
 		dev->cfg.buf_size = SMP_HEADER_SIZE + 2;
 	sim_slots_init(dev);
+	if (sim_settings_new(dev) < 0) {
+		sim_device_free(dev);
+		return -ENOMEM;
+	}
+	sim_settings_boot(dev);
 	*out = dev;
 	return 0;
 }
 
 void sim_device_free(SimDevice *dev)
 {
-	if (dev)
+	if (dev) {
 		sim_fs_free(dev);
+		sim_settings_free(dev);
+	}
 	free(dev);
 }
 
@@ -84,6 +93,8 @@ static int32_t translate_v1(uint16_t group, int32_t rc)
 		return rc == 2 ? SMP_RC_EINVAL : rc == 3 || rc == 4 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
 	case SMP_GROUP_FS: /* fs_mgmt_translate_error_code() */
 		return rc == 2 || rc == 13 ? SMP_RC_EINVAL : rc == 3 || rc == 14 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
+	case SMP_GROUP_SETTINGS: /* settings_mgmt_translate_error_code(): KEY_TOO_LONG; KEY_NOT_FOUND, READ_NOT_SUPPORTED */
+		return rc == 2 ? SMP_RC_EINVAL : rc == 3 || rc == 4 ? SMP_RC_ENOENT : SMP_RC_EUNKNOWN;
 	case SMP_GROUP_SHELL: /* shell_mgmt_translate_error_code(): COMMAND_TOO_LONG, EMPTY_COMMAND */
 	case SMP_GROUP_ENUM:  /* enum_mgmt_translate_error_code(): TOO_MANY_GROUP_ENTRIES */
 		return rc == 2 || (group == SMP_GROUP_SHELL && rc == 3) ? SMP_RC_EINVAL : SMP_RC_EUNKNOWN;
@@ -164,6 +175,7 @@ static SimStatus dispatch(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 	case SMP_GROUP_SHELL: return sim_shell_handle(dev, req, w);
 	case SMP_GROUP_ENUM: return sim_enum_handle(dev, req, w);
 	case SMP_GROUP_FS: return sim_fs_handle(dev, req, w);
+	case SMP_GROUP_SETTINGS: return sim_settings_handle(dev, req, w);
 	default: return SIM_RC(SMP_RC_ENOTSUP);
 	}
 }
@@ -284,6 +296,7 @@ void sim_device_reboot(SimDevice *dev)
 	dev->rtc_set = false;
 	dev->reset_requested = false;
 	sim_boot(dev);
+	sim_settings_boot(dev);
 }
 
 uint64_t sim_device_upload_offset(const SimDevice *dev)

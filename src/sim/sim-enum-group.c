@@ -20,7 +20,7 @@ typedef struct SimGroup {
 
 /* Groups in the order mgmt_groups_foreach() visits them: registration order, which is the order of the
  * MCUMGR_HANDLER_DEFINE names in their sorted iterable section (enum_mgmt, fs_mgmt, img_mgmt, os_mgmt,
- * shell_mgmt, stat_mgmt, zephyr_basic_mgmt). Returns how many the device has. */
+ * settings_mgmt, shell_mgmt, stat_mgmt, zephyr_basic_mgmt). Returns how many the device has. */
 static size_t sim_groups(const SimDevice *dev, SimGroup *out)
 {
 	size_t n = 0;
@@ -30,6 +30,8 @@ static size_t sim_groups(const SimDevice *dev, SimGroup *out)
 		out[n++] = (SimGroup){ SMP_GROUP_FS, "fs mgmt", SMP_FS_CLOSE + 1 };
 	out[n++] = (SimGroup){ SMP_GROUP_IMAGE, "img mgmt", SMP_IMAGE_SLOT_INFO + 1 };
 	out[n++] = (SimGroup){ SMP_GROUP_OS, "os mgmt", SMP_OS_BOOTLOADER_INFO + 1 };
+	if (dev->cfg.settings)
+		out[n++] = (SimGroup){ SMP_GROUP_SETTINGS, "settings mgmt", SMP_SETTINGS_LOAD_SAVE + 1 };
 	if (dev->cfg.shell)
 		out[n++] = (SimGroup){ SMP_GROUP_SHELL, "shell mgmt", 1 };
 	if (dev->cfg.stat)

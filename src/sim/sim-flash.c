@@ -54,7 +54,7 @@ void sim_flash_write(SimDevice *dev, unsigned slot, uint64_t off, const uint8_t 
 
 	if (n == 0)
 		return;
-	if (dev->cfg.progressive_erase && slot == 1)
+	if (dev->cfg.progressive_erase && slot % 2 == 1) /* a secondary slot: the upload's */
 		for (size_t page = (size_t)(off / SIM_PAGE_SIZE); page <= (size_t)((off + n - 1) / SIM_PAGE_SIZE); page++)
 			if (!dev->erased_this_upload[page]) {
 				sim_flash_erase_pages(dev, slot, page, 1);

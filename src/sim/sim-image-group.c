@@ -21,6 +21,7 @@
 #define RSN_TOO_LARGE "img too large"
 #define RSN_DOWNGRADE "downgrade"
 #define RSN_DATA_OVERRUN "data overrun"
+#define RSN_FA_OPEN_FAIL "fa open fail"
 
 static SimStatus image_error(int32_t rc)
 {
@@ -32,14 +33,15 @@ static SimStatus upload_error(int32_t rc, const char *rsn)
 	return SIM_GROUP_ERR_RSN(SMP_GROUP_IMAGE, rc, rsn);
 }
 
-/* The flags img_mgmt_state_read() reports for the swap MCUboot will do next (next boot slot and type). */
+/* The flags img_mgmt_state_read() reports for the swap MCUboot will do next for the slot's image (next
+ * boot slot and type); slots are counted over all images (image i: 2i, 2i + 1). */
 static void slot_flags(const SimDevice *dev, unsigned slot, SimSlotState *st)
 {
-	bool active = slot == 0;
+	bool active = slot % 2 == 0;
 
 	st->active = active;
 	st->pending = st->confirmed = st->permanent = false;
-	switch (dev->swap) {
+	switch (dev->swap[slot / 2]) {
 	case SIM_SWAP_NONE: st->confirmed = active; break;
 	case SIM_SWAP_TEST: st->confirmed = active; st->pending = !active; break;
 	case SIM_SWAP_PERM: st->confirmed = active; st->pending = st->permanent = !active; break;
@@ -62,7 +64,7 @@ void sim_device_slot_state(const SimDevice *dev, unsigned slot, SimSlotState *ou
 	Image img;
 
 	*out = (SimSlotState){ 0 };
-	if (slot > 1 || !sim_slot_image(dev, slot, &img))
+	if (slot >= 2 * dev->cfg.images || !sim_slot_image(dev, slot, &img))
 		return;
 	out->present = true;
 	version_text(&img.version, out->version, sizeof(out->version));
@@ -89,8 +91,13 @@ static void put_slot(const SimDevice *dev, SmpCborWriter *w, unsigned slot)
 	if (!st.present || !sim_slot_image(dev, slot, &img))
 		return; /* img_mgmt_read_info() fails: the slot is left out */
 	smp_cbor_put_indef_map(w);
+	/* img_mgmt_state_encode_slot(): "image" only with more than one updatable image */
+	if (dev->cfg.images > 1) {
+		smp_cbor_put_text(w, "image");
+		smp_cbor_put_uint(w, slot >> 1);
+	}
 	smp_cbor_put_text(w, "slot");
-	smp_cbor_put_uint(w, slot);
+	smp_cbor_put_uint(w, slot % 2);
 	smp_cbor_put_text(w, "version");
 	smp_cbor_put_text(w, st.version);
 	smp_cbor_put_text(w, "hash");
@@ -107,8 +114,8 @@ static void put_image_list(const SimDevice *dev, SmpCborWriter *w)
 {
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
-	put_slot(dev, w, 0);
-	put_slot(dev, w, 1);
+	for (unsigned slot = 0; slot < 2 * dev->cfg.images; slot++)
+		put_slot(dev, w, slot);
 	smp_cbor_put_break(w);
 	if (!dev->cfg.frugal_list) {
 		smp_cbor_put_text(w, "splitStatus");
@@ -120,22 +127,25 @@ static void put_image_list(const SimDevice *dev, SmpCborWriter *w)
  * (test, permanent, or holding the image a revert restores). */
 static bool slot_in_use(const SimDevice *dev, unsigned slot)
 {
-	return slot == 0 || dev->swap != SIM_SWAP_NONE;
+	return slot % 2 == 0 || dev->swap[slot / 2] != SIM_SWAP_NONE;
 }
 
 /* img_mgmt_set_next_boot_slot() for one image: which requests change nothing, which are refused. */
-static SimStatus set_next_boot(SimDevice *dev, unsigned slot, bool confirm)
+static SimStatus set_next_boot(SimDevice *dev, unsigned abs_slot, bool confirm)
 {
+	SimSwap *swap = &dev->swap[abs_slot / 2];
+	unsigned slot = abs_slot % 2;
+
 	if (!confirm && slot == 0)
 		return image_error(SMP_IMG_IMAGE_SETTING_TEST_TO_ACTIVE_DENIED);
-	switch (dev->swap) {
+	switch (*swap) {
 	case SIM_SWAP_TEST:
 		/* Testing slot 1 again is a no-op; anything else while a test is pending is refused. */
 		return !confirm && slot == 1 ? SIM_OK : image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
 	case SIM_SWAP_NONE:
 		if (confirm && slot == 0)
 			return SIM_OK;
-		dev->swap = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
+		*swap = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
 		return SIM_OK;
 	case SIM_SWAP_PERM:
 		if (confirm && slot == 1)
@@ -146,7 +156,7 @@ static SimStatus set_next_boot(SimDevice *dev, unsigned slot, bool confirm)
 		if (!confirm)
 			return image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
 		if (slot == 0)
-			dev->swap = SIM_SWAP_NONE; /* boot_set_next(active, confirm): image_ok written */
+			*swap = SIM_SWAP_NONE; /* boot_set_next(active, confirm): image_ok written */
 		return SIM_OK;
 	}
 	return SIM_OK;
@@ -155,7 +165,7 @@ static SimStatus set_next_boot(SimDevice *dev, unsigned slot, bool confirm)
 /* img_mgmt_find_by_hash(): exact 32-byte compare against each slot's hash TLV. */
 static int find_by_hash(const SimDevice *dev, const uint8_t *hash, size_t len)
 {
-	for (unsigned slot = 0; slot < 2; slot++) {
+	for (unsigned slot = 0; slot < 2 * dev->cfg.images; slot++) {
 		SimSlotState st;
 
 		sim_device_slot_state(dev, slot, &st);
@@ -203,20 +213,22 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 
 	if (!req->body || smp_cbor_get_uint(req->body, "slot", &slot) == -EBADMSG || slot > UINT32_MAX)
 		return SIM_RC(SMP_RC_EINVAL);
-	if (slot <= 1 && sim_slot_image(dev, (unsigned)slot, &img) && slot_in_use(dev, (unsigned)slot))
+	if (slot < 2 * dev->cfg.images && sim_slot_image(dev, (unsigned)slot, &img) && slot_in_use(dev, (unsigned)slot))
 		return image_error(SMP_IMG_NO_FREE_SLOT);
 	dev->upload = (SimUpload){ 0 };
-	if (slot > 1)
-		return image_error(SMP_IMG_INVALID_SLOT);
+	/* img_mgmt_flash_area_id() keeps the area id in a uint8_t: an unknown slot's -1 becomes 255, passes
+	 * img_mgmt_erase_slot()'s "area_id < 0" check, and flash_area_open() fails (seen on Zephyr 4.1). */
+	if (slot >= 2 * dev->cfg.images)
+		return image_error(SMP_IMG_FLASH_OPEN_FAILED);
 	if (!sim_flash_is_empty(dev, (unsigned)slot))
 		sim_flash_erase_pages(dev, (unsigned)slot, 0, dev->cfg.slot_size / SIM_PAGE_SIZE);
 	return SIM_OK;
 }
 
-void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id)
+static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size, unsigned upload_image_id)
 {
 	smp_cbor_put_text(w, "image");
-	smp_cbor_put_uint(w, 0);
+	smp_cbor_put_uint(w, image);
 	smp_cbor_put_text(w, "slots");
 	smp_cbor_put_indef_array(w);
 	for (unsigned slot = 0; slot < 2; slot++) {
@@ -234,6 +246,11 @@ void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_
 	smp_cbor_put_break(w);
 }
 
+void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id)
+{
+	put_image_slots(w, 0, slot_size, upload_image_id);
+}
+
 /* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads; with
  * CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD also the largest image, slot 0 minus the footer (the slots
  * are of equal size, so the footer always covers their difference). */
@@ -243,13 +260,16 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 		return SIM_RC(SMP_RC_ENOTSUP);
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
-	smp_cbor_put_indef_map(w);
-	sim_put_image0_slots(w, dev->cfg.slot_size, 0);
-	if (dev->cfg.update_footer) {
-		smp_cbor_put_text(w, "max_image_size");
-		smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);
+	for (unsigned i = 0; i < dev->cfg.images; i++) {
+		smp_cbor_put_indef_map(w);
+		/* upload_image_id: the image number, on the slot that is not the image's active one */
+		put_image_slots(w, i, dev->cfg.slot_size, i);
+		if (dev->cfg.update_footer) {
+			smp_cbor_put_text(w, "max_image_size");
+			smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);
+		}
+		smp_cbor_put_break(w);
 	}
-	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
 	return SIM_OK;
 }
@@ -258,7 +278,7 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 
 typedef struct UploadReq {
 	bool has_off, has_len, upgrade;
-	uint64_t off, len;
+	uint64_t off, len, image;
 	uint8_t sha[64];
 	size_t sha_len;
 	const uint8_t *data;
@@ -269,7 +289,6 @@ typedef struct UploadReq {
 static SimStatus upload_decode(const SimRequest *req, UploadReq *u)
 {
 	const cbor_item_t *data;
-	uint64_t image;
 	int r;
 
 	*u = (UploadReq){ 0 };
@@ -288,7 +307,7 @@ static SimStatus upload_decode(const SimRequest *req, UploadReq *u)
 		return SIM_RC(SMP_RC_EINVAL);
 	r = smp_cbor_get_uint(req->body, "len", &u->len);
 	u->has_len = r == 0;
-	if (r == -EBADMSG || smp_cbor_get_uint(req->body, "image", &image) == -EBADMSG ||
+	if (r == -EBADMSG || smp_cbor_get_uint(req->body, "image", &u->image) == -EBADMSG ||
 	    smp_cbor_get_bool(req->body, "upgrade", &u->upgrade) == -EBADMSG)
 		return SIM_RC(SMP_RC_EINVAL);
 	r = smp_cbor_get_bytes(req->body, "sha", u->sha, sizeof(u->sha), &u->sha_len);
@@ -313,10 +332,18 @@ static bool header_magic(const uint8_t *p)
 	return p[0] == 0x3d && p[1] == 0xb8 && p[2] == 0xf3 && p[3] == 0x96;
 }
 
+/* The image a first chunk goes to: with one updatable image img_mgmt_get_unused_slot_area_id() ignores
+ * "image" (slot 1 takes any upload); with more, image N's secondary slot, 2N + 1. */
+static unsigned upload_image(const SimDevice *dev, const UploadReq *u)
+{
+	return dev->cfg.images > 1 && u->image < UINT32_MAX ? (unsigned)u->image : 0;
+}
+
 /* First chunk checks of img_mgmt_upload_inspect(), in Zephyr's order. *proceed false = resume: answer
  * with the session's offset and keep it. */
 static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *proceed)
 {
+	unsigned image = upload_image(dev, u);
 	Image running;
 
 	if (u->data_len < IMAGE_HEADER_SIZE)
@@ -332,11 +359,15 @@ static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *p
 		*proceed = false;
 		return SIM_OK;
 	}
-	if (slot_in_use(dev, 1))
+	/* An image the device does not have: slot 2N + 1's area id is 255 (uint8_t -1), which does not open. */
+	if (image >= dev->cfg.images)
+		return upload_error(SMP_IMG_FLASH_OPEN_FAILED, RSN_FA_OPEN_FAIL);
+	if (slot_in_use(dev, 2 * image + 1))
 		return upload_error(SMP_IMG_NO_FREE_SLOT, RSN_NO_SLOT);
 	if (u->len > dev->cfg.slot_size)
 		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
-	/* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD, slots of equal size: what MCUboot can swap. */
+	/* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD, slots of equal size: what MCUboot can swap. --upgrade
+	 * compares with img_mgmt_my_version(), the running image 0's, whichever image is uploaded. */
 	if (dev->cfg.update_footer && u->len > dev->cfg.slot_size - dev->cfg.update_footer)
 		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
 	if (u->upgrade && sim_slot_image(dev, 0, &running) && !version_newer(u->data, &running.version))
@@ -364,11 +395,16 @@ static SimStatus inspect(const SimDevice *dev, const UploadReq *u, bool *proceed
 
 /* flash_img_check(): SHA-256 of the slot's first len bytes against the session's sha (zero-padded to
  * 32 bytes, so a shorter sha never matches, §11). */
+static unsigned upload_slot(const SimDevice *dev)
+{
+	return 2 * dev->upload.image + 1;
+}
+
 static bool slot1_matches(const SimDevice *dev, uint64_t len)
 {
 	uint8_t digest[32];
 
-	image_sha256(dev->slot[1], (size_t)len, digest);
+	image_sha256(dev->slot[upload_slot(dev)], (size_t)len, digest);
 	return memcmp(digest, dev->upload.sha, sizeof(digest)) == 0;
 }
 
@@ -381,7 +417,7 @@ static size_t trailer_page(const SimDevice *dev)
 /* A new upload: the session starts over (g_img_mgmt_state.off = 0, the new sha kept). */
 static void upload_start(SimDevice *dev, const UploadReq *u)
 {
-	dev->upload = (SimUpload){ .active = true, .len = u->len, .sha_len = u->sha_len };
+	dev->upload = (SimUpload){ .active = true, .image = upload_image(dev, u), .len = u->len, .sha_len = u->sha_len };
 	memcpy(dev->upload.sha, u->sha, u->sha_len);
 	memset(dev->erased_this_upload, false, sizeof(dev->erased_this_upload));
 }
@@ -392,21 +428,21 @@ static void upload_erase_up_front(SimDevice *dev)
 {
 	size_t pages = (size_t)((dev->upload.len + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE);
 
-	if (dev->cfg.progressive_erase || sim_flash_is_empty(dev, 1))
+	if (dev->cfg.progressive_erase || sim_flash_is_empty(dev, upload_slot(dev)))
 		return;
-	sim_flash_erase_pages(dev, 1, 0, pages);
+	sim_flash_erase_pages(dev, upload_slot(dev), 0, pages);
 	if (pages <= trailer_page(dev))
-		sim_flash_erase_pages(dev, 1, trailer_page(dev), 1);
+		sim_flash_erase_pages(dev, upload_slot(dev), trailer_page(dev), 1);
 }
 
 /* The last write flushes the image; with progressive erase flash_img then erases the trailer page
  * when the upload did not reach it (flash_img_buffered_write, BOOT_TRAILER_IMG_STATUS_OFFS). */
 static void upload_write(SimDevice *dev, const UploadReq *u, bool last)
 {
-	sim_flash_write(dev, 1, u->off, u->data, u->data_len);
+	sim_flash_write(dev, upload_slot(dev), u->off, u->data, u->data_len);
 	dev->upload.off += u->data_len;
 	if (last && dev->cfg.progressive_erase && !dev->erased_this_upload[trailer_page(dev)]) {
-		sim_flash_erase_pages(dev, 1, trailer_page(dev), 1);
+		sim_flash_erase_pages(dev, upload_slot(dev), trailer_page(dev), 1);
 		dev->erased_this_upload[trailer_page(dev)] = true;
 	}
 }

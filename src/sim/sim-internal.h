@@ -24,6 +24,7 @@ typedef enum SimSwap {
 /* g_img_mgmt_state of img_mgmt.c: the upload session, in RAM. */
 typedef struct SimUpload {
 	bool active;      /* area_id != -1 */
+	unsigned image;   /* the first chunk's "image": its secondary slot takes the data */
 	uint64_t off;
 	uint64_t len;
 	uint8_t sha[32];  /* zero-padded as Zephyr keeps it */
@@ -31,13 +32,17 @@ typedef struct SimUpload {
 } SimUpload;
 
 typedef struct SimFs SimFs;
+struct SimSettings;
 
 struct SimDevice {
 	SimConfig cfg;
 	SimFs *fs;                      /* the file system group's files and open file (sim-fs-group.c) */
-	uint8_t slot[2][SIM_SLOT_SIZE]; /* flash contents: 0xff where erased */
+	struct SimSettings *settings;   /* the application's settings and their storage (sim-settings-group.c) */
+	/* flash contents, 0xff where erased: image i has slots 2i (primary) and 2i + 1 (secondary), counted
+	 * as img_mgmt counts them */
+	uint8_t slot[2 * SIM_IMAGES_MAX][SIM_SLOT_SIZE];
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
-	SimSwap swap;
+	SimSwap swap[SIM_IMAGES_MAX];   /* per image: MCUboot swaps each pair on its own */
 	SimUpload upload;
 	bool reset_requested;
 	bool rtc_set;
@@ -87,6 +92,11 @@ SimStatus sim_enum_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *
 SimStatus sim_os_taskstat(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_fs_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 void sim_fs_free(SimDevice *dev);
+SimStatus sim_settings_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
+int sim_settings_new(SimDevice *dev);
+void sim_settings_free(SimDevice *dev);
+void sim_settings_boot(SimDevice *dev);          /* a restart: RAM lost, stored values loaded */
+void sim_settings_erase_storage(SimDevice *dev); /* Zephyr basic's storage erase */
 
 /* Flash of the two slots (sim-flash.c): contents and the time each operation costs. */
 void sim_flash_erase_pages(SimDevice *dev, unsigned slot, size_t first, size_t count);

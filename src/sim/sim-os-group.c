@@ -174,6 +174,15 @@ static SimStatus os_datetime(SimDevice *dev, const SimRequest *req, SmpCborWrite
 	return SIM_OK;
 }
 
+/* os_mgmt_reset() with CONFIG_MCUMGR_GRP_OS_RESET_HOOK: "force" through zcbor_bool_decode(); a map that
+ * does not decode (force as a number, as smp_group_0.rst describes it) leaves force false. */
+static bool reset_forced(const SimRequest *req)
+{
+	bool force = false;
+
+	return req->body && smp_cbor_get_bool(req->body, "force", &force) == 0 && force;
+}
+
 SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 {
 	bool write = req->header->op == SMP_OP_WRITE;
@@ -182,9 +191,10 @@ SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 	case SMP_OS_ECHO:
 		return os_echo(req, w);
 	case SMP_OS_RESET:
-		/* The body ("force") is not looked at without CONFIG_MCUMGR_GRP_OS_RESET_HOOK. */
 		if (!write)
 			return SIM_RC(SMP_RC_ENOTSUP);
+		if (dev->cfg.reset_veto && !reset_forced(req))
+			return SIM_RC(SMP_RC_EBUSY);
 		dev->reset_requested = true;
 		return SIM_OK;
 	case SMP_OS_PARAMS:
@@ -210,5 +220,6 @@ SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter
 	if (req->header->id != SMP_ZBASIC_ERASE_STORAGE || req->header->op != SMP_OP_WRITE || !dev->cfg.storage_erase)
 		return SIM_RC(SMP_RC_ENOTSUP);
 	dev->flash_usec += sim_flash_erase_usec(SIM_STORAGE_SIZE / SIM_PAGE_SIZE);
+	sim_settings_erase_storage(dev);
 	return SIM_OK;
 }

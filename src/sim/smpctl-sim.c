@@ -412,6 +412,9 @@ static void usage(void)
 	       "  --enum-details           ... and its details command (names, handler counts)\n"
 	       "  --fs                     the file system group: files at /lfs1, status, crc32\n"
 	       "  --fs-sha256              ... and sha256\n"
+	       "  --images N               updatable images (1 or 2): image 1, a network core, has slots 2 and 3\n"
+	       "  --reset-veto             the application refuses a reset (rc 10, EBUSY) unless forced\n"
+	       "  --settings               the settings group, with the interop fixture's prov/ keys\n"
 	       "Faults for client tests:\n"
 	       "  --drop-every N           drop every Nth request\n"
 	       "  --delay-ms N             deliver every answer N ms late (link latency; the device is not slowed)\n"
@@ -426,12 +429,12 @@ static void usage(void)
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
-	OPT_FS, OPT_FS_SHA256,
+	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -480,6 +483,9 @@ static const struct option sim_options[] = {
 	{ "enum-details", no_argument, NULL, OPT_ENUM_DETAILS },
 	{ "fs", no_argument, NULL, OPT_FS },
 	{ "fs-sha256", no_argument, NULL, OPT_FS_SHA256 },
+	{ "settings", no_argument, NULL, OPT_SETTINGS },
+	{ "reset-veto", no_argument, NULL, OPT_RESET_VETO },
+	{ "images", required_argument, NULL, OPT_IMAGES },
 	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -511,6 +517,11 @@ static int parse_value_option(Host *h, int c, const char *arg)
 		if (number(arg, 65535, &v) < 0 || v < 64)
 			return -EINVAL;
 		h->cfg.buf_size = (uint32_t)v;
+		return 0;
+	case OPT_IMAGES:
+		if (number(arg, SIM_IMAGES_MAX, &v) < 0 || v < 1)
+			return -EINVAL;
+		h->cfg.images = (unsigned)v;
 		return 0;
 	case OPT_BUF_COUNT:
 		if (number(arg, SIM_QUEUE_MAX, &v) < 0 || v < 1)
@@ -558,6 +569,8 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_ENUM_DETAILS: h->cfg.enumeration = h->cfg.enum_details = true; break;
 	case OPT_FS: h->cfg.fs = true; break;
 	case OPT_FS_SHA256: h->cfg.fs = h->cfg.fs_sha256 = true; break;
+	case OPT_SETTINGS: h->cfg.settings = true; break;
+	case OPT_RESET_VETO: h->cfg.reset_veto = true; break;
 	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;

@@ -189,7 +189,7 @@ class ErrorPaths(unittest.TestCase):
         cases = [
             (["image"], "smpctl: 'smpctl image' needs a subcommand: " + image_verbs),
             (["image", "frob"], "smpctl: unknown image subcommand 'frob': smpctl image takes " + image_verbs),
-            (["settings", "foo"], "smpctl: unknown settings subcommand 'foo': smpctl settings takes erase"),
+            (["settings", "foo"], "smpctl: unknown settings subcommand 'foo': smpctl settings takes erase, read, write, delete, commit, load, save"),
             (["frobnicate"], "smpctl: unknown command 'frobnicate' (run 'smpctl --help' for the commands)"),
             (["--x", "echo", "hi"], "smpctl: unrecognized option '--x' (run 'smpctl --help')"),
             (["-x", "echo", "hi"], "smpctl: unrecognized option '-x' (run 'smpctl --help')"),

@@ -130,7 +130,12 @@ run_checks() {
     expect_exactly "smpctl fs hash /lfs1/x " sha256 crc32
     expect "smpctl fs upload x y --" --window --frame-size --force --device
     expect_exactly "smpctl image " list slots info upload test confirm erase
-    expect_exactly "smpctl settings " erase
+    expect_exactly "smpctl settings " erase read write delete commit load save
+    expect "smpctl settings write prov/count 7 --" --type --width
+    expect "smpctl image erase --" --slot --image --device !--mode
+    expect "smpctl image test --" --image !--slot
+    expect "smpctl settings read prov/serial --ty" --type
+    expect_exactly "smpctl settings read prov/serial --type " hex string int uint
     expect_exactly "smpctl stat " list show
     expect_exactly "smpctl shell " exec
     expect_exactly "smpctl bootloader " info
@@ -141,8 +146,8 @@ run_checks() {
     expect "smpctl --timeout 3 --json ima" image
     expect_exactly "smpctl image erase " 0 1
     expect_exactly "smpctl echo "
-    expect_exactly "smpctl image list "
-    expect_exactly "smpctl image slots "
+    expect_exactly "smpctl image list " --image
+    expect_exactly "smpctl image slots " --image
     expect_exactly "smpctl --timeout "
 
     # Options: global ones everywhere, each command's own after it.
@@ -193,7 +198,7 @@ run_checks() {
     expect_exactly "smpctl --device=$dev --json image confirm ${hash:0:10}" "$hash"
     expect_exactly "smpctl image test -d $dev ${hash:0:4}" "$hash"
     SMPCTL_DEVICE=$dev expect_exactly "smpctl image confirm " "$hash"
-    expect_exactly "smpctl --device $dev image test $hash "
+    expect_exactly "smpctl --device $dev image test $hash " --image
     # Statistics groups for stat show, from the device.
     expect_exactly "smpctl --device $dev stat show " smp_svr_stats
     expect_exactly "smpctl --device $dev stat show smp_svr_stats "
@@ -285,7 +290,7 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl fs " upload download stat hash types close
     zsh_expect "smpctl fs hash /lfs1/x " sha256 crc32
     zsh_expect "smpctl image " confirm erase info list slots test upload
-    zsh_expect "smpctl settings " erase
+    zsh_expect "smpctl settings " commit delete erase load read save write
     zsh_expect "smpctl stat " list show
     zsh_expect "smpctl shell " exec
     zsh_expect "smpctl bootloader " info

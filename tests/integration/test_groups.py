@@ -146,6 +146,19 @@ class EveryGroupOn(OneSim):
             self.assertEqual(r.code, EXIT_USAGE, (bad, r))
 
 
+class ResetVeto(OneSim):
+    """An application whose reset hook refuses (EBUSY) unless forced; --force sends "force": true."""
+    sim_options = ("--reset-veto",)
+
+    def test_refusal_by_name_then_force(self):
+        r = self.smpctl("reset")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertIn("EBUSY", r.err)
+        self.assertIn("reset --force", r.err)
+        r = self.smpctl("--json", "reset", "--force")
+        self.assertEqual((r.code, r.json()["reset"]), (EXIT_OK, True), r)
+
+
 class WithoutEnumeration(unittest.TestCase):
     """A group missing where the command alone does not tell (enumeration does)."""
 

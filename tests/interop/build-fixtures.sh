@@ -10,7 +10,8 @@
 #
 # The matrix (modelled on intercreate/smp-server-fixtures): Zephyr's samples/subsys/mgmt/mcumgr/smp_svr
 # with the SMP buffer (CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE) at 128, 512 and 2475 bytes, with and without
-# MCUmgr params, the fs and shell groups (the sample's overlays) on the 2475 one; and smpctl's own
+# MCUmgr params, the fs and shell groups (the sample's overlays) on the 2475 one, the settings group with an
+# application's handler (conf/settings.conf, zephyr-module/src/settings-fixture.c) on another; and smpctl's own
 # firmware/ (firmware/build.sh). Each listens on its own UDP port (0.0.0.0), so all of them
 # can run at once. Executables are stripped and xz-compressed; __DATE__/__TIME__ come from
 # SOURCE_DATE_EPOCH (the workspace's commit date) and the GNU build ID is dropped, so a rebuild from
@@ -41,6 +42,7 @@ smp-svr-b512-params    smp_svr  1342  512   conf/params.conf
 smp-svr-b2475-full     smp_svr  1343  2475  conf/params.conf;conf/os-info.conf;overlay-fs.conf;conf/fs-extras.conf;overlay-shell-mgmt.conf;conf/shell-extras.conf
 smp-svr-b2475-noparams smp_svr  1344  2475  -
 smpctl-fw              firmware 1345  2475  -
+smp-svr-b2475-settings smp_svr  1346  2475  conf/params.conf;conf/settings.conf
 '
 only=${FIXTURES:-}   # FIXTURES="name ..." rebuilds only those (the manifest keeps the others' entries)
 
@@ -105,7 +107,8 @@ keys = ["MCUMGR_TRANSPORT_UDP_PORT", "MCUMGR_TRANSPORT_UDP_MTU", "MCUMGR_TRANSPO
         "MCUMGR_SMP_VERBOSE_ERR_RESPONSE", "MCUMGR_SMP_SUPPORT_ORIGINAL_PROTOCOL", "IMG_ERASE_PROGRESSIVELY",
         "IMG_ENABLE_IMAGE_CHECK", "MCUMGR_GRP_IMG_SLOT_INFO", "MCUMGR_GRP_IMG_FRUGAL_LIST", "MCUMGR_GRP_OS_RESET_MS",
         "MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME", "MCUMGR_GRP_FS_MAX_FILE_SIZE_64KB", "MCUMGR_GRP_FS_CHECKSUM_IEEE_CRC32",
-        "MCUMGR_GRP_SHELL_BACKEND_DUMMY_BUF_SIZE", "SHELL_BACKEND_DUMMY_BUF_SIZE", "FILE_SYSTEM_LITTLEFS",
+        "MCUMGR_GRP_SHELL_BACKEND_DUMMY_BUF_SIZE", "MCUMGR_GRP_SETTINGS_NAME_LEN", "MCUMGR_GRP_SETTINGS_VALUE_LEN",
+        "SETTINGS_NVS", "SHELL_BACKEND_DUMMY_BUF_SIZE", "FILE_SYSTEM_LITTLEFS",
         "BOOTLOADER_MCUBOOT", "USE_DT_CODE_PARTITION", "FLASH_LOAD_OFFSET", "NET_NATIVE_OFFLOADED_SOCKETS"]
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
@@ -118,7 +121,9 @@ entry = {
     "buf_size": cfg["CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE"], "buf_count": cfg["CONFIG_MCUMGR_TRANSPORT_NETBUF_COUNT"],
     "mcumgr_params": on("MCUMGR_GRP_OS_MCUMGR_PARAMS"), "groups": groups, "os_commands": os_cmds,
     "conf_files": frags.split(";"),
-    "extra_module": "tests/interop/zephyr-module (selects HAS_FLASH_LOAD_OFFSET on native_sim)" if app == "smp_svr" else None,
+    "extra_module": ("tests/interop/zephyr-module (selects HAS_FLASH_LOAD_OFFSET on native_sim"
+                     + ("; the prov settings handler, src/settings-fixture.c)" if on("SMPCTL_INTEROP_SETTINGS") else ")"))
+                    if app == "smp_svr" else None,
     "command_line": {"CONFIG_MCUMGR_TRANSPORT_UDP_PORT": cfg["CONFIG_MCUMGR_TRANSPORT_UDP_PORT"],
                      "CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE": cfg["CONFIG_MCUMGR_TRANSPORT_NETBUF_SIZE"],
                      "CONFIG_MCUMGR_TRANSPORT_UDP_MTU": cfg["CONFIG_MCUMGR_TRANSPORT_UDP_MTU"]},

@@ -15,9 +15,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 import smp  # noqa: E402
-from smp import GROUP_ENUM, GROUP_IMG, GROUP_OS, GROUP_STAT, GROUP_ZBASIC, OP_READ, OP_WRITE  # noqa: E402
+from smp import GROUP_ENUM, GROUP_IMG, GROUP_OS, GROUP_SETTINGS, GROUP_STAT, GROUP_ZBASIC, OP_READ, OP_WRITE  # noqa: E402
 
-FIXTURE_NAMES = ("smpctl-fw", "smp-svr-b2475-noparams", "smp-svr-b2475-full")
+FIXTURE_NAMES = ("smpctl-fw", "smp-svr-b2475-noparams", "smp-svr-b2475-full", "smp-svr-b2475-settings")
 
 
 def sim_options(info):
@@ -38,6 +38,8 @@ def sim_options(info):
         ("stat" not in info["groups"], "--no-stat"),
         ("stat" in info["groups"] and "smp_svr" in info["app"], "--stat-sample"),
         ("shell" in info["groups"], "--shell"),
+        ("enum" in info["groups"], "--enum"),
+        ("settings" in info["groups"], "--settings"),
     ]
     return opts + [flag for cond, flag in flags if cond]
 
@@ -70,9 +72,10 @@ KNOWN[("*", "stat show smp_svr_stats", "fields")] = (
     "most likely padding: on 64-bit native_sim the sample's one-counter section is padded to 8 bytes and "
     "STATS_INIT_AND_REG counts two 32-bit entries, the second unnamed (\"s1\"); on the 32-bit nRF52833 "
     "smpctl-sim models there is only \"ticks\"")
-for _step in ("os info", "os info, bad letter"):
-    for _aspect in ("rc", "keys", "err", "output"):
-        KNOWN[("smp-svr-b2475-noparams", _step, _aspect)] = NO_OS_INFO
+for _fixture in ("smp-svr-b2475-noparams", "smp-svr-b2475-settings"):
+    for _step in ("os info", "os info, bad letter"):
+        for _aspect in ("rc", "keys", "err", "output"):
+            KNOWN[(_fixture, _step, _aspect)] = NO_OS_INFO
 
 
 def summarize(step, answer, extract):
@@ -150,6 +153,39 @@ def make_image():
     return header + PAYLOAD + tlv, digest
 
 
+def settings_value(body):
+    return {"val": body.get("val"), "max_size": body.get("max_size")}
+
+
+def settings_steps(s):
+    """The settings group with the "prov" handler (smp-svr-b2475-settings; rc 8 where it is not built)."""
+    for name, op, cmd, body in (
+            ("settings read, fresh", OP_READ, 0, {"name": "prov/serial", "max_size": 4096}),
+            ("settings write", OP_WRITE, 0, {"name": "prov/serial", "val": b"SN-1"}),
+            ("settings read, max_size 3", OP_READ, 0, {"name": "prov/serial", "max_size": 3}),
+            ("settings read, no max_size", OP_READ, 0, {"name": "prov/serial"}),
+            ("settings write, 40-byte key", OP_WRITE, 0, {"name": "prov/key", "val": bytes(range(40))}),
+            ("settings read, 40-byte key", OP_READ, 0, {"name": "prov/key", "max_size": 100}),
+            ("settings read, name of 40 bytes", OP_READ, 0, {"name": "prov/" + "a" * 35}),
+            ("settings read, empty name", OP_READ, 0, {"name": ""}),
+            ("settings read, no name", OP_READ, 0, {}),
+            ("settings read, root alone", OP_READ, 0, {"name": "prov"}),
+            ("settings read, unknown key", OP_READ, 0, {"name": "prov/nope"}),
+            ("settings read, unknown root", OP_READ, 0, {"name": "nope/x"}),
+            ("settings write, wrong length", OP_WRITE, 0, {"name": "prov/count", "val": b"\x01\x02"}),
+            ("settings write, read-only", OP_WRITE, 0, {"name": "prov/model", "val": b"x"}),
+            ("settings delete, never stored", OP_WRITE, 1, {"name": "zzz/x"}),
+            ("settings delete as a read", OP_READ, 1, {"name": "zzz/x"}),
+            ("settings commit", OP_WRITE, 2, {}),
+            ("settings commit as a read", OP_READ, 2, {}),
+            ("settings save", OP_WRITE, 3, {}),
+            ("settings write, RAM only", OP_WRITE, 0, {"name": "prov/serial", "val": b"RAM"}),
+            ("settings load", OP_READ, 3, {}),
+            ("settings read after load", OP_READ, 0, {"name": "prov/serial"}),
+            ("settings commits", OP_READ, 0, {"name": "prov/commits"})):
+        s.step(name, op, GROUP_SETTINGS, cmd, body, settings_value if op == OP_READ and cmd == 0 else None)
+
+
 def run_script(port, restart):
     """The request script. `restart()` is called after the reset answer and returns when the server is back."""
     s = Script(port)
@@ -200,10 +236,13 @@ def run_script(port, restart):
     s.step("stat show smp_svr_stats", OP_READ, GROUP_STAT, 0, {"name": "smp_svr_stats"},
            lambda b: {"fields": sorted(b.get("fields", {}))})
     s.step("stat show, unknown group", OP_READ, GROUP_STAT, 0, {"name": "no_such_group"})
+    settings_steps(s)
     s.step("reset", OP_WRITE, GROUP_OS, 5, {})
     restart()
     s.step("echo after the reset", OP_WRITE, GROUP_OS, 0, {"d": "back"}, lambda b: {"r": b.get("r")})
     s.step("image list after the reset (slot 1)", OP_READ, GROUP_IMG, 0, {}, slot1_only)
+    s.step("settings read after the reset", OP_READ, GROUP_SETTINGS, 0, {"name": "prov/serial"}, settings_value)
+    s.step("settings commits after the reset", OP_READ, GROUP_SETTINGS, 0, {"name": "prov/commits"}, settings_value)
     s.client.close()
     return s.results
 

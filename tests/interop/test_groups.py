@@ -1,6 +1,7 @@
 """smpctl's statistics, shell, task stats, date-time, groups, mpstat and fs commands (issue 16) against the
-real Zephyr 4.1.0 server smp-svr-b2475-full (smp_svr with the fs and shell overlays), and the
-missing-group message against smpctl-fw, which has no shell.
+real Zephyr 4.1.0 server smp-svr-b2475-full (smp_svr with the fs and shell overlays), the settings commands
+against smp-svr-b2475-settings (settings_story.py, also told to smpctl-sim), and the missing-group message
+against smpctl-fw, which has no shell.
 
 The fixtures listen on fixed ports (manifest.json). When the kernel allows it the test runs in a network
 namespace of its own (loopback only), so that it never meets another run of the interop suite on the
@@ -21,6 +22,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from harness import EXIT_DEVICE, EXIT_OK, run  # noqa: E402
 from fixture import Fixture  # noqa: E402
+from settings_story import SettingsStory  # noqa: E402
 
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 SIOCSIFFLAGS, IFF_UP = 0x8914, 0x1
@@ -135,6 +137,35 @@ class FullServer(unittest.TestCase):
         found = self.ok("groups")
         self.assertEqual(found["source"], "probe")  # no enumeration group in smp_svr
         self.assertEqual([g["id"] for g in found["groups"]], [0, 1, 2, 8, 9])
+
+
+class SettingsServer(SettingsStory, unittest.TestCase):
+    """smp-svr-b2475-settings: settings_mgmt on NVS with the fixture's "prov" handler, and enumeration."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.fx = Fixture("smp-svr-b2475-settings").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.fx.stop()
+        cls.fx.close()
+
+    def smpctl(self, *args):
+        return smpctl(self.fx, *args)
+
+    def restart(self):
+        """A reset ends the process; the fixture starts it again on the same flash (NVS survives)."""
+        boots = self.fx.boots
+        self.ok("reset")
+        self.fx.wait_boot(boots + 1)
+        self.ok("echo", "back")
+
+    def test_groups_from_enumeration(self):
+        found = self.ok("groups")
+        self.assertEqual(found["source"], "enumeration")
+        self.assertEqual([(g["id"], g.get("name")) for g in found["groups"]],
+                         [(10, "enumeration"), (1, "image"), (0, "os"), (3, "settings"), (2, "stat")])
 
 
 class FirmwareWithoutShell(unittest.TestCase):
