@@ -107,6 +107,7 @@ typedef struct Cli {
 	JsonWriter json_out;
 	/* one device of a rack: its lines on stderr start with "[label] ", and what the table shows */
 	const char *label;
+	const char *rack_words;      /* the words after the address on its --devices line, tab-separated */
 	struct CliOutcome *outcome;
 	const bool *deadline_passed; /* the rack stopped this device at --deadline (reported as a timeout) */
 } Cli;
@@ -169,6 +170,7 @@ int cmd_image_confirm(Cli *cli);
 int cmd_image_erase(Cli *cli);
 int cmd_image_upload(Cli *cli);
 int cmd_dfu(Cli *cli);
+int cmd_provision(Cli *cli);
 int cmd_complete(Cli *cli);
 int cmd_complete_devices(Cli *cli);
 int cmd_scan(Cli *cli);

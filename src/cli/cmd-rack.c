@@ -25,6 +25,7 @@ typedef struct RackSlot {
 	Cli cli;
 	CliOutcome outcome;
 	char *args[1];         /* the device's own image, when its line names one */
+	char *words;           /* its line's words after the address (provision reads them) */
 	char group[40];        /* "ble:hci0": the adapter it goes through */
 	int (*run)(Cli *cli);
 	int exit_code;
@@ -83,11 +84,16 @@ static int parse_devices_line(Cli *cli, char *line, const char *dir, unsigned nu
 
 		if (used == 0 && value && !strchr(w, ':'))
 			return cli_fail(cli, EXIT_USAGE, "--devices line %u: starts with '%s', not a device address", number, w);
-		if (used > 0 && (!value || (!path && strncmp(w, "mode=", 5) != 0 && strncmp(w, "adapter=", 8) != 0 &&
-					    strncmp(w, "label=", 6) != 0)))
-			return cli_fail(cli, EXIT_USAGE, "--devices line %u: '%s' is not image=, key=, mode=, adapter= "
-						 "or label=", number, w);
-		if (path && value[1] != '/' && dir)
+		bool step = strncmp(w, "set:", 4) == 0 || strncmp(w, "file:", 5) == 0; /* provision's (cmd-provision.c) */
+
+		if (used > 0 && (!value || (!path && !step && strncmp(w, "mode=", 5) != 0 &&
+					    strncmp(w, "adapter=", 8) != 0 && strncmp(w, "label=", 6) != 0)))
+			return cli_fail(cli, EXIT_USAGE, "--devices line %u: '%s' is not image=, key=, mode=, adapter=, "
+						 "label=, set:NAME=VALUE or file:REMOTE=LOCAL", number, w);
+		if (strncmp(w, "file:", 5) == 0 && value[1] != '/' && dir)
+			used += (size_t)snprintf(entry + used, sizeof(entry) - used, "\t%.*s%s/%s", (int)(value - w + 1), w,
+						 dir, value + 1);
+		else if (path && value[1] != '/' && dir)
 			used += (size_t)snprintf(entry + used, sizeof(entry) - used, "\t%.*s%s/%s", (int)(value - w + 1), w,
 						 dir, value + 1);
 		else
@@ -186,13 +192,17 @@ static void slot_init(RackSlot *s, const Cli *cli, char *entry)
 	s->cli.label = entry;
 	s->cli.ndevices = 0;
 	s->cli.devices = NULL;
+	s->cli.rack_words = NULL;
 	s->cli.interrupted = false;
 	s->cli.lock_fd = -1;
 	s->cli.progress_tty = false; /* several devices share the terminal: lines, not a redrawn bar */
 	s->cli.outcome = &s->outcome;
 	s->cli.json_out = (JsonWriter){ .out = stdout };
-	if (tab)
+	if (tab) {
+		s->words = strdup(tab + 1);
+		s->cli.rack_words = s->words;
 		slot_apply_words(s, tab + 1);
+	}
 	s->cli.json_out.device = s->cli.device;
 	/* BLE devices of one adapter share its controller's links: the rack bounds them per adapter. */
 	if (strncmp(s->cli.device, "ble:", 4) == 0) {
@@ -325,12 +335,16 @@ int cli_rack_run(Cli *cli, int (*run)(Cli *cli), bool needs_file)
 	if (!slots || !jobs)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "out of memory for %zu devices", cli->ndevices);
 	r = rack_prepare(cli, slots, jobs, run, needs_file);
-	if (r)
+	if (r) {
+		for (size_t i = 0; i < cli->ndevices; i++)
+			free(slots[i].words);
 		return r;
+	}
 	r = rack_run(cli->event, jobs, cli->ndevices, &o);
 	if (r < 0)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "the event loop failed: %s", strerror(-r));
 	for (size_t i = 0; i < cli->ndevices; i++) {
+		free(TAKE_PTR(slots[i].words));
 		slot_finish(&slots[i], &jobs[i]);
 		worst = worse_exit(worst, slots[i].exit_code);
 		if (slots[i].cli.json_out.write_errno && !cli->json_out.write_errno)

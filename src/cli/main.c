@@ -75,6 +75,8 @@ static const Verb verbs[] = {
 	{ "dfu", 1, 1, cmd_dfu,
 	  "dfu FILE [--mode test-and-confirm|confirm-only|test-only|upload-only] [--key PUB.pem] [--erase-settings]"
 	  " [--erase-ahead] [--allow-downgrade]", true, true },
+	{ "provision", 0, 1, cmd_provision, "provision [FILE] --devices DEVICES (image, settings, files per device)",
+	  true, true },
 };
 
 enum {
@@ -501,7 +503,7 @@ static int cli_run(Cli *cli, int argc, char **argv)
 	rack = cli->ndevices > 1 || cli->devices_file || cli->deadline_usec;
 	if (rack && !verb->rack)
 		return cli_fail(cli, EXIT_USAGE, "'%s' runs on one device: several devices (--device twice, --devices) and "
-				"--deadline go with dfu, upload, image upload, image list, echo and reset", verb->name);
+				"--deadline go with dfu, provision, upload, image upload, image list, echo and reset", verb->name);
 	/* A devices file may name each device's image: FILE is then optional. */
 	if ((cli->nargs < verb->min_args && !(cli->devices_file && cli->nargs == 0)) || cli->nargs > verb->max_args)
 		return cli_fail(cli, EXIT_USAGE, "usage: smpctl %s", verb->usage);

@@ -123,7 +123,7 @@ touch "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/notes.txt" "$dir/fil
 run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
     expect "smpctl ima" image
-    expect_exactly "smpctl " echo reset params info datetime settings image dfu scan doctor complete \
+    expect_exactly "smpctl " echo reset params info datetime settings image dfu provision scan doctor complete \
         taskstat mpstat bootloader stat shell groups fs upload
     expect "smpctl upload --" --window --frame-size --force --upgrade --image --key --device !--mode
     expect_exactly "smpctl fs " upload download stat hash types close
@@ -285,7 +285,7 @@ zsh_run() {
 
 if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     echo "# zsh completion"
-    zsh_expect "smpctl " complete datetime dfu doctor echo image info params reset scan settings \
+    zsh_expect "smpctl " complete datetime dfu doctor echo image info params provision reset scan settings \
         taskstat mpstat bootloader stat shell groups fs upload
     zsh_expect "smpctl fs " upload download stat hash types close
     zsh_expect "smpctl fs hash /lfs1/x " sha256 crc32
