@@ -361,7 +361,7 @@ static int dfu_slot1_busy(Dfu *f, const MgmtImageSlot *s1)
 	mgmt_version_text(s1->version, version, sizeof(version));
 	return dfu_outcome(f, DFU_SLOT_BUSY,
 			   "slot 1 holds another image (version %s, hash %s) marked for the next boot, so the device "
-			   "refuses uploads: reset the device to boot it, then run this update again",
+			   "refuses uploads: 'smpctl reset' boots it, then run this update again",
 			   version, hex_encode(s1->hash, s1->hash_len, hash));
 }
 

@@ -112,7 +112,7 @@ static bool check_access(const DoctorFacts *f, DoctorReport *r)
 		add(r, "access", DOCTOR_FAIL, f->in_bluetooth_group ? "sudoedit /etc/dbus-1/system.d/bluetooth.conf" : fix,
 		    "the system bus refuses %s's calls to BlueZ (D-Bus policy)%s", f->user,
 		    f->in_bluetooth_group ? ", although the user is in group bluetooth"
-					  : "; add the user to group bluetooth, then log in again");
+					  : "; 'sudo usermod -aG bluetooth $USER', then log in again");
 		return false;
 	}
 	if (f->bus.call_error[0]) {
@@ -301,8 +301,7 @@ static void check_serial(const DoctorFacts *f, const char *path, DoctorReport *r
 	} else if (f->serial_error == -EACCES || f->serial_error == -EPERM) {
 		snprintf(fix, sizeof(fix), "sudo usermod -aG %s %s", f->serial_group[0] ? f->serial_group : "dialout",
 			 f->user);
-		add(r, "serial", DOCTOR_FAIL, fix, "%s may not open %s: add the user to group %s, then log in again",
-		    f->user, path, f->serial_group[0] ? f->serial_group : "dialout");
+		add(r, "serial", DOCTOR_FAIL, fix, "%s may not open %s: '%s', then log in again", f->user, path, fix);
 	} else if (f->serial_error < 0) {
 		add(r, "serial", DOCTOR_FAIL, NULL, "%s: %s", path, strerror(-f->serial_error));
 	} else {

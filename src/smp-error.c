@@ -346,7 +346,7 @@ typedef struct Hint {
 
 #define ANY_GROUP 0xffff
 #define ANY_ID (-1)
-#define RESET_TO_APPLY "reset the device to boot it (a tested image reverts unless confirmed)"
+#define RESET_TO_APPLY "'smpctl reset' boots it (a tested image reverts unless confirmed)"
 
 /* The first row that matches wins: specific rows before general ones. */
 static const Hint hints[] = {
@@ -452,7 +452,7 @@ static const Hint hints[] = {
 	{ SMP_STATUS_GROUP, SMP_GROUP_ZEPHYR_BASIC, SMP_ZBASIC_FLASH_OPEN_FAILED, ANY_ID,
 	  "the firmware has no usable storage partition: check its devicetree (storage_partition)" },
 	{ SMP_STATUS_GROUP, SMP_GROUP_ZEPHYR_BASIC, SMP_ZBASIC_FLASH_ERASE_FAILED, ANY_ID,
-	  "erasing the settings partition failed: reset the device and try again" },
+	  "erasing the settings partition failed: 'smpctl reset', then 'smpctl settings erase' again" },
 	/* OS group (os_mgmt.h) */
 	{ SMP_STATUS_GROUP, SMP_GROUP_OS, 4 /* RTC_NOT_SET */, ANY_ID,
 	  "the device's clock is not set: set it with 'smpctl datetime set' first" },
