@@ -213,7 +213,7 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	return SIM_OK;
 }
 
-void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id)
+void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, int slot0_upload_id, unsigned slot1_upload_id)
 {
 	smp_cbor_put_text(w, "image");
 	smp_cbor_put_uint(w, 0);
@@ -225,9 +225,9 @@ void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_
 		smp_cbor_put_uint(w, slot);
 		smp_cbor_put_text(w, "size");
 		smp_cbor_put_uint(w, slot_size);
-		if (slot == 1) {
+		if (slot == 1 || slot0_upload_id >= 0) {
 			smp_cbor_put_text(w, "upload_image_id");
-			smp_cbor_put_uint(w, upload_image_id);
+			smp_cbor_put_uint(w, slot == 1 ? slot1_upload_id : (unsigned)slot0_upload_id);
 		}
 		smp_cbor_put_break(w);
 	}
@@ -244,7 +244,7 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
 	smp_cbor_put_indef_map(w);
-	sim_put_image0_slots(w, dev->cfg.slot_size, 0);
+	sim_put_image0_slots(w, dev->cfg.slot_size, -1, 0);
 	if (dev->cfg.update_footer) {
 		smp_cbor_put_text(w, "max_image_size");
 		smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);

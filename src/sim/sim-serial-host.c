@@ -29,7 +29,8 @@ struct SimSerialHost {
 	sd_event_source *io, *tx_timer;
 	SimSerialFrameFn on_frame;
 	void *userdata;
-	SimRecovery *recovery;   /* --recovery: MCUboot answers, not the application */
+	SimRecovery *recovery;   /* --recovery: MCUboot answers, not the application, until a reset */
+	sd_event_source *restart; /* MCUboot restarting after a reset in recovery: nothing answers */
 	SerialDeframer rx;
 	/* receive model, console */
 	uint64_t release[SIM_SERIAL_RXBUFS_MAX]; /* lines received, not yet decoded: when each frees */
@@ -64,7 +65,8 @@ void sim_serial_usage(void)
 	       "  --link uart|usb          uart (default): the client's bytes reach the device at most at the baud rate;\n"
 	       "                           usb: as fast as they come, as over USB CDC-ACM (or Zephyr's native_sim pty)\n"
 	       "  --recovery LIST          MCUboot serial recovery instead of the application, built with LIST: none or\n"
-	       "                           echo,hash,state,slot-info (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE, _SLOT_INFO)\n");
+	       "                           echo,hash,state,slot-info,direct (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE,\n"
+	       "                           _SLOT_INFO, MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD); a reset boots the application\n");
 }
 
 static int parse_number(const char *value, unsigned long min, unsigned long max, unsigned long *out)
@@ -186,13 +188,33 @@ static void forget_released(SimSerialHost *h, uint64_t now)
 	h->held = kept;
 }
 
+/* The reset's time is over: MCUboot boots (swapping if slot 1 was marked) and, the recovery pin no
+ * longer held, starts the application. */
+static int on_recovery_left(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	SimSerialHost *h = userdata;
+
+	(void)s;
+	(void)usec;
+	h->restart = sd_event_source_disable_unref(h->restart);
+	sim_recovery_free(h->recovery);
+	h->recovery = NULL;
+	sim_device_reboot(h->cfg.device);
+	if (h->cfg.verbose)
+		fprintf(stderr, "smpctl-sim: serial recovery left: the application runs\n");
+	return 0;
+}
+
 /* A whole request frame: to the application's SMP server, or to MCUboot in recovery. */
 static void host_frame(void *userdata, const uint8_t *frame, size_t len)
 {
 	SimSerialHost *h = userdata;
 	uint8_t answer[4096];
+	uint64_t offline;
 	size_t n;
 
+	if (h->restart)
+		return; /* restarting: the frame is lost */
 	if (!h->recovery) {
 		h->on_frame(h->userdata, frame, len);
 		return;
@@ -200,6 +222,9 @@ static void host_frame(void *userdata, const uint8_t *frame, size_t len)
 	n = sim_recovery_process(h->recovery, frame, len, answer, sizeof(answer));
 	if (n)
 		sim_serial_host_send(h, answer, n);
+	if (sim_device_take_reset(h->cfg.device, &offline))
+		sd_event_add_time_relative(h->event, &h->restart, CLOCK_MONOTONIC,
+					   (uint64_t)((double)offline * h->cfg.time_scale), 1, on_recovery_left, h);
 }
 
 static void line_done(SimSerialHost *h, uint64_t now)
@@ -390,11 +415,11 @@ int sim_serial_host_new(sd_event *event, const SimSerialConfig *cfg, SimSerialFr
 	h->line = malloc(cfg->line);
 	r = h->line ? serial_deframer_init(&h->rx, cfg->framing, max_packet(cfg)) : -ENOMEM;
 	if (r >= 0 && cfg->recovery) {
-		SimRecoveryConfig rc = { .slot_size = SIM_SLOT_SIZE, .app_version = cfg->app_version ? cfg->app_version : "1.0.0" };
+		SimRecoveryConfig rc;
 
-		r = sim_recovery_parse(cfg->recovery, &rc);
+		r = cfg->device ? sim_recovery_parse(cfg->recovery, &rc) : -EINVAL;
 		if (r >= 0)
-			r = sim_recovery_new(&rc, &h->recovery);
+			r = sim_recovery_new(&rc, cfg->device, &h->recovery);
 	}
 	if (r >= 0)
 		r = open_pty(h);
@@ -430,6 +455,7 @@ void sim_serial_host_free(SimSerialHost *h)
 	}
 	h->io = sd_event_source_disable_unref(h->io);
 	h->tx_timer = sd_event_source_disable_unref(h->tx_timer);
+	h->restart = sd_event_source_disable_unref(h->restart);
 	if (h->cfg.link && strcmp(h->cfg.link, "auto") != 0)
 		unlink(h->cfg.link);
 	if (h->slave >= 0)

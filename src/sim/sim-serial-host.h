@@ -24,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "serial-frame.h"
+#include "sim-device.h"
 
 typedef struct SimSerialConfig {
 	const char *link;       /* NULL: no serial port; "auto": the pty as it is; else a symlink to make */
@@ -38,7 +39,7 @@ typedef struct SimSerialConfig {
 				 * real time: the client paces by the wall clock) */
 	bool verbose;
 	const char *recovery;   /* NULL, or MCUboot serial recovery with these build options (sim-recovery.h) */
-	const char *app_version; /* recovery: the version of the image in the primary slot */
+	SimDevice *device;      /* the device whose flash MCUboot's recovery writes and which runs after a reset */
 } SimSerialConfig;
 
 /* Zephyr 4.1's defaults: console framing, 115200 baud, 2 receive buffers of 128 bytes, and 0.5 ms to

@@ -610,7 +610,7 @@ static int serial_start(Host *h)
 	h->serial_cfg.buf_size = h->cfg.buf_size;
 	h->serial_cfg.time_scale = h->time_scale;
 	h->serial_cfg.verbose = h->verbose;
-	h->serial_cfg.app_version = h->cfg.app_version;
+	h->serial_cfg.device = h->dev;
 	return sim_serial_host_new(h->event, &h->serial_cfg, on_serial_frame, h, &h->serial);
 }
 

@@ -228,6 +228,95 @@ class SerialRecovery(unittest.TestCase):
             self.assertEqual(run(["echo", "x"], device=sim.address).code, EXIT_DEVICE)
 
 
+class RecoveryDfu(unittest.TestCase):
+    """dfu, image test and image confirm against MCUboot's serial recovery, one build variant at a time
+    (boot_serial.c: uploads into the primary slot, hashes only with IMG_GRP_HASH, marking only with
+    IMG_GRP_IMAGE_STATE and only of slot 1, direct upload to a chosen slot)."""
+
+    BUILDS = ("none", "hash", "state", "echo,hash,state,slot-info", "direct,slot-info", "direct,hash,state")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-recovery-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", "20000", "--version", "2.0.0")
+        cls.other = mkimage(os.path.join(cls.tmp.name, "other.bin"), "--size", "16000", "--version", "3.0.0")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def hash_of(self, path):
+        return run(["--json", "image", "info", path]).json()["hash"]
+
+    def test_dfu_in_each_build(self):
+        for build in self.BUILDS:
+            with self.subTest(build=build), SerialSim("--recovery", build) as sim:
+                r = run(["--json", "--reset-timeout", "20", "dfu", self.image], device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                result = r.json_lines()[-1]
+                self.assertTrue(result["recovery"] and result["uploaded"] and result["reset"], r)
+                self.assertTrue(result["running"] and result["confirmed"], r)
+                slot0 = [i for i in result["images"] if i["slot"] == 0][0]
+                self.assertEqual((slot0["version"], slot0["active"]), ("2.0.0+0", True), result)
+                if "hash" in build.split(","):
+                    self.assertIn("Verified: slot 0 holds the image", r.out + r.err)
+                else:
+                    self.assertIn("the device could not confirm the image's hash", r.out + r.err)
+                # the application came up: info says so, and nothing waits in slot 1
+                self.assertEqual(run(["--json", "info"], device=sim.address).json()["firmware"], "application")
+
+    def test_dfu_refuses_test_only(self):
+        with SerialSim("--recovery", "hash,state") as sim:
+            r = run(["dfu", self.image, "--mode", "test-only"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("cannot be tested and reverted", r.err)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            self.assertEqual([i["version"] for i in images], ["1.0.0+0"], images)
+
+    def test_upload_only_leaves_recovery(self):
+        with SerialSim("--recovery", "hash") as sim:
+            r = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["uploaded"] and not result["reset"], r)
+            self.assertEqual(run(["--json", "info"], device=sim.address).json()["firmware"], "serial recovery")
+
+    def test_mark_without_image_state_says_so(self):
+        with SerialSim("--recovery", "hash") as sim:
+            r = run(["image", "test", self.hash_of(self.image)], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("this recovery build cannot mark images (rc 8", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
+    def test_mark_slot1_with_image_state_then_dfu_refuses(self):
+        with SerialSim("--recovery", "direct,hash,state") as sim:
+            # direct upload: image 2 is the secondary slot
+            self.assertEqual(run(["image", "upload", self.other, "--image", "2"], device=sim.address).code, 0)
+            other = self.hash_of(self.other)
+            # recovery marks slot 1 only: a hash that is not there is not sent, nor is a hashless confirm
+            r = run(["image", "test", self.hash_of(self.image)], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("marks only slot 1", r.err)
+            self.assertEqual(run(["image", "confirm"], device=sim.address).code, EXIT_USAGE)
+            r = run(["--json", "image", "test", other], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            slot1 = [i for i in r.json()["images"] if i["slot"] == 1][0]
+            self.assertTrue(slot1["pending"], r.json())
+            # MCUboot would swap slot 1 over a primary-slot upload: dfu stops before sending anything
+            r = run(["dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("would swap it over the image uploaded to slot 0", r.err)
+            # a reset boots the marked image for test, as MCUboot does
+            self.assertEqual(run(["reset"], device=sim.address).code, 0)
+            deadline = time.time() + 10
+            while run(["--json", "info"], device=sim.address).json().get("firmware") != "application":
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.2)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            slot0 = [i for i in images if i["slot"] == 0][0]
+            self.assertEqual((slot0["version"], slot0["active"], slot0["confirmed"]), ("3.0.0+0", True, False), images)
+
+
 def smpctl(address, *args, **kw):
     return run(["--timeout", "1", "--tries", "1"] + list(args), device="serial:" + address, **kw)
 
