@@ -125,6 +125,8 @@ static void go_offline(Host *h, uint64_t offline_usec)
 	if (h->verbose)
 		fprintf(stderr, "smpctl-sim: reset: offline for %.1f s of device time\n", (double)offline_usec / 1e6);
 	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 1, on_back, h);
+	if (h->serial)
+		sim_serial_host_reset(h->serial);
 }
 
 static void delayed_arm(Host *h);
@@ -446,6 +448,8 @@ static const struct option sim_options[] = {
 	{ "line-us", required_argument, NULL, OPT_SERIAL },
 	{ "link", required_argument, NULL, OPT_SERIAL },
 	{ "recovery", required_argument, NULL, OPT_SERIAL },
+	{ "reenumerate", required_argument, NULL, OPT_SERIAL },
+	{ "unplug-at", required_argument, NULL, OPT_SERIAL },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "time-scale", required_argument, NULL, OPT_SCALE },

@@ -74,11 +74,14 @@ class PtyStandIn:
 class SerialSim(Sim):
     """smpctl-sim serving one simulated device on a pty (--serial auto); output() and close() as Sim's."""
 
-    def __init__(self, *options, framing="console"):  # noqa: super().__init__ listens on UDP
+    def __init__(self, *options, framing="console", link=None):  # noqa: super().__init__ listens on UDP
         self.dir = tempfile.TemporaryDirectory(prefix="smpctl-serial-sim-")
         ready = os.path.join(self.dir.name, "ready")
         self.log = open(os.path.join(self.dir.name, "log"), "w+")
-        self.proc = subprocess.Popen([SMPCTL_SIM, "--serial", "auto", "--framing", framing, "--ready-file", ready,
+        if link:  # a path under the sim's directory, standing for /dev/serial/by-id/NAME
+            os.makedirs(os.path.dirname(os.path.join(self.dir.name, link)), exist_ok=True)
+            link = os.path.join(self.dir.name, link)
+        self.proc = subprocess.Popen([SMPCTL_SIM, "--serial", link or "auto", "--framing", framing, "--ready-file", ready,
                                       "--time-scale", "0", "--verbose"] + list(options),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
@@ -315,6 +318,67 @@ class RecoveryDfu(unittest.TestCase):
             images = run(["--json", "image", "list"], device=sim.address).json()["images"]
             slot0 = [i for i in images if i["slot"] == 0][0]
             self.assertEqual((slot0["version"], slot0["active"], slot0["confirmed"]), ("3.0.0+0", True, False), images)
+
+
+class Reenumeration(unittest.TestCase):
+    """A USB CDC-ACM port that disappears (the device re-enumerates) mid-upload or at a reset, and comes back
+    as another tty under the same /dev/serial/by-id name: smpctl waits for it, reopens it and goes on. The
+    sim re-creates its pty under a link in a directory that SMPCTL_SERIAL_BY_ID points to."""
+
+    NAME = "usb-ZEPHYR_SMP_Sample_0123456789-if00"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-reenum-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", "60000", "--version", "2.0.0",
+                            "--key", key("ec-p256", False))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def by_id(self, sim):
+        return {"SMPCTL_SERIAL_BY_ID": os.path.join(sim.dir.name, "by-id")}, "serial:by-id/" + self.NAME
+
+    def test_upload_resumes_where_it_was(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", "--unplug-at", "20000",
+                       link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "image", "upload", self.image], device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            lines = r.json_lines()
+            self.assertTrue(lines[-1]["ok"] and lines[-1]["match"], r)
+            after = [line["bytes"] for line in lines if line["type"] == "progress" and line["reconnects"] == 1]
+            # resumed at the device's offset, not from the start
+            self.assertTrue(after and min(after) >= 20000, after)
+            self.assertIn("port gone", sim.output())
+            self.assertIn("port back", sim.output())
+
+    def test_dfu_across_a_reset_that_re_enumerates(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ec-p256")],
+                    device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], r)
+            self.assertIn("port gone", sim.output())
+
+    def test_recovery_dfu_across_a_reset_that_re_enumerates(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", "--recovery", "hash",
+                       link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "--reset-timeout", "20", "dfu", self.image], device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["recovery"] and result["running"] and result["confirmed"], r)
+            self.assertIn("port gone", sim.output())
+
+    def test_by_id_names_the_missing_port(self):
+        r = run(["--timeout", "1", "--tries", "1", "echo", "x"], device="serial:by-id/" + self.NAME,
+                env={"SMPCTL_SERIAL_BY_ID": self.tmp.name})
+        self.assertEqual(r.code, EXIT_TRANSPORT, r)
+        self.assertIn("no serial port %s/%s" % (self.tmp.name, self.NAME), r.err)
 
 
 def smpctl(address, *args, **kw):
