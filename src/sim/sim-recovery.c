@@ -26,6 +26,12 @@ struct SimRecovery {
 	size_t img_size, curr_off; /* the upload in progress (bs_upload's statics) */
 };
 
+bool sim_recovery_reboot(SimRecovery *r)
+{
+	r->img_size = r->curr_off = 0; /* bs_upload's statics start over */
+	return r->cfg.held;
+}
+
 int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg)
 {
 	_cleanup_free_ char *copy = strdup(list);
@@ -47,6 +53,8 @@ int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg)
 			cfg->slot_info = true;
 		else if (strcmp(w, "direct") == 0)
 			cfg->direct = true;
+		else if (strcmp(w, "held") == 0)
+			cfg->held = true;
 		else
 			return -EINVAL;
 	}

@@ -40,9 +40,11 @@ typedef struct SimRecoveryConfig {
 	bool state;       /* MCUBOOT_SERIAL_IMG_GRP_IMAGE_STATE */
 	bool slot_info;   /* MCUBOOT_SERIAL_IMG_GRP_SLOT_INFO */
 	bool direct;      /* MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD */
+	bool held;        /* not a build option: the recovery button or pin stays held, so every boot
+			   * enters recovery again (before any swap, as boot/zephyr/main.c checks it first) */
 } SimRecoveryConfig;
 
-/* "none" or a comma list of echo, hash, state, slot-info, direct: 0 or -EINVAL. */
+/* "none" or a comma list of echo, hash, state, slot-info, direct, held: 0 or -EINVAL. */
 int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg);
 
 typedef struct SimRecovery SimRecovery;
@@ -52,4 +54,6 @@ int sim_recovery_new(const SimRecoveryConfig *cfg, SimDevice *dev, SimRecovery *
 void sim_recovery_free(SimRecovery *r);
 /* One request frame; the answer into out. Returns its length, 0 when none (not a request). */
 size_t sim_recovery_process(SimRecovery *r, const uint8_t *frame, size_t len, uint8_t *out, size_t out_size);
+/* MCUboot restarts after a reset: the upload in RAM is lost. True when it enters recovery again (held). */
+bool sim_recovery_reboot(SimRecovery *r);
 /* A reset answered sets the device's reset request: the host takes it with sim_device_take_reset(). */

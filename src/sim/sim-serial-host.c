@@ -68,7 +68,8 @@ void sim_serial_usage(void)
 	       "                           usb: as fast as they come, as over USB CDC-ACM (or Zephyr's native_sim pty)\n"
 	       "  --recovery LIST          MCUboot serial recovery instead of the application, built with LIST: none or\n"
 	       "                           echo,hash,state,slot-info,direct (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE,\n"
-	       "                           _SLOT_INFO, MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD); a reset boots the application\n"
+	       "                           _SLOT_INFO, MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD); a reset boots the application,\n"
+	       "                           unless LIST has held (the recovery pin stays held: recovery again)\n"
 	       "  --reenumerate MS         as a USB CDC-ACM device: at each reset the port disappears for MS (real time)\n"
 	       "                           and comes back as a new pty under the same PATH\n"
 	       "  --unplug-at BYTES        once an upload has reached BYTES, the port disappears the same way (MS, 1000\n"
@@ -288,6 +289,11 @@ static int on_recovery_left(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)s;
 	(void)usec;
 	h->restart = sd_event_source_disable_unref(h->restart);
+	if (sim_recovery_reboot(h->recovery)) {
+		if (h->cfg.verbose)
+			fprintf(stderr, "smpctl-sim: serial recovery again: the recovery pin is still held\n");
+		return 0;
+	}
 	sim_recovery_free(h->recovery);
 	h->recovery = NULL;
 	sim_device_reboot(h->cfg.device);

@@ -276,6 +276,15 @@ class RecoveryDfu(unittest.TestCase):
             images = run(["--json", "image", "list"], device=sim.address).json()["images"]
             self.assertEqual([i["version"] for i in images], ["1.0.0+0"], images)
 
+    def test_dfu_when_the_device_comes_back_in_recovery(self):
+        # the recovery pin still held: MCUboot enters recovery again instead of booting the image
+        with SerialSim("--recovery", "hash,held") as sim:
+            r = run(["--reset-timeout", "10", "dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            errors = [line for line in r.err.splitlines() if line.startswith("smpctl:")]
+            self.assertEqual(len(errors), 1, r)
+            self.assertIn("in serial recovery again", errors[0])
+
     def test_upload_only_leaves_recovery(self):
         with SerialSim("--recovery", "hash") as sim:
             r = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address)
