@@ -6,6 +6,8 @@
  * confirmed. Every state change is read back and checked; dfu_mark() is the one place that writes image
  * state and it refuses unless the slot's hash equals the image's hash TLV and nothing disproved the
  * upload. Modes follow Nordic's vocabulary. The core never prints: steps and warnings go to a callback.
+ * A device in MCUboot's serial recovery gets its own flow (dfu-recovery.c): upload into the primary
+ * slot, verify, reset, and check that the application comes up running the image.
  */
 #pragma once
 
@@ -37,6 +39,7 @@ enum {
 	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
 	DFU_NOT_SWAPPED = 16,       /* it came back still running the old image, the new one still pending */
 	DFU_DOWNGRADE = 17,         /* the image is not newer than the one running (allow_downgrade) */
+	DFU_RECOVERY_NO_TEST = 18,  /* test-only asked of MCUboot's serial recovery, which cannot revert */
 };
 
 typedef struct DfuImage {
@@ -82,6 +85,7 @@ typedef struct DfuResult {
 	bool confirmed;
 	bool already_running;
 	bool erased_ahead;         /* slot 1 is blank for the next update (--erase-ahead) */
+	bool recovery;             /* the device was in MCUboot's serial recovery: the image went into slot 0 */
 	UploadResult upload;
 	char old_version[MGMT_VERSION_TEXT + 8]; /* what ran before, as smpctl shows versions ("" unknown) */
 	MgmtImageList final_list;

@@ -35,6 +35,9 @@ typedef struct FirmwareProbe {
 /* Asks the device (read-only requests; console echo control changes nothing on either kind).
  * Returns 0 or a negative errno when the link failed. */
 int firmware_probe(Device *d, FirmwareProbe *out);
+/* 1 when MCUboot's serial recovery answers, 0 anything else, or a negative errno: one request (OS
+ * info) for an application that has it, the whole probe otherwise. */
+int firmware_is_recovery(Device *d);
 /* The verdict, and one line of evidence in why ("answers console echo control (OS command 1) with rc 0,
  * as only MCUboot's boot_serial.c does; no OS info, bootloader info or MCUmgr params; …"). Pure. */
 FirmwareKind firmware_kind(const FirmwareProbe *p, char *why, size_t why_size);

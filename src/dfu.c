@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dfu.h"
+#include "dfu-internal.h"
+#include "firmware-kind.h"
 #include "log.h"
 #include "smp-error.h"
 #include "util.h"
@@ -18,15 +19,6 @@
  * answers nothing while it swaps. A device that still lists the new image as pending this long after
  * the reset answer has restarted, and MCUboot declined the swap. */
 #define DFU_NOT_SWAPPED_USEC (10ull * 1000 * 1000)
-
-typedef struct Dfu {
-	Device *d;
-	const DfuImage *img;
-	const DfuOptions *o;
-	DfuResult *res;
-	MgmtImageList list;
-	bool verified; /* the device lists the image's hash and nothing disproved the upload */
-} Dfu;
 
 static const char *const mode_names[] = {
 	[DFU_TEST_AND_CONFIRM] = "test-and-confirm",
@@ -48,9 +40,7 @@ const char *dfu_mode_name(DfuMode mode)
 	return (size_t)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
 }
 
-static void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
+void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
 {
 	DfuEvent e = { .kind = kind, .step = step };
 	va_list ap;
@@ -63,8 +53,7 @@ static void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fm
 		f->o->event(f->o->userdata, &e);
 }
 
-static int dfu_outcome(Dfu *f, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int dfu_outcome(Dfu *f, int code, const char *fmt, ...)
+int dfu_outcome(Dfu *f, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -74,17 +63,17 @@ static int dfu_outcome(Dfu *f, int code, const char *fmt, ...)
 	return code;
 }
 
-static bool slot_holds(const MgmtImageSlot *s, const DfuImage *img)
+bool dfu_slot_holds(const MgmtImageSlot *s, const DfuImage *img)
 {
 	return s && s->hash_len == img->hash_len && memcmp(s->hash, img->hash, img->hash_len) == 0;
 }
 
-static const MgmtImageSlot *dfu_slot(Dfu *f, uint32_t slot)
+const MgmtImageSlot *dfu_slot(Dfu *f, uint32_t slot)
 {
 	return mgmt_image_list_slot(&f->list, slot);
 }
 
-static int dfu_read_list(Dfu *f)
+int dfu_read_list(Dfu *f)
 {
 	int r = device_image_list(f->d, &f->list);
 
@@ -234,7 +223,7 @@ static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
 		if (r)
 			return r;
 		s1 = dfu_slot(f, 1);
-		if (!(slot_holds(s1, f->img) && s1->pending))
+		if (!(dfu_slot_holds(s1, f->img) && s1->pending))
 			return 0;
 		if (now_usec() >= reset_at + DFU_NOT_SWAPPED_USEC)
 			return dfu_not_swapped(f);
@@ -268,7 +257,7 @@ static int dfu_reset_and_check(Dfu *f)
 	s0 = dfu_slot(f, 0);
 	if (s0)
 		mgmt_version_text(s0->version, version, sizeof(version));
-	if (!slot_holds(s0, f->img) || !s0->active)
+	if (!dfu_slot_holds(s0, f->img) || !s0->active)
 		return dfu_outcome(f, DFU_REVERTED,
 				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
 				   "boot it or reverted (is it signed with the bootloader's key, and built for this "
@@ -281,7 +270,7 @@ static int dfu_reset_and_check(Dfu *f)
 	return 0;
 }
 
-static int dfu_confirm_running(Dfu *f)
+int dfu_confirm_running(Dfu *f)
 {
 	int r;
 
@@ -410,13 +399,13 @@ static void dfu_erase_ahead(Dfu *f)
  * smpctl cannot read is let through with a warning: the device's own rules (MCUboot's downgrade
  * prevention) still apply.
  */
-static int dfu_check_version(Dfu *f, const MgmtImageSlot *s0)
+int dfu_check_version(Dfu *f, const MgmtImageSlot *s0)
 {
 	int cmp;
 
-	if (!s0 || !s0->active)
+	if (!s0)
 		return 0;
-	if (f->o->allow_downgrade || slot_holds(s0, f->img))
+	if (f->o->allow_downgrade || dfu_slot_holds(s0, f->img))
 		return 0;
 	if (mgmt_version_compare(f->img->version, s0->version, &cmp) < 0) {
 		dfu_emit(f, DFU_EVENT_WARNING, "inspect", "Cannot compare version %s with the running %s: not checked "
@@ -445,12 +434,12 @@ static int dfu_run_steps(Dfu *f)
 	s1 = dfu_slot(f, 1);
 	if (s0 && s0->active)
 		mgmt_version_text(s0->version, f->res->old_version, sizeof(f->res->old_version));
-	if (slot_holds(s0, img) && s0->active && !o->force)
+	if (dfu_slot_holds(s0, img) && s0->active && !o->force)
 		return dfu_from_slot0(f, s0);
-	r = dfu_check_version(f, s0);
+	r = dfu_check_version(f, s0 && s0->active ? s0 : NULL);
 	if (r)
 		return r;
-	if (slot_holds(s1, img) && !o->force) {
+	if (dfu_slot_holds(s1, img) && !o->force) {
 		f->verified = true; /* the device lists the image's hash TLV in slot 1 */
 		f->res->upload_skipped = true;
 		dfu_emit(f, DFU_EVENT_STATE, "inspect", "Slot 1 already holds version %s%s: skipping the upload",
@@ -471,6 +460,11 @@ int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
 	int r;
 
 	*res = (DfuResult){ 0 };
+	r = firmware_is_recovery(d);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return dfu_recovery_run(&f);
 	r = dfu_run_steps(&f);
 	if (r == 0)
 		dfu_erase_ahead(&f);

@@ -54,6 +54,22 @@ int firmware_probe(Device *d, FirmwareProbe *p)
 	return 0;
 }
 
+int firmware_is_recovery(Device *d)
+{
+	FirmwareProbe p;
+	char text[64], why[512];
+	int r;
+
+	/* An application with OS info says so in one request: recovery has none. */
+	r = device_os_info(d, "s", text, sizeof(text));
+	if (r != DEVICE_STATUS_ERROR)
+		return r < 0 ? r : 0;
+	r = firmware_probe(d, &p);
+	if (r < 0)
+		return r;
+	return firmware_kind(&p, why, sizeof(why)) == FIRMWARE_SERIAL_RECOVERY;
+}
+
 static void add(char *why, size_t size, const char *text)
 {
 	size_t n = strlen(why);

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
@@ -149,11 +150,21 @@ static int parse_option(const char *opt, SerialConfig *c)
 	return 0;
 }
 
+/* udev's links by USB serial number (60-serial.rules): a port that re-enumerates under another ttyACMn
+ * keeps its name there. SMPCTL_SERIAL_BY_ID names another directory (a test's stand-in links). */
+static const char *serial_by_id_dir(void)
+{
+	const char *dir = getenv("SMPCTL_SERIAL_BY_ID");
+
+	return dir && *dir ? dir : "/dev/serial/by-id";
+}
+
 /* "PATH[,key=value]…"; "by-id/NAME" is short for /dev/serial/by-id/NAME. */
 static int serial_parse(const char *rest, SerialConfig *c, char *err, size_t err_size)
 {
 	_cleanup_free_ char *copy = strdup(rest);
 	char *save = NULL, *path, *opt;
+	int n;
 
 	if (!copy)
 		return -ENOMEM;
@@ -164,14 +175,14 @@ static int serial_parse(const char *rest, SerialConfig *c, char *err, size_t err
 		snprintf(err, err_size, "serial address 'serial:%s' names no port: use serial:/dev/ttyACM0[,baud=N]", rest);
 		return -EINVAL;
 	}
-	if (strlen(path) + strlen("/dev/serial/") >= sizeof(c->path)) {
+	if (strncmp(path, "by-id/", 6) == 0)
+		n = snprintf(c->path, sizeof(c->path), "%s%s", serial_by_id_dir(), path + 5);
+	else
+		n = snprintf(c->path, sizeof(c->path), "%s", path);
+	if (n < 0 || (size_t)n >= sizeof(c->path)) {
 		snprintf(err, err_size, "serial port name too long in 'serial:%.200s…'", rest);
 		return -EINVAL;
 	}
-	if (strncmp(path, "by-id/", 6) == 0)
-		snprintf(c->path, sizeof(c->path), "/dev/serial/%s", path);
-	else
-		snprintf(c->path, sizeof(c->path), "%s", path);
 	while ((opt = strtok_r(NULL, ",", &save)))
 		if (parse_option(opt, c) < 0) {
 			snprintf(err, err_size,
@@ -251,8 +262,8 @@ static int serial_open_error(SerialState *s, int err)
 
 	switch (err) {
 	case -ENOENT:
-		snprintf(s->error, sizeof(s->error), "no serial port %s (is the board plugged in? see ls /dev/serial/by-id/)",
-			 s->cfg.path);
+		snprintf(s->error, sizeof(s->error), "no serial port %s (is the board plugged in? see ls %s/)",
+			 s->cfg.path, serial_by_id_dir());
 		break;
 	case -EACCES:
 		snprintf(s->error, sizeof(s->error),

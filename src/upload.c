@@ -280,7 +280,11 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 	/* A fresh start takes the first chunk's data; a resume ignores it and reports the session's offset,
 	 * so what was sent behind the first chunk landed at wrong offsets: continue from the device's. */
 	if (r->off != ch->len) {
-		if (u->res->reconnects == 0) {
+		/* MCUboot's serial recovery writes whole flash words and asks again for the tail
+		 * (boot_serial.c bs_upload(), rem_bytes < BOOT_MAX_ALIGN, 32): a fresh start all the same. */
+		bool word_tail = r->off < ch->len && ch->len - r->off < 32;
+
+		if (u->res->reconnects == 0 && !word_tail) {
 			u->res->resumed = true;
 			u->res->resumed_from = r->off;
 		}

@@ -24,7 +24,8 @@ static int dfu_exit_code(int r)
 	case DFU_REVERTED: case DFU_NOT_SWAPPED: return EXIT_REVERTED;
 	case DFU_NOT_VERIFIED: return EXIT_VERIFY;
 	case DFU_NOT_BACK: return EXIT_TIMEOUT;
-	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: return EXIT_DEVICE;
+	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: case DFU_RECOVERY_NO_TEST:
+		return EXIT_DEVICE;
 	case DFU_DOWNGRADE: return EXIT_DOWNGRADE;
 	default: return EXIT_FAILURE_GENERIC;
 	}
@@ -58,6 +59,7 @@ static void dfu_result_json(Cli *cli, const Device *d, const LoadedImage *img, D
 	json_key(j, "running"); json_bool(j, res->running);
 	json_key(j, "confirmed"); json_bool(j, res->confirmed);
 	json_key(j, "already_running"); json_bool(j, res->already_running);
+	json_key(j, "recovery"); json_bool(j, res->recovery);
 	json_key(j, "images"); cli_json_image_list(j, &res->final_list);
 	json_end_object(j);
 	json_end_line(j);

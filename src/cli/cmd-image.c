@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "firmware-kind.h"
 #include "smp-error.h"
 #include "util.h"
 
@@ -254,6 +255,50 @@ static int image_n_hash(Cli *cli, Device *d, bool confirm, uint8_t *hash, size_t
 	return 0;
 }
 
+/*
+ * MCUboot's serial recovery marks slot 1 whatever the request names (boot_serial.c bs_set(), MCUboot
+ * 346f7374: boot_set_pending_multi() opens the secondary slot; a hash is looked for, in slot 1, only
+ * with MCUBOOT_SERIAL_IMG_GRP_HASH), and its confirm makes slot 1 permanent instead of keeping what
+ * runs. So in recovery a request is sent only when it can name slot 1's image, or when the build has
+ * no image state at all (no slot flags in its list), which the device then says with rc 8.
+ */
+static int recovery_check_mark(Cli *cli, Device *d, const uint8_t *hash, size_t len)
+{
+	const MgmtImageSlot *s1;
+	MgmtImageList list;
+	bool flags = false, hashes = false;
+	int r = device_image_list(d, &list);
+
+	if (r)
+		return cli_device_fail(cli, d, r);
+	for (size_t i = 0; i < list.count; i++) {
+		flags |= list.slots[i].bootable || list.slots[i].active || list.slots[i].confirmed;
+		hashes |= list.slots[i].hash_len > 0;
+	}
+	if (!flags)
+		return 0;
+	if (!hash)
+		return cli_fail(cli, EXIT_USAGE, "in MCUboot's serial recovery a confirm without a hash would make slot 1 "
+				"permanent, not keep what runs: give the hash of the image in slot 1");
+	if (!hashes)
+		return cli_fail(cli, EXIT_DEVICE, "this recovery build lists no hashes (MCUBOOT_SERIAL_IMG_GRP_HASH off), "
+				"so it would mark slot 1 whatever it holds: nothing was sent");
+	s1 = mgmt_image_list_slot(&list, 1);
+	if (!s1 || s1->hash_len != len || memcmp(s1->hash, hash, len) != 0)
+		return cli_fail(cli, EXIT_DEVICE, "MCUboot's serial recovery marks only slot 1, which does not hold that "
+				"image: nothing was sent");
+	return 0;
+}
+
+/* rc 8 to a state write from recovery: a build without MCUBOOT_SERIAL_IMG_GRP_IMAGE_STATE. */
+static int mark_failed(Cli *cli, Device *d, int r, bool recovery)
+{
+	if (recovery && r == DEVICE_STATUS_ERROR && d->status.kind == SMP_STATUS_RC && d->status.rc == SMP_RC_ENOTSUP)
+		return cli_fail(cli, EXIT_DEVICE, "this recovery build cannot mark images (rc 8: MCUboot built without "
+				"MCUBOOT_SERIAL_IMG_GRP_IMAGE_STATE): the image in slot 0 boots as it is");
+	return cli_device_fail(cli, d, r);
+}
+
 static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 {
 	_cleanup_device_ Device *d = NULL;
@@ -262,7 +307,8 @@ static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 	MgmtImageList list;
 	/* confirm without a hash or --image confirms the running image ({"confirm": true}) */
 	bool by_hash = hash_text || !confirm || cli->image_given;
-	int r;
+	const uint8_t *named;
+	int r, recovery;
 
 	if (hash_text) {
 		r = parse_hash_arg(cli, hash_text, hash, &len);
@@ -272,15 +318,25 @@ static int image_mark(Cli *cli, const char *hash_text, bool confirm)
 	r = cli_open_device(cli, &d);
 	if (r)
 		return r;
+	recovery = firmware_is_recovery(d);
+	if (recovery < 0)
+		return cli_device_fail(cli, d, recovery);
+	/* In recovery a confirm names slot 1's image only when given (recovery_check_mark says why). */
+	if (recovery && confirm && !hash_text)
+		by_hash = false;
 	if (!hash_text && by_hash) {
 		r = image_n_hash(cli, d, confirm, hash, &len);
 		if (r)
 			return r;
 	}
-	r = device_image_state_write(d, by_hash ? hash : NULL, len, confirm, &list);
+	named = by_hash ? hash : NULL;
+	r = recovery ? recovery_check_mark(cli, d, named, len) : 0;
 	if (r)
-		return cli_device_fail(cli, d, r);
-	r = check_marked(cli, &list, by_hash ? hash : NULL, len, confirm);
+		return r;
+	r = device_image_state_write(d, named, len, confirm, &list);
+	if (r)
+		return mark_failed(cli, d, r, recovery);
+	r = check_marked(cli, &list, named, len, confirm);
 	if (r)
 		return r;
 	cli_print_image_list(cli, &list);

@@ -225,7 +225,9 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	return SIM_OK;
 }
 
-static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size, unsigned upload_image_id)
+/* upload_image_id: on the slot that takes uploads (slot 1, or slot 0 too in a direct-upload recovery) */
+static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size, int slot0_upload_id,
+			    unsigned slot1_upload_id)
 {
 	smp_cbor_put_text(w, "image");
 	smp_cbor_put_uint(w, image);
@@ -237,18 +239,18 @@ static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size
 		smp_cbor_put_uint(w, slot);
 		smp_cbor_put_text(w, "size");
 		smp_cbor_put_uint(w, slot_size);
-		if (slot == 1) {
+		if (slot == 1 || slot0_upload_id >= 0) {
 			smp_cbor_put_text(w, "upload_image_id");
-			smp_cbor_put_uint(w, upload_image_id);
+			smp_cbor_put_uint(w, slot == 1 ? slot1_upload_id : (unsigned)slot0_upload_id);
 		}
 		smp_cbor_put_break(w);
 	}
 	smp_cbor_put_break(w);
 }
 
-void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id)
+void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, int slot0_upload_id, unsigned slot1_upload_id)
 {
-	put_image_slots(w, 0, slot_size, upload_image_id);
+	put_image_slots(w, 0, slot_size, slot0_upload_id, slot1_upload_id);
 }
 
 /* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads; with
@@ -263,7 +265,7 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 	for (unsigned i = 0; i < dev->cfg.images; i++) {
 		smp_cbor_put_indef_map(w);
 		/* upload_image_id: the image number, on the slot that is not the image's active one */
-		put_image_slots(w, i, dev->cfg.slot_size, i);
+		put_image_slots(w, i, dev->cfg.slot_size, -1, i);
 		if (dev->cfg.update_footer) {
 			smp_cbor_put_text(w, "max_image_size");
 			smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);

@@ -82,9 +82,9 @@ typedef struct SimRequest {
 
 SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_image_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
-/* Slot info's entry for image 0 (both slots' sizes, and which image id takes uploads), shared by the
- * application's img_mgmt and MCUboot's serial recovery. */
-void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, unsigned upload_image_id);
+/* Slot info's entry for image 0 (both slots' sizes, and which image id takes uploads into each: slot 0's
+ * only when slot0_upload_id >= 0), shared by the application's img_mgmt and MCUboot's serial recovery. */
+void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, int slot0_upload_id, unsigned slot1_upload_id);
 SimStatus sim_zbasic_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_stat_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);
 SimStatus sim_shell_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w);

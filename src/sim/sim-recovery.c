@@ -15,15 +15,22 @@
 
 #define RC_OK 0
 #define RC_EINVAL 3   /* MGMT_ERR_EINVAL */
+#define RC_ENOENT 5   /* MGMT_ERR_ENOENT */
 #define RC_ENOTSUP 8  /* MGMT_ERR_ENOTSUP */
 #define FLASH_ALIGN 4 /* nRF52 flash write alignment: boot_serial.c writes aligned and asks for the rest */
-#define FACTORY_PAYLOAD (120u * 1024)
 
 struct SimRecovery {
 	SimRecoveryConfig cfg;
-	uint8_t *slot[2];
+	SimDevice *dev;
+	unsigned upload_slot;
 	size_t img_size, curr_off; /* the upload in progress (bs_upload's statics) */
 };
+
+bool sim_recovery_reboot(SimRecovery *r)
+{
+	r->img_size = r->curr_off = 0; /* bs_upload's statics start over */
+	return r->cfg.held;
+}
 
 int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg)
 {
@@ -32,7 +39,7 @@ int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg)
 
 	if (!copy)
 		return -ENOMEM;
-	cfg->echo = cfg->hash = cfg->state = cfg->slot_info = false;
+	*cfg = (SimRecoveryConfig){ 0 };
 	if (strcmp(list, "none") == 0)
 		return 0;
 	for (char *w = strtok_r(copy, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
@@ -44,38 +51,30 @@ int sim_recovery_parse(const char *list, SimRecoveryConfig *cfg)
 			cfg->state = true;
 		else if (strcmp(w, "slot-info") == 0)
 			cfg->slot_info = true;
+		else if (strcmp(w, "direct") == 0)
+			cfg->direct = true;
+		else if (strcmp(w, "held") == 0)
+			cfg->held = true;
 		else
 			return -EINVAL;
 	}
 	return 0;
 }
 
-int sim_recovery_new(const SimRecoveryConfig *cfg, SimRecovery **out)
+int sim_recovery_new(const SimRecoveryConfig *cfg, SimDevice *dev, SimRecovery **out)
 {
 	SimRecovery *r = calloc(1, sizeof(*r));
 
 	if (!r)
 		return -ENOMEM;
 	r->cfg = *cfg;
-	for (int s = 0; s < 2; s++) {
-		r->slot[s] = malloc(cfg->slot_size);
-		if (!r->slot[s]) {
-			sim_recovery_free(r);
-			return -ENOMEM;
-		}
-		memset(r->slot[s], 0xff, cfg->slot_size);
-	}
-	sim_make_image(r->slot[0], cfg->slot_size, FACTORY_PAYLOAD, cfg->app_version, 1);
+	r->dev = dev;
 	*out = r;
 	return 0;
 }
 
 void sim_recovery_free(SimRecovery *r)
 {
-	if (!r)
-		return;
-	free(r->slot[0]);
-	free(r->slot[1]);
 	free(r);
 }
 
@@ -101,11 +100,31 @@ static bool slot_valid(const SimRecovery *r, unsigned slot, Image *img)
 {
 	ImageVerdict v;
 
-	return image_parse(r->slot[slot], r->cfg.slot_size, img, NULL, 0) == 0 &&
+	return image_parse(r->dev->slot[slot], r->dev->cfg.slot_size, img, NULL, 0) == 0 &&
 	       image_verify(img, NULL, &v) == 0 && v.hash_ok;
 }
 
-/* bs_list(): no swap is ever pending here, so the primary slot is active and confirmed. */
+static void put_flag(SmpCborWriter *w, const char *name, bool on)
+{
+	if (!on)
+		return;
+	smp_cbor_put_text(w, name);
+	smp_cbor_put_bool(w, true);
+}
+
+/* bs_list() with MCUBOOT_SERIAL_IMG_GRP_IMAGE_STATE: the flags from boot_swap_type_multi(). */
+static void recovery_put_state(const SimRecovery *r, unsigned slot, SmpCborWriter *w)
+{
+	SimSwap swap = r->dev->swap[0];
+	bool primary = slot == 0;
+
+	put_flag(w, "bootable", true);
+	put_flag(w, "confirmed", (primary && swap != SIM_SWAP_REVERT) || (!primary && swap == SIM_SWAP_REVERT));
+	put_flag(w, "active", primary && (swap == SIM_SWAP_NONE || swap == SIM_SWAP_REVERT));
+	put_flag(w, "pending", !primary && (swap == SIM_SWAP_TEST || swap == SIM_SWAP_PERM));
+	put_flag(w, "permanent", !primary && swap == SIM_SWAP_PERM);
+}
+
 static void recovery_list(SimRecovery *r, SmpCborWriter *w)
 {
 	smp_cbor_put_indef_map(w);
@@ -119,34 +138,87 @@ static void recovery_list(SimRecovery *r, SmpCborWriter *w)
 			continue;
 		recovery_version(&img.version, version, sizeof(version));
 		smp_cbor_put_indef_map(w);
+		if (r->cfg.state)
+			recovery_put_state(r, slot, w);
 		smp_cbor_put_text(w, "slot");
 		smp_cbor_put_uint(w, slot);
-		smp_cbor_put_text(w, "version");
-		smp_cbor_put_text(w, version);
 		if (r->cfg.hash) {
 			smp_cbor_put_text(w, "hash");
 			smp_cbor_put_bytes(w, img.hash, img.hash_len);
 		}
-		if (r->cfg.state) {
-			smp_cbor_put_text(w, "bootable");
-			smp_cbor_put_bool(w, true);
-			if (slot == 0) {
-				smp_cbor_put_text(w, "confirmed");
-				smp_cbor_put_bool(w, true);
-				smp_cbor_put_text(w, "active");
-				smp_cbor_put_bool(w, true);
-			}
-		}
+		smp_cbor_put_text(w, "version");
+		smp_cbor_put_text(w, version);
 		smp_cbor_put_break(w);
 	}
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
 }
 
-/* bs_upload() without progressive erase or direct upload: always into the primary slot. */
+/* bs_set(): whatever the hash, the secondary slot is what boot_set_pending_multi() marks. */
+static void recovery_set(SimRecovery *r, const cbor_item_t *body, SmpCborWriter *w)
+{
+	uint8_t hash[64];
+	size_t hash_len = 0;
+	bool confirm = false;
+	Image img;
+
+	if (!body || !cbor_isa_map(body)) {
+		put_rc(w, RC_EINVAL);
+		return;
+	}
+	smp_cbor_get_bool(body, "confirm", &confirm);
+	if (r->cfg.hash && smp_cbor_map_get(body, "hash")) {
+		/* IMAGE_HASH_SIZE: 32 in a SHA-256 build */
+		if (smp_cbor_get_bytes(body, "hash", hash, sizeof(hash), &hash_len) < 0 || hash_len != 32) {
+			put_rc(w, RC_EINVAL);
+			return;
+		}
+		if (!slot_valid(r, 1, &img) || memcmp(img.hash, hash, 32) != 0) {
+			put_rc(w, RC_ENOENT); /* "Did not find image with specified hash" */
+			return;
+		}
+	}
+	/* boot_set_next(): an unset trailer gets magic (and image_ok when permanent); one already set is
+	 * left as it is */
+	if (r->dev->swap[0] == SIM_SWAP_NONE)
+		r->dev->swap[0] = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
+	recovery_list(r, w);
+}
+
+/* bs_upload()'s target: flash_area_id_from_multi_image_slot(img_num, 0), or with direct upload
+ * flash_area_id_from_direct_image(img_num). -1 when that area does not exist. */
+static int upload_target(const SimRecovery *r, uint64_t image)
+{
+	if (!r->cfg.direct)
+		return image == 0 ? 0 : -1;
+	return image <= 1 ? 0 : image == 2 ? 1 : -1;
+}
+
+/* The first chunk: the target slot is erased whole, its trailer with it. */
+static int upload_start(SimRecovery *r, const cbor_item_t *body)
+{
+	uint64_t len = UINT64_MAX, image = 0;
+	int slot;
+
+	smp_cbor_get_uint(body, "image", &image);
+	slot = upload_target(r, image);
+	smp_cbor_get_uint(body, "len", &len);
+	if (slot < 0 || len > r->dev->cfg.slot_size)
+		return -1; /* also a first chunk without "len" */
+	r->upload_slot = (unsigned)slot;
+	r->curr_off = 0;
+	r->img_size = (size_t)len;
+	memset(r->dev->slot[slot], 0xff, SIM_SLOT_SIZE);
+	/* an erased trailer: nothing pending for slot 1, nothing to revert for slot 0 */
+	if ((slot == 1 && (r->dev->swap[0] == SIM_SWAP_TEST || r->dev->swap[0] == SIM_SWAP_PERM)) ||
+	    (slot == 0 && r->dev->swap[0] == SIM_SWAP_REVERT))
+		r->dev->swap[0] = SIM_SWAP_NONE;
+	return 0;
+}
+
 static void recovery_upload(SimRecovery *r, const cbor_item_t *body, SmpCborWriter *w)
 {
-	uint64_t off, len = UINT64_MAX;
+	uint64_t off;
 	const cbor_item_t *data = smp_cbor_map_get(body, "data");
 	size_t n;
 
@@ -156,16 +228,10 @@ static void recovery_upload(SimRecovery *r, const cbor_item_t *body, SmpCborWrit
 		return;
 	}
 	n = cbor_bytestring_length(data);
-	if (off == 0) {
-		smp_cbor_get_uint(body, "len", &len);
-		if (len > r->cfg.slot_size) {
-			put_rc(w, RC_EINVAL); /* also a first chunk without "len" */
-			return;
-		}
-		r->curr_off = 0;
-		r->img_size = (size_t)len;
-		memset(r->slot[0], 0xff, r->cfg.slot_size);
-	} else if (off != r->curr_off) {
+	if (off == 0 && upload_start(r, body) < 0) {
+		put_rc(w, RC_EINVAL);
+		return;
+	} else if (off != 0 && off != r->curr_off) {
 		goto answer; /* "pretend success" with the expected offset */
 	}
 	if (r->curr_off + n > r->img_size) {
@@ -175,7 +241,7 @@ static void recovery_upload(SimRecovery *r, const cbor_item_t *body, SmpCborWrit
 	/* written aligned; the tail comes again with the next chunk, except at the very end */
 	if (r->curr_off + n < r->img_size)
 		n -= n % FLASH_ALIGN;
-	memcpy(r->slot[0] + r->curr_off, cbor_bytestring_handle(data), n);
+	memcpy(r->dev->slot[r->upload_slot] + r->curr_off, cbor_bytestring_handle(data), n);
 	r->curr_off += n;
 answer:
 	smp_cbor_put_indef_map(w);
@@ -200,14 +266,15 @@ static void recovery_echo(const cbor_item_t *body, SmpCborWriter *w)
 	smp_cbor_put_break(w);
 }
 
-/* bs_slot_info(): each slot's size, and which image id uploads go to (slot 1 without direct upload). */
+/* bs_slot_info(): each slot's size, and upload_image_id: image_index * 2 + 1 on slot 1 without direct
+ * upload (uploads still go to the primary slot), image_index * 2 + slot + 1 on each slot with it. */
 static void recovery_slot_info(SimRecovery *r, SmpCborWriter *w)
 {
 	smp_cbor_put_indef_map(w);
 	smp_cbor_put_text(w, "images");
 	smp_cbor_put_indef_array(w);
 	smp_cbor_put_indef_map(w);
-	sim_put_image0_slots(w, r->cfg.slot_size, 1);
+	sim_put_image0_slots(w, r->dev->cfg.slot_size, r->cfg.direct ? 1 : -1, r->cfg.direct ? 2 : 1);
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
 	smp_cbor_put_break(w);
@@ -221,7 +288,7 @@ static void recovery_dispatch(SimRecovery *r, const SmpHeader *h, const cbor_ite
 	if (h->group == SMP_GROUP_IMAGE && h->id == 0 && !write)
 		recovery_list(r, w);
 	else if (h->group == SMP_GROUP_IMAGE && h->id == 0 && r->cfg.state)
-		recovery_list(r, w); /* bs_set() answers the list; marking slots is not modelled */
+		recovery_set(r, body, w);
 	else if (h->group == SMP_GROUP_IMAGE && h->id == 0)
 		put_rc(w, RC_ENOTSUP);
 	else if (h->group == SMP_GROUP_IMAGE && h->id == 1 && body)
@@ -230,8 +297,12 @@ static void recovery_dispatch(SimRecovery *r, const SmpHeader *h, const cbor_ite
 		recovery_slot_info(r, w);
 	else if (h->group == SMP_GROUP_OS && h->id == 0 && r->cfg.echo && body)
 		recovery_echo(body, w);
-	else if (h->group == SMP_GROUP_OS && (h->id == 1 || h->id == 5))
-		put_rc(w, RC_OK); /* console echo control; reset */
+	else if (h->group == SMP_GROUP_OS && h->id == 1)
+		put_rc(w, RC_OK); /* console echo control */
+	else if (h->group == SMP_GROUP_OS && h->id == 5) {
+		put_rc(w, RC_OK); /* bs_reset(): answers, then sys_reboot() 250 ms later */
+		r->dev->reset_requested = true; /* the host takes it: sim_device_take_reset() */
+	}
 	else
 		put_rc(w, RC_ENOTSUP);
 }

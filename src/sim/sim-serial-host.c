@@ -29,7 +29,10 @@ struct SimSerialHost {
 	sd_event_source *io, *tx_timer;
 	SimSerialFrameFn on_frame;
 	void *userdata;
-	SimRecovery *recovery;   /* --recovery: MCUboot answers, not the application */
+	SimRecovery *recovery;   /* --recovery: MCUboot answers, not the application, until a reset */
+	sd_event_source *restart; /* MCUboot restarting after a reset in recovery: nothing answers */
+	sd_event_source *unplug;  /* the port goes away (re-enumeration), then comes back */
+	bool unplugged_once;      /* --unplug-at happened */
 	SerialDeframer rx;
 	/* receive model, console */
 	uint64_t release[SIM_SERIAL_RXBUFS_MAX]; /* lines received, not yet decoded: when each frees */
@@ -64,7 +67,13 @@ void sim_serial_usage(void)
 	       "  --link uart|usb          uart (default): the client's bytes reach the device at most at the baud rate;\n"
 	       "                           usb: as fast as they come, as over USB CDC-ACM (or Zephyr's native_sim pty)\n"
 	       "  --recovery LIST          MCUboot serial recovery instead of the application, built with LIST: none or\n"
-	       "                           echo,hash,state,slot-info (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE, _SLOT_INFO)\n");
+	       "                           echo,hash,state,slot-info,direct (BOOT_MGMT_ECHO, ..._IMG_GRP_HASH, _IMAGE_STATE,\n"
+	       "                           _SLOT_INFO, MCUBOOT_SERIAL_DIRECT_IMAGE_UPLOAD); a reset boots the application,\n"
+	       "                           unless LIST has held (the recovery pin stays held: recovery again)\n"
+	       "  --reenumerate MS         as a USB CDC-ACM device: at each reset the port disappears for MS (real time)\n"
+	       "                           and comes back as a new pty under the same PATH\n"
+	       "  --unplug-at BYTES        once an upload has reached BYTES, the port disappears the same way (MS, 1000\n"
+	       "                           by default) while the device keeps running\n");
 }
 
 static int parse_number(const char *value, unsigned long min, unsigned long max, unsigned long *out)
@@ -108,6 +117,10 @@ int sim_serial_option(SimSerialConfig *cfg, const char *name, const char *value)
 		cfg->rxbufs = (unsigned)v;
 	else if (strcmp(name, "line-us") == 0 && v <= 1000000)
 		cfg->line_usec = v;
+	else if (strcmp(name, "reenumerate") == 0 && v <= 60000)
+		cfg->reenumerate_usec = v * 1000;
+	else if (strcmp(name, "unplug-at") == 0 && v > 0)
+		cfg->unplug_at = v;
 	else
 		return -EINVAL;
 	return 0;
@@ -186,13 +199,125 @@ static void forget_released(SimSerialHost *h, uint64_t now)
 	h->held = kept;
 }
 
+static int open_pty(SimSerialHost *h);
+static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static void drop_tx(SimSerialHost *h)
+{
+	while (h->tx_head) {
+		TxChunk *c = h->tx_head;
+
+		h->tx_head = c->next;
+		free(c);
+	}
+	h->tx_timer = sd_event_source_disable_unref(h->tx_timer);
+}
+
+static void close_pty(SimSerialHost *h)
+{
+	h->io = sd_event_source_disable_unref(h->io);
+	if (h->slave >= 0)
+		close(h->slave);
+	if (h->master >= 0)
+		close(h->master);
+	h->slave = h->master = -1;
+	if (h->cfg.link && strcmp(h->cfg.link, "auto") != 0)
+		unlink(h->cfg.link);
+}
+
+/* The device enumerated again: a new tty, the same name (the udev by-id link follows the serial number). */
+static int on_replug(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	SimSerialHost *h = userdata;
+	int r;
+
+	(void)s;
+	(void)usec;
+	h->unplug = sd_event_source_disable_unref(h->unplug);
+	r = open_pty(h);
+	if (r >= 0)
+		r = sd_event_add_io(h->event, &h->io, h->master, EPOLLIN, on_readable, h);
+	if (r < 0)
+		fprintf(stderr, "smpctl-sim: serial: cannot re-create the port: %s\n", strerror(-r));
+	else if (h->cfg.verbose)
+		fprintf(stderr, "smpctl-sim: serial: port back at %s\n", h->path);
+	return 0;
+}
+
+/* USB gone: what was on its way in either direction is lost, and the client's tty hangs up. */
+static int on_unplug(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	SimSerialHost *h = userdata;
+	uint64_t away = h->cfg.reenumerate_usec ? h->cfg.reenumerate_usec : 1000 * 1000;
+
+	(void)s;
+	(void)usec;
+	h->unplug = sd_event_source_disable_unref(h->unplug);
+	drop_tx(h);
+	close_pty(h);
+	serial_deframer_flush(&h->rx);
+	h->in_line = false;
+	h->held = 0;
+	if (h->cfg.verbose)
+		fprintf(stderr, "smpctl-sim: serial: port gone for %.1f s (re-enumerating)\n", (double)away / 1e6);
+	sd_event_add_time_relative(h->event, &h->unplug, CLOCK_MONOTONIC, away, 1000, on_replug, h);
+	return 0;
+}
+
+/* Once what is queued for the wire has left (the answer to a reset, say), the port goes away. */
+static void unplug_soon(SimSerialHost *h)
+{
+	uint64_t at = MAX(h->tx_free, now_usec()) + 20 * 1000;
+
+	if (h->unplug)
+		return;
+	sd_event_add_time(h->event, &h->unplug, CLOCK_MONOTONIC, at, 1000, on_unplug, h);
+}
+
+void sim_serial_host_reset(SimSerialHost *h)
+{
+	if (h->cfg.reenumerate_usec)
+		unplug_soon(h);
+}
+
+/* The reset's time is over: MCUboot boots (swapping if slot 1 was marked) and, the recovery pin no
+ * longer held, starts the application. */
+static int on_recovery_left(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	SimSerialHost *h = userdata;
+
+	(void)s;
+	(void)usec;
+	h->restart = sd_event_source_disable_unref(h->restart);
+	if (sim_recovery_reboot(h->recovery)) {
+		if (h->cfg.verbose)
+			fprintf(stderr, "smpctl-sim: serial recovery again: the recovery pin is still held\n");
+		return 0;
+	}
+	sim_recovery_free(h->recovery);
+	h->recovery = NULL;
+	sim_device_reboot(h->cfg.device);
+	if (h->cfg.verbose)
+		fprintf(stderr, "smpctl-sim: serial recovery left: the application runs\n");
+	return 0;
+}
+
 /* A whole request frame: to the application's SMP server, or to MCUboot in recovery. */
 static void host_frame(void *userdata, const uint8_t *frame, size_t len)
 {
 	SimSerialHost *h = userdata;
 	uint8_t answer[4096];
+	uint64_t offline;
 	size_t n;
 
+	if (h->restart || h->unplug)
+		return; /* restarting, or the port going away: the frame is lost */
+	if (!h->recovery && h->cfg.unplug_at && !h->unplugged_once &&
+	    sim_device_upload_offset(h->cfg.device) >= h->cfg.unplug_at) {
+		h->unplugged_once = true;
+		unplug_soon(h);
+		return;
+	}
 	if (!h->recovery) {
 		h->on_frame(h->userdata, frame, len);
 		return;
@@ -200,6 +325,11 @@ static void host_frame(void *userdata, const uint8_t *frame, size_t len)
 	n = sim_recovery_process(h->recovery, frame, len, answer, sizeof(answer));
 	if (n)
 		sim_serial_host_send(h, answer, n);
+	if (sim_device_take_reset(h->cfg.device, &offline)) {
+		sd_event_add_time_relative(h->event, &h->restart, CLOCK_MONOTONIC,
+					   (uint64_t)((double)offline * h->cfg.time_scale), 1, on_recovery_left, h);
+		sim_serial_host_reset(h);
+	}
 }
 
 static void line_done(SimSerialHost *h, uint64_t now)
@@ -390,11 +520,11 @@ int sim_serial_host_new(sd_event *event, const SimSerialConfig *cfg, SimSerialFr
 	h->line = malloc(cfg->line);
 	r = h->line ? serial_deframer_init(&h->rx, cfg->framing, max_packet(cfg)) : -ENOMEM;
 	if (r >= 0 && cfg->recovery) {
-		SimRecoveryConfig rc = { .slot_size = SIM_SLOT_SIZE, .app_version = cfg->app_version ? cfg->app_version : "1.0.0" };
+		SimRecoveryConfig rc;
 
-		r = sim_recovery_parse(cfg->recovery, &rc);
+		r = cfg->device ? sim_recovery_parse(cfg->recovery, &rc) : -EINVAL;
 		if (r >= 0)
-			r = sim_recovery_new(&rc, &h->recovery);
+			r = sim_recovery_new(&rc, cfg->device, &h->recovery);
 	}
 	if (r >= 0)
 		r = open_pty(h);
@@ -422,20 +552,10 @@ void sim_serial_host_free(SimSerialHost *h)
 {
 	if (!h)
 		return;
-	while (h->tx_head) {
-		TxChunk *c = h->tx_head;
-
-		h->tx_head = c->next;
-		free(c);
-	}
-	h->io = sd_event_source_disable_unref(h->io);
-	h->tx_timer = sd_event_source_disable_unref(h->tx_timer);
-	if (h->cfg.link && strcmp(h->cfg.link, "auto") != 0)
-		unlink(h->cfg.link);
-	if (h->slave >= 0)
-		close(h->slave);
-	if (h->master >= 0)
-		close(h->master);
+	drop_tx(h);
+	h->restart = sd_event_source_disable_unref(h->restart);
+	h->unplug = sd_event_source_disable_unref(h->unplug);
+	close_pty(h);
 	serial_deframer_done(&h->rx);
 	sim_recovery_free(h->recovery);
 	free(h->line);

@@ -24,6 +24,7 @@
 #include <systemd/sd-event.h>
 
 #include "serial-frame.h"
+#include "sim-device.h"
 
 typedef struct SimSerialConfig {
 	const char *link;       /* NULL: no serial port; "auto": the pty as it is; else a symlink to make */
@@ -38,14 +39,16 @@ typedef struct SimSerialConfig {
 				 * real time: the client paces by the wall clock) */
 	bool verbose;
 	const char *recovery;   /* NULL, or MCUboot serial recovery with these build options (sim-recovery.h) */
-	const char *app_version; /* recovery: the version of the image in the primary slot */
+	uint64_t reenumerate_usec; /* >0: at each reset the port goes away this long (USB CDC-ACM) */
+	uint64_t unplug_at;     /* >0: once an upload reaches this offset the port goes away once */
+	SimDevice *device;      /* the device whose flash MCUboot's recovery writes and which runs after a reset */
 } SimSerialConfig;
 
 /* Zephyr 4.1's defaults: console framing, 115200 baud, 2 receive buffers of 128 bytes, and 0.5 ms to
  * decode a line (a model value: a base64 line on a 64 MHz Cortex-M4 plus work-queue latency). */
 void sim_serial_config_default(SimSerialConfig *cfg);
 /* smpctl-sim's serial options by long name ("serial", "framing", "baud", "line", "rxbufs", "line-us",
- * "link", "recovery"):
+ * "link", "recovery", "reenumerate", "unplug-at"):
  * 0 or -EINVAL. sim_serial_usage() prints their help lines. */
 int sim_serial_option(SimSerialConfig *cfg, const char *name, const char *value);
 void sim_serial_usage(void);
@@ -61,6 +64,9 @@ const char *sim_serial_host_path(const SimSerialHost *h);
 int sim_serial_host_send(SimSerialHost *h, const uint8_t *frame, size_t len);
 /* The port is ready: says where on stderr, and writes the path to ready_file (if any) whole. */
 int sim_serial_host_announce(const SimSerialHost *h, const char *ready_file, bool print_path);
+/* The device answered a reset: with reenumerate_usec the port goes away once the answer has left, and
+ * comes back as a new pty under the same link (USB CDC-ACM re-enumerating). */
+void sim_serial_host_reset(SimSerialHost *h);
 /* Lines dropped for want of a receive buffer so far. */
 uint64_t sim_serial_host_dropped_lines(const SimSerialHost *h);
 void sim_serial_host_free(SimSerialHost *h);

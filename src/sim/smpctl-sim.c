@@ -125,6 +125,8 @@ static void go_offline(Host *h, uint64_t offline_usec)
 	if (h->verbose)
 		fprintf(stderr, "smpctl-sim: reset: offline for %.1f s of device time\n", (double)offline_usec / 1e6);
 	sd_event_add_time_relative(h->event, NULL, CLOCK_MONOTONIC, scaled(h, offline_usec), 1, on_back, h);
+	if (h->serial)
+		sim_serial_host_reset(h->serial);
 }
 
 static void delayed_arm(Host *h);
@@ -449,6 +451,8 @@ static const struct option sim_options[] = {
 	{ "line-us", required_argument, NULL, OPT_SERIAL },
 	{ "link", required_argument, NULL, OPT_SERIAL },
 	{ "recovery", required_argument, NULL, OPT_SERIAL },
+	{ "reenumerate", required_argument, NULL, OPT_SERIAL },
+	{ "unplug-at", required_argument, NULL, OPT_SERIAL },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "ready-file", required_argument, NULL, OPT_READY },
 	{ "time-scale", required_argument, NULL, OPT_SCALE },
@@ -623,7 +627,7 @@ static int serial_start(Host *h)
 	h->serial_cfg.buf_size = h->cfg.buf_size;
 	h->serial_cfg.time_scale = h->time_scale;
 	h->serial_cfg.verbose = h->verbose;
-	h->serial_cfg.app_version = h->cfg.app_version;
+	h->serial_cfg.device = h->dev;
 	return sim_serial_host_new(h->event, &h->serial_cfg, on_serial_frame, h, &h->serial);
 }
 

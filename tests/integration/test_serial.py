@@ -74,11 +74,14 @@ class PtyStandIn:
 class SerialSim(Sim):
     """smpctl-sim serving one simulated device on a pty (--serial auto); output() and close() as Sim's."""
 
-    def __init__(self, *options, framing="console"):  # noqa: super().__init__ listens on UDP
+    def __init__(self, *options, framing="console", link=None):  # noqa: super().__init__ listens on UDP
         self.dir = tempfile.TemporaryDirectory(prefix="smpctl-serial-sim-")
         ready = os.path.join(self.dir.name, "ready")
         self.log = open(os.path.join(self.dir.name, "log"), "w+")
-        self.proc = subprocess.Popen([SMPCTL_SIM, "--serial", "auto", "--framing", framing, "--ready-file", ready,
+        if link:  # a path under the sim's directory, standing for /dev/serial/by-id/NAME
+            os.makedirs(os.path.dirname(os.path.join(self.dir.name, link)), exist_ok=True)
+            link = os.path.join(self.dir.name, link)
+        self.proc = subprocess.Popen([SMPCTL_SIM, "--serial", link or "auto", "--framing", framing, "--ready-file", ready,
                                       "--time-scale", "0", "--verbose"] + list(options),
                                      stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 10
@@ -226,6 +229,165 @@ class SerialRecovery(unittest.TestCase):
             self.assertEqual([(i["slot"], i["version"]) for i in images], [(0, "4.5.6+0")], images)
             # no echo in this build: rc 8, a device error
             self.assertEqual(run(["echo", "x"], device=sim.address).code, EXIT_DEVICE)
+
+
+class RecoveryDfu(unittest.TestCase):
+    """dfu, image test and image confirm against MCUboot's serial recovery, one build variant at a time
+    (boot_serial.c: uploads into the primary slot, hashes only with IMG_GRP_HASH, marking only with
+    IMG_GRP_IMAGE_STATE and only of slot 1, direct upload to a chosen slot)."""
+
+    BUILDS = ("none", "hash", "state", "echo,hash,state,slot-info", "direct,slot-info", "direct,hash,state")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-recovery-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", "20000", "--version", "2.0.0")
+        cls.other = mkimage(os.path.join(cls.tmp.name, "other.bin"), "--size", "16000", "--version", "3.0.0")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def hash_of(self, path):
+        return run(["--json", "image", "info", path]).json()["hash"]
+
+    def test_dfu_in_each_build(self):
+        for build in self.BUILDS:
+            with self.subTest(build=build), SerialSim("--recovery", build) as sim:
+                r = run(["--json", "--reset-timeout", "20", "dfu", self.image], device=sim.address)
+                self.assertEqual(r.code, 0, r)
+                result = r.json_lines()[-1]
+                self.assertTrue(result["recovery"] and result["uploaded"] and result["reset"], r)
+                self.assertTrue(result["running"] and result["confirmed"], r)
+                slot0 = [i for i in result["images"] if i["slot"] == 0][0]
+                self.assertEqual((slot0["version"], slot0["active"]), ("2.0.0+0", True), result)
+                if "hash" in build.split(","):
+                    self.assertIn("Verified: slot 0 holds the image", r.out + r.err)
+                else:
+                    self.assertIn("the device could not confirm the image's hash", r.out + r.err)
+                # the application came up: info says so, and nothing waits in slot 1
+                self.assertEqual(run(["--json", "info"], device=sim.address).json()["firmware"], "application")
+
+    def test_dfu_refuses_test_only(self):
+        with SerialSim("--recovery", "hash,state") as sim:
+            r = run(["dfu", self.image, "--mode", "test-only"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("cannot be tested and reverted", r.err)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            self.assertEqual([i["version"] for i in images], ["1.0.0+0"], images)
+
+    def test_dfu_when_the_device_comes_back_in_recovery(self):
+        # the recovery pin still held: MCUboot enters recovery again instead of booting the image
+        with SerialSim("--recovery", "hash,held") as sim:
+            r = run(["--reset-timeout", "10", "dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            errors = [line for line in r.err.splitlines() if line.startswith("smpctl:")]
+            self.assertEqual(len(errors), 1, r)
+            self.assertIn("in serial recovery again", errors[0])
+
+    def test_upload_only_leaves_recovery(self):
+        with SerialSim("--recovery", "hash") as sim:
+            r = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["uploaded"] and not result["reset"], r)
+            self.assertEqual(run(["--json", "info"], device=sim.address).json()["firmware"], "serial recovery")
+
+    def test_mark_without_image_state_says_so(self):
+        with SerialSim("--recovery", "hash") as sim:
+            r = run(["image", "test", self.hash_of(self.image)], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("this recovery build cannot mark images (rc 8", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+
+    def test_mark_slot1_with_image_state_then_dfu_refuses(self):
+        with SerialSim("--recovery", "direct,hash,state") as sim:
+            # direct upload: image 2 is the secondary slot
+            self.assertEqual(run(["image", "upload", self.other, "--image", "2"], device=sim.address).code, 0)
+            other = self.hash_of(self.other)
+            # recovery marks slot 1 only: a hash that is not there is not sent, nor is a hashless confirm
+            r = run(["image", "test", self.hash_of(self.image)], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("marks only slot 1", r.err)
+            self.assertEqual(run(["image", "confirm"], device=sim.address).code, EXIT_USAGE)
+            r = run(["--json", "image", "test", other], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            slot1 = [i for i in r.json()["images"] if i["slot"] == 1][0]
+            self.assertTrue(slot1["pending"], r.json())
+            # MCUboot would swap slot 1 over a primary-slot upload: dfu stops before sending anything
+            r = run(["dfu", self.image], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("would swap it over the image uploaded to slot 0", r.err)
+            # a reset boots the marked image for test, as MCUboot does
+            self.assertEqual(run(["reset"], device=sim.address).code, 0)
+            deadline = time.time() + 10
+            while run(["--json", "info"], device=sim.address).json().get("firmware") != "application":
+                self.assertLess(time.time(), deadline)
+                time.sleep(0.2)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            slot0 = [i for i in images if i["slot"] == 0][0]
+            self.assertEqual((slot0["version"], slot0["active"], slot0["confirmed"]), ("3.0.0+0", True, False), images)
+
+
+class Reenumeration(unittest.TestCase):
+    """A USB CDC-ACM port that disappears (the device re-enumerates) mid-upload or at a reset, and comes back
+    as another tty under the same /dev/serial/by-id name: smpctl waits for it, reopens it and goes on. The
+    sim re-creates its pty under a link in a directory that SMPCTL_SERIAL_BY_ID points to."""
+
+    NAME = "usb-ZEPHYR_SMP_Sample_0123456789-if00"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smpctl-reenum-")
+        cls.image = mkimage(os.path.join(cls.tmp.name, "app.bin"), "--size", "60000", "--version", "2.0.0",
+                            "--key", key("ec-p256", False))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def by_id(self, sim):
+        return {"SMPCTL_SERIAL_BY_ID": os.path.join(sim.dir.name, "by-id")}, "serial:by-id/" + self.NAME
+
+    def test_upload_resumes_where_it_was(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", "--unplug-at", "20000",
+                       link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "image", "upload", self.image], device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            lines = r.json_lines()
+            self.assertTrue(lines[-1]["ok"] and lines[-1]["match"], r)
+            after = [line["bytes"] for line in lines if line["type"] == "progress" and line["reconnects"] == 1]
+            # resumed at the device's offset, not from the start
+            self.assertTrue(after and min(after) >= 20000, after)
+            self.assertIn("port gone", sim.output())
+            self.assertIn("port back", sim.output())
+
+    def test_dfu_across_a_reset_that_re_enumerates(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "--reset-timeout", "20", "dfu", self.image, "--key", key("ec-p256")],
+                    device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], r)
+            self.assertIn("port gone", sim.output())
+
+    def test_recovery_dfu_across_a_reset_that_re_enumerates(self):
+        with SerialSim("--link", "usb", "--reenumerate", "1500", "--recovery", "hash",
+                       link="by-id/" + self.NAME) as sim:
+            env, address = self.by_id(sim)
+            r = run(["--json", "--reset-timeout", "20", "dfu", self.image], device=address, env=env)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["recovery"] and result["running"] and result["confirmed"], r)
+            self.assertIn("port gone", sim.output())
+
+    def test_by_id_names_the_missing_port(self):
+        r = run(["--timeout", "1", "--tries", "1", "echo", "x"], device="serial:by-id/" + self.NAME,
+                env={"SMPCTL_SERIAL_BY_ID": self.tmp.name})
+        self.assertEqual(r.code, EXIT_TRANSPORT, r)
+        self.assertIn("no serial port %s/%s" % (self.tmp.name, self.NAME), r.err)
 
 
 def smpctl(address, *args, **kw):
