@@ -91,6 +91,7 @@ typedef struct DoctorFacts {
 	int serial_error;        /* access(2) of a serial: device's path: 0 or a negative errno */
 	char serial_group[32];   /* the group that owns it */
 	DoctorBondTry bond;      /* the bonded --device, tried (ble_doctor_try_bond()) */
+	char mm_rule[128];       /* a udev rule file that keeps ModemManager off the boards' ports, "" */
 } DoctorFacts;
 
 /* The checks, in a fixed order; the ones that do not apply (serial without a serial: device) are left
@@ -115,6 +116,10 @@ int doctor_read_intervals(const char *debugfs_dir, const char *adapter, unsigned
 /* Everything but the bus: user and groups, bluetoothd's version, the intervals of the chosen adapter,
  * the serial port's permissions. Call after the bus probe has filled f->bus. */
 void doctor_gather(DoctorFacts *f, const char *debugfs_dir);
+/* Where the Debian package installs its ModemManager rule (debian/smpctl.udev), and where the README's
+ * one-line rule goes. */
+#define DOCTOR_MM_RULE_PACKAGED "/usr/lib/udev/rules.d/60-smpctl.rules"
+#define DOCTOR_MM_RULE_LOCAL "/etc/udev/rules.d/99-smpctl.rules"
 
 /* The BlueZ probe (ble-doctor.c): the system bus, org.bluez and ModemManager on it, BlueZ's adapters
  * and devices. Fills out; never fails (what went wrong is in out). */

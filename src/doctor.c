@@ -315,9 +315,14 @@ static void check_modem_manager(const DoctorFacts *f, DoctorReport *r)
 		add(r, "modemmanager", DOCTOR_OK, NULL, "ModemManager is not running: it leaves serial ports alone");
 		return;
 	}
+	if (f->mm_rule[0]) {
+		add(r, "modemmanager", DOCTOR_OK, NULL, "ModemManager is running; %s keeps it off the boards' ports "
+		    "(vendor IDs it names)", f->mm_rule);
+		return;
+	}
 	add(r, "modemmanager", DOCTOR_WARN,
 	    "echo 'ATTRS{idVendor}==\"" ZEPHYR_USB_VID "\", ENV{ID_MM_DEVICE_IGNORE}=\"1\"' | "
-	    "sudo tee /etc/udev/rules.d/99-smpctl.rules && sudo udevadm control --reload",
+	    "sudo tee " DOCTOR_MM_RULE_LOCAL " && sudo udevadm control --reload",
 	    "ModemManager is running: it probes new CDC-ACM ports (/dev/ttyACM*) and holds them for seconds; a "
 	    "udev rule makes it ignore Zephyr's USB vendor ID");
 }
@@ -451,4 +456,9 @@ void doctor_gather(DoctorFacts *f, const char *debugfs_dir)
 		f->has_intervals = f->intervals_error == 0;
 	}
 	gather_serial(f);
+	for (const char *const *p = (const char *const[]){ DOCTOR_MM_RULE_PACKAGED, DOCTOR_MM_RULE_LOCAL, NULL }; *p; p++)
+		if (access(*p, R_OK) == 0) {
+			snprintf(f->mm_rule, sizeof(f->mm_rule), "%s", *p);
+			break;
+		}
 }

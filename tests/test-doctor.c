@@ -161,6 +161,11 @@ static void test_modem_manager(void)
 	doctor_evaluate(&f, &r);
 	CHECK_INT(find(&r, "modemmanager")->status, DOCTOR_WARN);
 	CHECK(strstr(find(&r, "modemmanager")->fix, "ENV{ID_MM_DEVICE_IGNORE}=\"1\"") != NULL);
+	/* the packaged rule (debian/smpctl.udev) or the README's is there: nothing to do */
+	snprintf(f.mm_rule, sizeof(f.mm_rule), "%s", DOCTOR_MM_RULE_PACKAGED);
+	doctor_evaluate(&f, &r);
+	CHECK_INT(find(&r, "modemmanager")->status, DOCTOR_OK);
+	CHECK(strstr(find(&r, "modemmanager")->message, "60-smpctl.rules") != NULL);
 	CHECK(doctor_passed(&r));
 }
 
