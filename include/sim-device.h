@@ -10,7 +10,7 @@
  * buf_size 2475, buf_count 4, slots 0x37000 bytes, no progressive erase, image check, storage erase,
  * verbose errors, slot info, uploads limited to what MCUboot can swap (update footer 0x2000), the
  * statistics group (with no statistics of its own); no frugal list, no build date in OS info, no MCUboot
- * downgrade prevention, no task stats, shell, enumeration, file system or date-time.
+ * downgrade prevention, no task stats, shell, enumeration, file system or date-time, no idle erase of slot 1.
  * tests/integration/test_firmware.py reads firmware/ and checks these against it.
  *
  * A server without SMP v2 (smp_v2 false, a pre-3.3 mcumgr as in older nRF Connect SDKs) ignores the
@@ -68,6 +68,8 @@ typedef struct SimConfig {
 	uint32_t update_footer;     /* CONFIG_MCUMGR_GRP_IMG_TOO_LARGE_SYSBUILD with sysbuild's
 				     * CONFIG_MCUBOOT_UPDATE_FOOTER_SIZE: uploads larger than the slot minus this
 				     * are refused, slot info gives max_image_size (0: the check is off) */
+	uint32_t idle_erase_ms;     /* CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY with its delay (0: off, the
+				     * firmware's default): slot 1 erased when idle after a confirmed boot */
 	char app_version[32];       /* version of the factory image in slot 0, e.g. "1.0.0" */
 	char hostname[32];          /* OS info "n" */
 } SimConfig;
@@ -104,6 +106,19 @@ bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec);
  * that answer on purpose, as a radio can when the device restarts (fault knobs). */
 bool sim_device_reset_requested(const SimDevice *dev);
 void sim_device_reboot(SimDevice *dev);
+
+/* The idle erase of slot 1 (SimConfig.idle_erase_ms; firmware/src/idle-erase.c). The device keeps no
+ * clock, so its host drives it with one timer. sim_device_idle_erase_plan() returns true once each time
+ * the device starts the delay anew (a boot of a confirmed image, a confirm of the running one), with
+ * the delay in device time: the host (re)arms its timer for it, replacing any earlier one. When the
+ * timer fires, sim_device_idle_erase_step() erases the next page of slot 1 that holds data and returns
+ * the device time that takes (89.7 ms): the host calls it again after that time, and a request arriving
+ * meanwhile waits for the page to finish; 0 means there is nothing (more) to erase. An upload chunk
+ * ends the idle erase until the next boot, and a step after that does nothing. */
+bool sim_device_idle_erase_plan(SimDevice *dev, uint64_t *after_usec);
+uint64_t sim_device_idle_erase_step(SimDevice *dev);
+/* Pages the idle erase has erased since the last boot. */
+unsigned sim_device_idle_erased_pages(const SimDevice *dev);
 
 /* Fault knobs and introspection for hosts and tests. */
 typedef struct SimSlotState {

@@ -1144,6 +1144,105 @@ static void test_reset(void)
 	device_done(dev, &a);
 }
 
+static void idle_erase_on(SimConfig *cfg)
+{
+	cfg->idle_erase_ms = 5000;
+}
+
+/* Steps until the idle erase has nothing left; returns the pages erased, each paid 89.7 ms. */
+static unsigned idle_erase_run(SimDevice *dev)
+{
+	unsigned pages = 0;
+	uint64_t usec;
+
+	while ((usec = sim_device_idle_erase_step(dev)) != 0) {
+		CHECK_INT(usec, PAGE_ERASE);
+		pages++;
+	}
+	return pages;
+}
+
+/* An update that a test boot runs, confirmed by the client; the factory image is left in slot 1. */
+static void update_and_confirm(SimDevice *dev, const Upload *u, Answer *a)
+{
+	uint8_t hash[32];
+	uint64_t after = 0;
+	SimSlotState s1;
+
+	upload_all(dev, u, 32, 2048, a);
+	slot_hash(dev, 1, hash);
+	state_write(dev, hash, 32, false, a);
+	reset_and_reboot(dev, a);
+	CHECK(!sim_device_idle_erase_plan(dev, &after)); /* a test boot: not confirmed, nothing planned */
+	state_write(dev, NULL, 0, true, a);
+	CHECK(sim_device_idle_erase_plan(dev, &after));
+	CHECK_INT(after, 5000 * 1000);
+	sim_device_slot_state(dev, 1, &s1);
+	CHECK(s1.present);
+}
+
+/* The firmware's idle erase (CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY): planned at a confirmed boot and at
+ * a confirm, never while MCUboot has a swap planned; slot 1 erased page by page, only pages holding data,
+ * so the next upload only writes; an upload stops it until the next boot. */
+static void test_idle_erase(void)
+{
+	static Upload u, v;
+	SimDevice *dev = device_with(idle_erase_on);
+	uint64_t after = 0, pages;
+	uint8_t hash[32];
+	SimSlotState s1;
+	Answer a = { 0 };
+
+	upload_prepare(&u, "2.0.0", 21);
+	upload_prepare(&v, "2.1.0", 22);
+	CHECK(sim_device_idle_erase_plan(dev, &after)); /* the factory image boots confirmed */
+	CHECK_INT(after, 5000 * 1000);
+	CHECK(!sim_device_idle_erase_plan(dev, &after)); /* taken once */
+	CHECK_INT(idle_erase_run(dev), 0);                /* slot 1 is blank already */
+	reset_and_reboot(dev, &a);
+	CHECK(sim_device_idle_erase_plan(dev, &after));
+	update_and_confirm(dev, &u, &a);
+	/* The factory image: 120 KiB + header and TLVs, 31 pages; nothing else in slot 1. */
+	pages = (120 * 1024 + 0x200 + 40 + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE;
+	CHECK_INT(idle_erase_run(dev), pages);
+	CHECK_INT(sim_device_idle_erased_pages(dev), pages);
+	sim_device_slot_state(dev, 1, &s1);
+	CHECK(!s1.present);
+	send_first(dev, &v, 32, 1000, &a);
+	CHECK_INT(a.usec, sim_flash_write_usec(1000)); /* a blank slot: no erase on the first chunk */
+	device_done(dev, &a);
+
+	/* Cut short by an upload: the first chunk finds data left and erases as usual; no idle erase again
+	 * until the next boot, not even after a confirm. */
+	dev = device_with(idle_erase_on);
+	update_and_confirm(dev, &u, &a);
+	CHECK_INT(sim_device_idle_erase_step(dev), PAGE_ERASE);
+	send_first(dev, &v, 32, 1000, &a);
+	CHECK_INT(a.usec, ((v.len + SIM_PAGE_SIZE - 1) / SIM_PAGE_SIZE + 1) * PAGE_ERASE + sim_flash_write_usec(1000));
+	CHECK_INT(sim_device_idle_erase_step(dev), 0);
+	state_write(dev, NULL, 0, true, &a);
+	CHECK(!sim_device_idle_erase_plan(dev, &after));
+	CHECK_INT(sim_device_idle_erased_pages(dev), 1);
+	device_done(dev, &a);
+
+	/* Slot 1 marked for test during the delay (the old image, the way back): kept. */
+	dev = device_with(idle_erase_on);
+	update_and_confirm(dev, &u, &a);
+	slot_hash(dev, 1, hash);
+	state_write(dev, hash, 32, false, &a);
+	CHECK_INT(idle_erase_run(dev), 0);
+	sim_device_slot_state(dev, 1, &s1);
+	CHECK(s1.present && s1.pending);
+	device_done(dev, &a);
+
+	/* Off (the firmware's default): never planned. */
+	dev = device();
+	CHECK(!sim_device_idle_erase_plan(dev, &after));
+	state_write(dev, NULL, 0, true, &a);
+	CHECK(!sim_device_idle_erase_plan(dev, &after));
+	device_done(dev, &a);
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -1172,6 +1271,7 @@ int main(void)
 		TAP_TEST(test_swap_move_size_limits),
 		TAP_TEST(test_broken_image_not_booted),
 		TAP_TEST(test_reset),
+		TAP_TEST(test_idle_erase),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

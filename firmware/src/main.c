@@ -7,7 +7,8 @@
  * Confirmation policy (ISSUE-NOTES 24): by default the image never confirms itself. After an update
  * MCUboot boots it once for test; smpctl's test-and-confirm sees it running and confirms it, and if
  * nobody does, MCUboot swaps the previous image back at the next reset. CONFIG_SMPCTL_FW_SELF_CONFIRM
- * makes the image confirm itself once its transport is up.
+ * makes the image confirm itself once its transport is up. CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY erases
+ * slot 1 when idle after a confirmed boot (idle-erase.c).
  */
 #include <zephyr/dfu/mcuboot.h>
 #include <zephyr/kernel.h>
@@ -38,6 +39,7 @@ int main(void)
 		LOG_ERR("Bluetooth did not start (%d): no SMP over Bluetooth", rc);
 	else if (IS_ENABLED(CONFIG_SMPCTL_FW_SELF_CONFIRM))
 		self_confirm();
+	smpctl_fw_idle_erase_start();
 	LOG_INF("smpctl firmware running; image %s",
 		boot_is_img_confirmed() ? "confirmed" : "not confirmed (test boot)");
 	return 0;

@@ -17,6 +17,7 @@
 #include "airtime.h"
 #include "link-model.h"
 #include "sim-device.h"
+#include "sim-idle-host.h"
 
 #define SMP_SERVICE_UUID "8d53dc1d-1db7-4cd3-868b-8a527460aa84"
 #define SMP_CHAR_UUID "da2e7828-fbce-4e01-ae9e-261174997c48"
@@ -127,6 +128,7 @@ struct Radio {
 	bool uuid_in_adv;
 	int16_t rssi;
 	SimDevice *dev;
+	SimIdleHost idle;        /* --idle-erase: the firmware's idle erase of slot 1 */
 	bool offline;            /* resetting: neither advertising nor connectable */
 	bool bonded;             /* its settings hold a bond with the host */
 	bool bond_authenticated;

@@ -41,6 +41,8 @@ static void usage(void)
 	       "  --app-version V              version of the factory image (default 1.0.0)\n"
 	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --[no-]progressive-erase,\n"
 	       "  --no-image-check, --datetime, --no-slot-info, --frugal-list, --no-downgrade   device variants\n"
+	       "  --idle-erase[=SECONDS]       slot 1 erased SECONDS (default 5) after a confirmed boot or confirm\n"
+	       "                               (CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY; an upload stops it)\n"
 	       "  --update-footer N            uploads larger than the slot minus N are refused (default 8192, 0 off)\n"
 	       "  --no-reassembly              the device treats every write as a frame of its own\n"
 	       "  --no-tx-wait                 the device takes the next frame as soon as a response is queued\n"
@@ -78,7 +80,7 @@ enum {
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS,
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -102,7 +104,8 @@ static const struct option options[] = {
 	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET }, { "connect-failures", 1, NULL, O_CONN_FAIL },
 	{ "connect-failures-run", 1, NULL, O_CONN_RUN }, { "seed", 1, NULL, O_SEED },
 	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
-	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS }, {}
+	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
+	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -238,8 +241,19 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 
 static int parse_value(Stand *s, int c, const char *arg)
 {
+	double v;
+
 	switch (c) {
 	case O_DEVICE: return add_device(s, arg);
+	case O_IDLE_ERASE: /* CONFIG_SMPCTL_FW_IDLE_ERASE_DELAY_S: 1..3600, default 5 */
+		if (!arg) {
+			s->cfg.idle_erase_ms = 5000;
+			return 0;
+		}
+		if (parse_number(arg, 1, 3600, &v) < 0)
+			return -EINVAL;
+		s->cfg.idle_erase_ms = (uint32_t)v * 1000;
+		return 0;
 	case O_READY: s->ready_file = arg; return 0;
 	case O_STATS: s->stats_file = arg; return 0;
 	case O_PHY: return link_phy_parse(arg, &s->link.phy);

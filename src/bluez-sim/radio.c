@@ -153,6 +153,18 @@ static size_t response_send(Radio *r, const Frame *rsp, unsigned conn_id)
 	return n;
 }
 
+/* The firmware's idle erase (--idle-erase), after the device handled a frame or booted. The first plan,
+ * the factory boot's, is taken with the first frame: slot 1 starts blank, so it has nothing to erase. */
+static void idle_update(Radio *r)
+{
+	Stand *s = radio_stand(r);
+
+	r->idle.event = s->event;
+	r->idle.dev = r->dev;
+	r->idle.time_scale = s->time_scale;
+	sim_idle_host_update(&r->idle);
+}
+
 static int on_reset_back(sd_event_source *src, uint64_t usec, void *userdata)
 {
 	Radio *r = userdata;
@@ -161,6 +173,7 @@ static int on_reset_back(sd_event_source *src, uint64_t usec, void *userdata)
 	(void)src, (void)usec;
 	r->reset_timer = sd_event_source_disable_unref(r->reset_timer);
 	sim_device_reboot(r->dev);
+	idle_update(r);
 	r->offline = false;
 	stand_log(s, "%s: back, advertising", r->address);
 	for (size_t i = 0; i < s->n_adapters; i++) {
@@ -180,6 +193,7 @@ static int on_reset_drop(sd_event_source *src, uint64_t usec, void *userdata)
 	(void)src, (void)usec;
 	stand_log(s, "%s: reset: offline for %.1f s of device time", r->address, (double)rest / 1e6);
 	r->offline = true;
+	sim_idle_host_stop(&r->idle);
 	if (r->bond_erased) {
 		stand_log(s, "%s: restarted without the erased bond", r->address);
 		r->bonded = r->bond_erased = false;
@@ -203,6 +217,7 @@ static void device_done(Radio *r)
 	for (size_t i = 0; i < r->n_responses; i++)
 		frame_free(&r->responses[i]);
 	r->n_responses = 0;
+	idle_update(r); /* a confirm starts the idle delay anew */
 	if (sim_device_take_reset(r->dev, &r->offline_usec))
 		stand_timer(s, &r->reset_timer, stand_scaled(s, RESET_DROP_USEC), on_reset_drop, r);
 	device_next(r);
@@ -291,7 +306,9 @@ static void device_next(Radio *r)
 	} else {
 		device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
 	}
-	stand_timer(s, &r->work, stand_scaled(s, (double)device_usec), on_work_done, r);
+	/* A page of the idle erase in progress is finished first. */
+	stand_timer(s, &r->work, sim_idle_host_wait_usec(&r->idle) + stand_scaled(s, (double)device_usec),
+		    on_work_done, r);
 }
 
 static uint64_t xorshift(uint64_t *x)
@@ -566,6 +583,7 @@ void radio_air_free(Adapter *a)
 
 void radio_free(Radio *r)
 {
+	sim_idle_host_stop(&r->idle);
 	for (size_t i = 0; i < r->queued; i++)
 		frame_free(&r->queue[i]);
 	for (size_t i = 0; i < r->n_responses; i++)

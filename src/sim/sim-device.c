@@ -51,6 +51,7 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 		return -ENOMEM;
 	}
 	sim_settings_boot(dev);
+	sim_idle_erase_booted(dev);
 	*out = dev;
 	return 0;
 }
@@ -297,6 +298,7 @@ void sim_device_reboot(SimDevice *dev)
 	dev->reset_requested = false;
 	sim_boot(dev);
 	sim_settings_boot(dev);
+	sim_idle_erase_booted(dev);
 }
 
 uint64_t sim_device_upload_offset(const SimDevice *dev)

@@ -131,6 +131,14 @@ static bool slot_in_use(const SimDevice *dev, unsigned slot)
 }
 
 /* img_mgmt_set_next_boot_slot() for one image: which requests change nothing, which are refused. */
+/* img_mgmt notifies MGMT_EVT_OP_IMG_MGMT_DFU_CONFIRMED for a confirm of an active slot; the firmware's
+ * idle erase listens for image 0's. */
+static void confirmed_running(SimDevice *dev, unsigned abs_slot)
+{
+	if (abs_slot / 2 == 0)
+		sim_idle_erase_confirmed(dev);
+}
+
 static SimStatus set_next_boot(SimDevice *dev, unsigned abs_slot, bool confirm)
 {
 	SimSwap *swap = &dev->swap[abs_slot / 2];
@@ -143,8 +151,10 @@ static SimStatus set_next_boot(SimDevice *dev, unsigned abs_slot, bool confirm)
 		/* Testing slot 1 again is a no-op; anything else while a test is pending is refused. */
 		return !confirm && slot == 1 ? SIM_OK : image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
 	case SIM_SWAP_NONE:
-		if (confirm && slot == 0)
+		if (confirm && slot == 0) {
+			confirmed_running(dev, abs_slot);
 			return SIM_OK;
+		}
 		*swap = confirm ? SIM_SWAP_PERM : SIM_SWAP_TEST;
 		return SIM_OK;
 	case SIM_SWAP_PERM:
@@ -155,8 +165,10 @@ static SimStatus set_next_boot(SimDevice *dev, unsigned abs_slot, bool confirm)
 		/* The old image in slot 1 is the confirmed next boot already; confirming slot 0 keeps the new one. */
 		if (!confirm)
 			return image_error(SMP_IMG_IMAGE_ALREADY_PENDING);
-		if (slot == 0)
+		if (slot == 0) {
 			*swap = SIM_SWAP_NONE; /* boot_set_next(active, confirm): image_ok written */
+			confirmed_running(dev, abs_slot);
+		}
 		return SIM_OK;
 	}
 	return SIM_OK;
@@ -477,6 +489,8 @@ static SimStatus image_upload(SimDevice *dev, const SimRequest *req, SmpCborWrit
 		put_upload_answer(w, dev->upload.off, false, false, false);
 		return SIM_OK;
 	}
+	/* The upload check hook runs here, before any erase or write: the firmware's idle erase stops. */
+	sim_idle_erase_upload_seen(dev);
 	if (u.off == 0) {
 		upload_start(dev, &u);
 		/* Slot 1 holds exactly this file already: done at once (CONFIG_IMG_ENABLE_IMAGE_CHECK). */

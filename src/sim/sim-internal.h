@@ -31,6 +31,21 @@ typedef struct SimUpload {
 	size_t sha_len;
 } SimUpload;
 
+/* The firmware's idle erase of slot 1 (sim-idle-erase.c). */
+typedef enum SimIdleState {
+	SIM_IDLE_OFF,
+	SIM_IDLE_WAITING, /* the delayable work is scheduled */
+	SIM_IDLE_ERASING, /* erasing page by page */
+} SimIdleState;
+
+typedef struct SimIdleErase {
+	SimIdleState state;
+	bool replanned;     /* a new delay started, which the host has not taken yet */
+	bool upload_seen;   /* an upload has begun since boot: no more idle erase until the next one */
+	size_t page;        /* next page of slot 1 to look at */
+	unsigned pages_erased; /* since boot */
+} SimIdleErase;
+
 typedef struct SimFs SimFs;
 struct SimSettings;
 
@@ -44,6 +59,7 @@ struct SimDevice {
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
 	SimSwap swap[SIM_IMAGES_MAX];   /* per image: MCUboot swaps each pair on its own */
 	SimUpload upload;
+	SimIdleErase idle;
 	bool reset_requested;
 	bool rtc_set;
 	char rtc[32];                   /* date-time last written (the model keeps no clock) */
@@ -108,3 +124,8 @@ void sim_slots_init(SimDevice *dev);
 bool sim_slot_image(const SimDevice *dev, unsigned slot, Image *img);
 uint64_t sim_boot_usec(const SimDevice *dev);
 void sim_boot(SimDevice *dev);
+
+/* The idle erase's events (sim-idle-erase.c): a boot, a confirm of the running image, an upload chunk. */
+void sim_idle_erase_booted(SimDevice *dev);
+void sim_idle_erase_confirmed(SimDevice *dev);
+void sim_idle_erase_upload_seen(SimDevice *dev);

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "sim-device.h"
+#include "sim-idle-host.h"
 #include "sim-serial-host.h"
 #include "smp.h"
 #include "util.h"
@@ -61,6 +62,7 @@ typedef struct Host {
 	const char *listen;
 	SimSerialConfig serial_cfg; /* --serial: a pty instead of UDP (sim-serial-host.h) */
 	SimSerialHost *serial;
+	SimIdleHost idle;           /* --idle-erase: the firmware's idle erase of slot 1 */
 	const char *ready_file;
 	bool print_port;
 } Host;
@@ -110,6 +112,7 @@ static int on_back(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)s;
 	(void)usec;
 	sim_device_reboot(h->dev);
+	sim_idle_host_update(&h->idle);
 	h->offline = false;
 	if (h->verbose)
 		fprintf(stderr, "smpctl-sim: device is back\n");
@@ -119,6 +122,7 @@ static int on_back(sd_event_source *s, uint64_t usec, void *userdata)
 static void go_offline(Host *h, uint64_t offline_usec)
 {
 	h->offline = true;
+	sim_idle_host_stop(&h->idle);
 	for (size_t i = 0; i < h->queued; i++)
 		free(h->queue[i].data);
 	h->queued = 0;
@@ -234,6 +238,7 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 	memmove(h->queue, h->queue + 1, (h->queued - 1) * sizeof(h->queue[0]));
 	h->queued--;
 	h->busy = false;
+	sim_idle_host_update(&h->idle); /* a confirm starts the idle delay anew */
 	if (sim_device_take_reset(h->dev, &offline))
 		go_offline(h, offline);
 	else
@@ -268,7 +273,9 @@ static void process_next(Host *h)
 		sim_device_answer_no_buffer(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
 	else
 		device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
-	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC, scaled(h, device_usec), 1, on_done, h);
+	/* A page of the idle erase in progress is finished first. */
+	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC,
+				   sim_idle_host_wait_usec(&h->idle) + scaled(h, device_usec), 1, on_done, h);
 }
 
 static void host_accept(Host *h, const uint8_t *buf, size_t n, Pending *pending);
@@ -406,6 +413,8 @@ static void usage(void)
 	       "  --datetime               the device has an RTC (date-time command)\n"
 	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
 	       "  --new-image-crashes      a tested image never confirms: MCUboot reverts it\n"
+	       "  --idle-erase[=SECONDS]   erase slot 1 page by page SECONDS (default 5) after a confirmed boot or a\n"
+	       "                           confirm, unless an upload begins (CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY)\n"
 	       "  --no-stat                no statistics group (answers rc 8)\n"
 	       "  --stat-sample            smp_svr's statistics group smp_svr_stats (field ticks)\n"
 	       "  --taskstat               task statistics (OS command 2)\n"
@@ -431,7 +440,7 @@ static void usage(void)
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES, OPT_IDLE_ERASE,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
@@ -479,6 +488,7 @@ static const struct option sim_options[] = {
 	{ "datetime", no_argument, NULL, OPT_DATETIME },
 	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
 	{ "new-image-crashes", no_argument, NULL, OPT_CRASHES },
+	{ "idle-erase", optional_argument, NULL, OPT_IDLE_ERASE },
 	{ "no-stat", no_argument, NULL, OPT_NO_STAT },
 	{ "stat-sample", no_argument, NULL, OPT_STAT_SAMPLE },
 	{ "taskstat", no_argument, NULL, OPT_TASKSTAT },
@@ -536,6 +546,13 @@ static int parse_value_option(Host *h, int c, const char *arg)
 		if (number(arg, SIM_SLOT_SIZE - 1, &v) < 0)
 			return -EINVAL;
 		h->cfg.update_footer = (uint32_t)v;
+		return 0;
+	case OPT_IDLE_ERASE: /* CONFIG_SMPCTL_FW_IDLE_ERASE_DELAY_S: 1..3600, default 5 */
+		if (!arg)
+			v = 5;
+		else if (number(arg, 3600, &v) < 0 || v < 1)
+			return -EINVAL;
+		h->cfg.idle_erase_ms = (uint32_t)v * 1000;
 		return 0;
 	case OPT_LOSE_ANSWER:
 		if (sscanf(arg, "%u:%u:%u", &h->lose_group, &h->lose_id, &h->lose_nth) != 3 || !h->lose_nth)
@@ -651,6 +668,7 @@ int main(int argc, char **argv)
 	}
 	if (sim_device_new(&h.cfg, &h.dev) < 0 || sd_event_default(&h.event) < 0)
 		return 1;
+	h.idle = (SimIdleHost){ .event = h.event, .dev = h.dev, .time_scale = h.time_scale };
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -668,11 +686,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "smpctl-sim: cannot write %s: %s\n", h.ready_file, strerror(-r));
 		return 1;
 	}
+	sim_idle_host_update(&h.idle);
 	r = sd_event_loop(h.event);
 	for (size_t i = 0; i < h.queued; i++)
 		free(h.queue[i].data);
 	delayed_free_all(&h);
 	h.timer = sd_event_source_disable_unref(h.timer);
+	sim_idle_host_stop(&h.idle);
 	sim_device_free(h.dev);
 	sim_serial_host_free(h.serial);
 	sd_event_unref(h.event);

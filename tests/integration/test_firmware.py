@@ -133,6 +133,19 @@ class FirmwareMatchesSimulatedDevice(unittest.TestCase):
         self.assertEqual(sim_default("progressive_erase"), "true" if enabled(self.prj, "CONFIG_IMG_ERASE_PROGRESSIVELY")
                          else "false")
 
+    def test_idle_erase(self):
+        """The firmware's idle erase of slot 1 is off unless built in, and so is the simulated device's;
+        when on, both wait the same delay by default (Kconfig's SMPCTL_FW_IDLE_ERASE_DELAY_S)."""
+        kc = read(os.path.join(FIRMWARE, "Kconfig"))
+        option = re.search(r"config SMPCTL_FW_IDLE_ERASE_SECONDARY\n(.*?)\n\n", kc, re.S).group(1)
+        self.assertNotIn("default y", option)
+        self.assertNotIn("CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY", self.board)
+        self.assertEqual(sim_default("idle_erase_ms"), "false")
+        delay = int(re.search(r"config SMPCTL_FW_IDLE_ERASE_DELAY_S\n.*?default (\d+)", kc, re.S).group(1))
+        for sim in (SMPCTL_SIM, SMPCTL_BLUEZ_SIM):
+            usage = subprocess.run([sim, "--help"], capture_output=True, text=True, timeout=10).stdout
+            self.assertRegex(usage, r"--idle-erase\[=SECONDS\]\s+.*SECONDS \(default %d\)" % delay)
+
     def test_optional_commands(self):
         self.assertEqual(self.smpctl("settings", "erase").code == EXIT_OK,
                          enabled(self.prj, "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE"))
