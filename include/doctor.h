@@ -118,7 +118,7 @@ int doctor_read_intervals(const char *debugfs_dir, const char *adapter, unsigned
 void doctor_gather(DoctorFacts *f, const char *debugfs_dir);
 /* Where the Debian package installs its ModemManager rule (debian/smpctl.udev), and where the README's
  * one-line rule goes. */
-#define DOCTOR_MM_RULE_PACKAGED "/usr/lib/udev/rules.d/60-smpctl.rules"
+#define DOCTOR_MM_RULE_PACKAGED "/lib/udev/rules.d/60-smpctl.rules"
 #define DOCTOR_MM_RULE_LOCAL "/etc/udev/rules.d/99-smpctl.rules"
 
 /* The BlueZ probe (ble-doctor.c): the system bus, org.bluez and ModemManager on it, BlueZ's adapters
