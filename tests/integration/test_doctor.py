@@ -171,6 +171,34 @@ class Doctor(unittest.TestCase):
             if os.access("/dev/null", os.R_OK | os.W_OK):
                 self.assertEqual(checks(r)["serial"]["status"], "ok")
 
+    def test_serial_port_of_another_group(self):
+        """A port whose group the user is not in (dialout, as on Debian) fails with the usermod fix. As root,
+        who may open anything, smpctl runs as nobody (setpriv); otherwise the port is made unreadable."""
+        import grp
+        import json
+        import subprocess
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            port = os.path.join(tmp, "ttyACM7")
+            open(port, "w").close()
+            if os.geteuid() == 0:
+                os.chown(port, 0, grp.getgrnam("dialout").gr_gid)
+                os.chmod(port, 0o660)
+                prefix, group = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], "dialout"
+            else:
+                os.chmod(port, 0)
+                prefix, group = [], grp.getgrgid(os.getgid()).gr_name
+            env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS="unix:path=/nonexistent/bus")
+            proc = subprocess.run(prefix + [SMPCTL, "--json", "doctor", "--device", "serial:" + port], env=env,
+                                  capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+            self.assertEqual(proc.returncode, 1, proc)
+            serial = {c["check"]: c for c in json.loads(proc.stdout)["checks"]}["serial"]
+            self.assertEqual(serial["status"], "fail", serial)
+            self.assertIn("may not open " + port, serial["message"])
+            self.assertIn("sudo usermod -aG %s " % group, serial["fix"])
+            self.assertIn("then log in again", serial["message"])
+
     def test_modem_manager(self):
         import dbus  # python3-dbus: ModemManager's name, owned on the private bus while doctor runs
         with BluezSim() as b:
