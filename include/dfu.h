@@ -39,7 +39,8 @@ enum {
 	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
 	DFU_NOT_SWAPPED = 16,       /* it came back still running the old image, the new one still pending */
 	DFU_DOWNGRADE = 17,         /* the image is not newer than the one running (allow_downgrade) */
-	DFU_RECOVERY_NO_TEST = 18,  /* test-only asked of MCUboot's serial recovery, which cannot revert */
+	DFU_RECOVERY_NO_TEST = 18,  /* asked of MCUboot's serial recovery what it cannot do: test-only (it cannot
+				     * revert), or several images (dfu_run_multi) */
 };
 
 typedef struct DfuImage {
@@ -48,6 +49,7 @@ typedef struct DfuImage {
 	const uint8_t *hash;  /* the image's hash TLV: what the device lists for it */
 	size_t hash_len;
 	const char *version;
+	uint32_t image;       /* the image number it goes to: dfu_run takes image 0, dfu_run_multi any */
 } DfuImage;
 
 typedef enum DfuEventKind {
@@ -94,3 +96,37 @@ typedef struct DfuResult {
 
 /* Returns 0, DEVICE_STATUS_ERROR (d->status), UPLOAD_*, DFU_*, or -errno; res->message explains DFU_*. */
 int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res);
+
+/*
+ * Several images at once (dfu-multi.c): an nRF Connect SDK package (application and network core), or one
+ * image for image N. Every image is checked against the device first (downgrade against its own image's
+ * running version, a busy secondary slot) before anything is sent; each is uploaded into its image's
+ * secondary slot unless it is already there, and verified (its hash listed there); only when all are
+ * verified is each marked (by its hash), then one reset, and every image must run its new hash; then each
+ * is confirmed (per mode) and the final list read back. --erase-settings and --erase-ahead are dfu_run's.
+ */
+#define DFU_MULTI_MAX 8
+
+typedef struct DfuImageResult {
+	uint32_t image;
+	bool uploaded;
+	bool upload_skipped;
+	bool marked;
+	bool running;
+	bool confirmed;
+	bool already_running;
+	UploadResult upload;
+	char old_version[MGMT_VERSION_TEXT + 8];
+} DfuImageResult;
+
+typedef struct DfuMultiResult {
+	DfuImageResult images[DFU_MULTI_MAX];
+	size_t count;
+	bool reset;
+	MgmtImageList final_list;
+	char message[512];
+} DfuMultiResult;
+
+/* Returns 0, DEVICE_STATUS_ERROR, UPLOAD_*, DFU_*, -EINVAL (no images, too many, an image number twice),
+ * or -errno; res->message explains DFU_*. */
+int dfu_run_multi(Device *d, const DfuImage *imgs, size_t count, const DfuOptions *o, DfuMultiResult *res);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The update's state and the steps dfu.c shares with dfu-recovery.c (MCUboot serial recovery). */
+/* The update's state and the steps dfu.c shares with dfu-recovery.c (MCUboot serial recovery) and
+ * dfu-multi.c (several images). */
 #pragma once
 
 #include "dfu.h"
@@ -24,6 +25,19 @@ int dfu_read_list(Dfu *f);
 int dfu_check_version(Dfu *f, const MgmtImageSlot *s);
 /* Confirms the running image (the application's image state write) and reads it back. */
 int dfu_confirm_running(Dfu *f);
+
+/* Steps dfu_run and dfu_run_multi (dfu-multi.c) share. A test or confirm request for img's hash; a lost answer is
+ * followed by reading the list, which the caller checks with dfu_state_applied (REFERENCE.md §5). */
+int dfu_state_write(Device *d, const DfuImage *img, bool confirm, MgmtImageList *list);
+bool dfu_state_applied(const MgmtImageSlot *s, bool confirm);
+/* After a reset: waits for the device and reads its list into list until pending() says no image is still
+ * waiting to be swapped in. Returns 0, DFU_NOT_BACK at deadline, DFU_NOT_SWAPPED when it still waits some
+ * time after reset_at (MCUboot declined the swap), or an error of the device. */
+int dfu_wait_swapped_list(Device *d, MgmtImageList *list, uint64_t reset_at, uint64_t deadline,
+			  bool (*pending)(void *userdata, const MgmtImageList *list), void *userdata);
+/* Hands an event to o->event (and the debug log). */
+void dfu_options_emit(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* The whole update against MCUboot's serial recovery (dfu-recovery.c). */
 int dfu_recovery_run(Dfu *f);

@@ -40,17 +40,35 @@ const char *dfu_mode_name(DfuMode mode)
 	return (size_t)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
 }
 
-void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
+static void dfu_options_emitv(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt,
+			      va_list ap) __attribute__((format(printf, 4, 0)));
+static void dfu_options_emitv(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt,
+			      va_list ap)
 {
 	DfuEvent e = { .kind = kind, .step = step };
+
+	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	log_debug("dfu %s: %s", step, e.message);
+	if (o->event)
+		o->event(o->userdata, &e);
+}
+
+void dfu_options_emit(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(e.message, sizeof(e.message), fmt, ap);
+	dfu_options_emitv(o, kind, step, fmt, ap);
 	va_end(ap);
-	log_debug("dfu %s: %s", step, e.message);
-	if (f->o->event)
-		f->o->event(f->o->userdata, &e);
+}
+
+void dfu_emit(Dfu *f, DfuEventKind kind, const char *step, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dfu_options_emitv(f->o, kind, step, fmt, ap);
+	va_end(ap);
 }
 
 int dfu_outcome(Dfu *f, int code, const char *fmt, ...)
@@ -82,6 +100,25 @@ int dfu_read_list(Dfu *f)
 	return r;
 }
 
+int dfu_state_write(Device *d, const DfuImage *img, bool confirm, MgmtImageList *list)
+{
+	int r = device_image_state_write(d, img->hash, img->hash_len, confirm, list);
+
+	if (r == -ETIMEDOUT) {
+		/* The answer was lost, perhaps not the request: what the device now lists decides (read back
+		 * by the caller), rather than marking twice. */
+		log_debug("dfu: no answer to the %s request: reading the image state back", confirm ? "confirm" : "test");
+		r = device_image_list(d, list);
+	}
+	return r;
+}
+
+/* Read back (REFERENCE.md §5): re-marking can be a silent no-op. */
+bool dfu_state_applied(const MgmtImageSlot *s, bool confirm)
+{
+	return s->active ? s->confirmed || !confirm : s->pending && (s->permanent || !confirm);
+}
+
 /* The only place that writes image state: test (confirm false) or permanent / confirm (true). */
 static int dfu_mark(Dfu *f, bool confirm)
 {
@@ -90,21 +127,14 @@ static int dfu_mark(Dfu *f, bool confirm)
 
 	if (!f->verified || !mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len))
 		return dfu_outcome(f, DFU_NOT_VERIFIED, "refusing to mark an image the device does not verifiably hold");
-	r = device_image_state_write(f->d, f->img->hash, f->img->hash_len, confirm, &f->list);
-	if (r == -ETIMEDOUT) {
-		/* The answer was lost, perhaps not the request: what the device now lists decides (read back
-		 * below), rather than marking twice. */
-		log_debug("dfu: no answer to the %s request: reading the image state back", confirm ? "confirm" : "test");
-		r = device_image_list(f->d, &f->list);
-	}
+	r = dfu_state_write(f->d, f->img, confirm, &f->list);
 	if (r)
 		return r;
 	f->res->final_list = f->list;
 	s = mgmt_image_list_find_hash(&f->list, f->img->hash, f->img->hash_len);
-	/* Read back (REFERENCE.md §5): re-marking can be a silent no-op. */
 	if (!s)
 		return dfu_outcome(f, DFU_STATE_NOT_APPLIED, "after marking, the device no longer lists the image");
-	if (s->active ? !(s->confirmed || !confirm) : !(s->pending && (s->permanent || !confirm)))
+	if (!dfu_state_applied(s, confirm))
 		return dfu_outcome(f, DFU_STATE_NOT_APPLIED,
 				   "the device accepted the %s request but slot %u is not %s: its state did not change",
 				   confirm ? "confirm" : "test", s->slot,
@@ -200,37 +230,56 @@ static int dfu_not_swapped(Dfu *f)
 			   "still waits in slot 1, marked for the next boot.%s", reason);
 }
 
-/* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
- * pending in slot 1 has not restarted yet, or, DFU_NOT_SWAPPED_USEC after the reset, never will swap. */
-static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
+int dfu_wait_swapped_list(Device *d, MgmtImageList *list, uint64_t reset_at, uint64_t deadline,
+			  bool (*pending)(void *userdata, const MgmtImageList *list), void *userdata)
 {
 	for (;;) {
-		const MgmtImageSlot *s1;
 		uint64_t now = now_usec();
 		int r;
 
 		if (now >= deadline)
-			return dfu_outcome(f, DFU_NOT_BACK, "the device did not come back within the reset timeout: "
-							    "it may still be swapping; check with 'smpctl image list' "
-							    "(raise --reset-timeout)");
-		r = device_wait_back(f->d, deadline - now);
+			return DFU_NOT_BACK;
+		r = device_wait_back(d, deadline - now);
 		if (r == -ETIMEDOUT)
 			continue;
 		if (r == 0)
-			r = dfu_read_list(f);
+			r = device_image_list(d, list);
 		if (r == -ETIMEDOUT || r == -ECONNRESET)
 			continue;
 		if (r)
 			return r;
-		s1 = dfu_slot(f, 1);
-		if (!(dfu_slot_holds(s1, f->img) && s1->pending))
+		if (!pending(userdata, list))
 			return 0;
 		if (now_usec() >= reset_at + DFU_NOT_SWAPPED_USEC)
-			return dfu_not_swapped(f);
-		r = device_sleep(f->d, DFU_POLL_USEC);
+			return DFU_NOT_SWAPPED;
+		r = device_sleep(d, DFU_POLL_USEC);
 		if (r < 0)
 			return r;
 	}
+}
+
+static bool dfu_still_pending(void *userdata, const MgmtImageList *list)
+{
+	Dfu *f = userdata;
+	const MgmtImageSlot *s1 = mgmt_image_list_slot(list, 1);
+
+	f->res->final_list = *list;
+	return dfu_slot_holds(s1, f->img) && s1->pending;
+}
+
+/* After a reset: is the device back, and has it swapped yet? A device that still lists our image as
+ * pending in slot 1 has not restarted yet, or, DFU_NOT_SWAPPED_USEC after the reset, never will swap. */
+static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
+{
+	int r = dfu_wait_swapped_list(f->d, &f->list, reset_at, deadline, dfu_still_pending, f);
+
+	if (r == DFU_NOT_BACK)
+		return dfu_outcome(f, DFU_NOT_BACK, "the device did not come back within the reset timeout: "
+						    "it may still be swapping; check with 'smpctl image list' "
+						    "(raise --reset-timeout)");
+	if (r == DFU_NOT_SWAPPED)
+		return dfu_not_swapped(f);
+	return r;
 }
 
 static int dfu_reset_and_check(Dfu *f)

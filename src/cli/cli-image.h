@@ -21,6 +21,8 @@ int cli_read_image(Cli *cli, const char *path, LoadedImage *out);
 /* Reads path, parses it as an MCUboot image, checks its hash TLV and, with --key, its signature.
  * Prints the reason and returns an exit code (EXIT_IMAGE, EXIT_VERIFY) when it must not be sent. */
 int cli_load_image(Cli *cli, const char *path, LoadedImage *out);
+/* The checks of cli_load_image on an image already read and parsed into out. */
+int cli_check_image(Cli *cli, LoadedImage *out);
 
 struct CliProgress;
 void cli_upload_options(Cli *cli, UploadOptions *o, struct CliProgress *progress);

@@ -32,11 +32,17 @@ int cli_read_image(Cli *cli, const char *path, LoadedImage *out)
 
 int cli_load_image(Cli *cli, const char *path, LoadedImage *out)
 {
-	ImageVerdict v;
 	int r = cli_read_image(cli, path, out);
 
-	if (r)
-		return r;
+	return r ? r : cli_check_image(cli, out);
+}
+
+int cli_check_image(Cli *cli, LoadedImage *out)
+{
+	const char *path = out->path;
+	ImageVerdict v;
+	int r;
+
 	r = image_verify(&out->image, cli->key, &v);
 	if (r < 0)
 		return cli_fail(cli, EXIT_USAGE, "%s", v.why);

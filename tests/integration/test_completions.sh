@@ -118,7 +118,7 @@ hash=$("$SMPCTL" --device "$dev" complete hashes | head -n 1)
 result $? "complete hashes gives a hash: '$hash'"
 
 mkdir "$dir/files" "$dir/files/sub"
-touch "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/notes.txt" "$dir/files/root.pem"
+touch "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/app.zip" "$dir/files/notes.txt" "$dir/files/root.pem"
 
 run_checks() {
     # Commands and subcommands (from 'smpctl complete commands').
@@ -155,7 +155,7 @@ run_checks() {
         --smp-version --quiet --help --version !--window !--mode
     expect "smpctl image upload --" --window --frame-size --force --upgrade --image --key --device !--mode
     expect "smpctl image upload x.bin --fr" --frame-size
-    expect "smpctl dfu x.bin --" --mode --erase-settings --require-erase-settings --window --key !--image
+    expect "smpctl dfu x.bin --" --mode --erase-settings --require-erase-settings --window --key --image
     expect "smpctl --json dfu x.bin --re" --require-erase-settings --reset-timeout
     expect_exactly "smpctl --tr" --tries
     expect_exactly "smpctl --sc" --scan-timeout
@@ -180,6 +180,7 @@ run_checks() {
     expect_exactly "smpctl image upload $dir/files/" "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/sub"
     expect_exactly "smpctl image info $dir/files/a" "$dir/files/app.bin" "$dir/files/app.hex"
     expect_exactly "smpctl dfu --mode test-only $dir/files/app.b" "$dir/files/app.bin"
+    expect_exactly "smpctl dfu $dir/files/app." "$dir/files/app.bin" "$dir/files/app.hex" "$dir/files/app.zip"
     expect_exactly "smpctl image info x.bin --key $dir/files/" "$dir/files/root.pem" "$dir/files/sub"
     expect_exactly "smpctl dfu x.bin --key=$dir/files/r" "$dir/files/root.pem"
 
@@ -311,7 +312,7 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl dfu x.bin --mode " confirm-only test-and-confirm test-only upload-only
     zsh_expect "smpctl dfu --mode=co" --mode=confirm-only
     zsh_expect "smpctl --smp-version " 1 2
-    zsh_expect "smpctl dfu " app.bin app.hex sub
+    zsh_expect "smpctl dfu " app.bin app.hex app.zip sub
     zsh_expect "smpctl image info x.bin --key " root.pem sub
     zsh_expect "smpctl --device " ble: ble:name= serial: udp:
     zsh_expect "smpctl --device serial:/dev/null,fl" serial:/dev/null,flow=none serial:/dev/null,flow=rtscts

@@ -285,6 +285,15 @@ class RecoveryDfu(unittest.TestCase):
             self.assertEqual(len(errors), 1, r)
             self.assertIn("in serial recovery again", errors[0])
 
+    def test_dfu_image_n_refused_in_recovery(self):
+        # dfu_run_multi (a package, or --image N): serial recovery takes one image into a primary slot
+        with SerialSim("--recovery", "hash,state") as sim:
+            r = run(["dfu", self.image, "--image", "1"], device=sim.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("in MCUboot's serial recovery, which takes one image at a time", r.err)
+            images = run(["--json", "image", "list"], device=sim.address).json()["images"]
+            self.assertEqual([i["version"] for i in images], ["1.0.0+0"], images)
+
     def test_upload_only_leaves_recovery(self):
         with SerialSim("--recovery", "hash") as sim:
             r = run(["--json", "dfu", self.image, "--mode", "upload-only"], device=sim.address)

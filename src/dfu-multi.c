@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dfu_run_multi (dfu.h): several images updated together, as an nRF Connect SDK package asks (the
+ * application in image 0, the network core in image 1). Zephyr's img_mgmt lists image N's slots as
+ * "image" N, "slot" 0/1 (img_mgmt_state_encode_slot), takes an upload for image N by the first chunk's
+ * "image" field, and marks by hash whichever slot holds it; MCUboot swaps each image's pair at the one
+ * reset. The guarantees of dfu_run hold per image: nothing is marked unless every image is verifiably on
+ * the device, and every state change is read back.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dfu-internal.h"
+#include "firmware-kind.h"
+#include "log.h"
+#include "util.h"
+
+/* As dfu.c: the device answers the reset about 250 ms before it goes (REFERENCE.md §11). */
+#define MULTI_RESET_GRACE_USEC (1000ull * 1000)
+
+typedef struct Multi {
+	Device *d;
+	const DfuImage *imgs;
+	size_t count;
+	const DfuOptions *o;
+	DfuMultiResult *res;
+	MgmtImageList list;
+	bool verified[DFU_MULTI_MAX]; /* image i's hash is listed in its secondary slot, or it runs */
+	bool pending[DFU_MULTI_MAX];  /* image i is marked for the next boot */
+} Multi;
+
+static int multi_outcome(Multi *m, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int multi_outcome(Multi *m, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->res->message, sizeof(m->res->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+static const MgmtImageSlot *multi_slot(const Multi *m, size_t i, uint32_t slot)
+{
+	return mgmt_image_list_entry(&m->list, m->imgs[i].image, slot);
+}
+
+static int multi_read_list(Multi *m)
+{
+	int r = device_image_list(m->d, &m->list);
+
+	if (r == 0)
+		m->res->final_list = m->list;
+	return r;
+}
+
+/* Before anything is sent: where each image stands, and whether it may go on. */
+static int multi_inspect_one(Multi *m, size_t i)
+{
+	const DfuImage *img = &m->imgs[i];
+	DfuImageResult *ir = &m->res->images[i];
+	const MgmtImageSlot *s0 = multi_slot(m, i, 0), *s1 = multi_slot(m, i, 1);
+	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
+	int cmp;
+
+	if (s0 && s0->active)
+		mgmt_version_text(s0->version, ir->old_version, sizeof(ir->old_version));
+	if (dfu_slot_holds(s0, img) && s0->active && !m->o->force) {
+		ir->running = m->verified[i] = true;
+		ir->confirmed = ir->already_running = s0->confirmed;
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Image %u: version %s already runs%s", img->image,
+				 img->version, s0->confirmed ? " and is confirmed" : ", not confirmed");
+		return 0;
+	}
+	/* dfu.c dfu_check_version, against this image's own running version. */
+	if (s0 && s0->active && !m->o->allow_downgrade && mgmt_version_compare(img->version, s0->version, &cmp) == 0 &&
+	    cmp <= 0)
+		return multi_outcome(m, DFU_DOWNGRADE, "image %u: version %s is %s the running %s: nothing was sent "
+				     "(--allow-downgrade installs it anyway)", img->image, img->version,
+				     cmp == 0 ? "the same as" : "older than", ir->old_version);
+	if (dfu_slot_holds(s1, img) && !m->o->force) {
+		ir->upload_skipped = m->verified[i] = true;
+		m->pending[i] = s1->pending;
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Image %u: its secondary slot already holds version "
+				 "%s%s: skipping the upload", img->image, img->version,
+				 s1->pending ? ", marked for the next boot" : "");
+		return 0;
+	}
+	if (s1 && !s1->active && (s1->pending || s1->permanent)) {
+		mgmt_version_text(s1->version, version, sizeof(version));
+		return multi_outcome(m, DFU_SLOT_BUSY, "image %u's secondary slot holds another image (version %s, hash "
+				     "%s) marked for the next boot, so the device refuses uploads: reset the device to "
+				     "boot it, then run this update again", img->image, version,
+				     hex_encode(s1->hash, s1->hash_len, hash));
+	}
+	return 0;
+}
+
+static int multi_upload_one(Multi *m, size_t i)
+{
+	const DfuImage *img = &m->imgs[i];
+	DfuImageResult *ir = &m->res->images[i];
+	UploadOptions u = m->o->upload;
+	int r;
+
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "upload", "Uploading image %u: version %s (%zu bytes)", img->image,
+			 img->version, img->size);
+	u.image = img->image;
+	r = upload_run(m->d, img->data, img->size, &u, &ir->upload);
+	if (r)
+		return r;
+	ir->uploaded = true;
+	r = multi_read_list(m);
+	if (r)
+		return r;
+	if (!dfu_slot_holds(multi_slot(m, i, 1), img))
+		return multi_outcome(m, DFU_NOT_VERIFIED, "after the upload image %u's secondary slot does not list the "
+				     "image's hash: it did not land intact; nothing was marked", img->image);
+	m->verified[i] = true;
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "verify", "Verified: image %u's secondary slot holds the image%s",
+			 img->image, ir->upload.has_match ? " and the device's hash of the data matches" : "");
+	return 0;
+}
+
+/* The only writes of image state here: each by its hash, each read back (REFERENCE.md §5). */
+static int multi_mark_one(Multi *m, size_t i, bool confirm)
+{
+	const DfuImage *img = &m->imgs[i];
+	const MgmtImageSlot *s;
+	int r;
+
+	if (!m->verified[i])
+		return multi_outcome(m, DFU_NOT_VERIFIED, "refusing to mark image %u: the device does not verifiably "
+				     "hold it", img->image);
+	r = dfu_state_write(m->d, img, confirm, &m->list);
+	if (r)
+		return r;
+	m->res->final_list = m->list;
+	s = mgmt_image_list_find_hash(&m->list, img->hash, img->hash_len);
+	if (!s)
+		return multi_outcome(m, DFU_STATE_NOT_APPLIED, "after marking, the device no longer lists image %u",
+				     img->image);
+	if (!dfu_state_applied(s, confirm))
+		return multi_outcome(m, DFU_STATE_NOT_APPLIED, "the device accepted the %s request for image %u but its "
+				     "slot is not %s: its state did not change", confirm ? "confirm" : "test",
+				     img->image, s->active ? "confirmed" : confirm ? "pending and permanent" : "pending");
+	m->res->images[i].marked = true;
+	return 0;
+}
+
+static int multi_mark_all(Multi *m, bool *any)
+{
+	bool permanent = m->o->mode == DFU_CONFIRM_ONLY;
+	int r;
+
+	*any = false;
+	for (size_t i = 0; i < m->count; i++)
+		if (!m->verified[i])
+			return multi_outcome(m, DFU_NOT_VERIFIED, "refusing to mark anything: image %u is not verified",
+					     m->imgs[i].image);
+	for (size_t i = 0; i < m->count; i++) {
+		if (m->res->images[i].running)
+			continue;
+		*any = true;
+		if (m->pending[i])
+			continue;
+		dfu_options_emit(m->o, DFU_EVENT_STATE, permanent ? "confirm" : "test", "Marking image %u %s",
+				 m->imgs[i].image, permanent ? "permanent (confirm-only: no revert possible)"
+				 : "for test (it reverts unless confirmed)");
+		r = multi_mark_one(m, i, permanent);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* Still waiting: one of the new images is listed pending in its secondary slot. */
+static bool multi_some_pending(void *userdata, const MgmtImageList *list)
+{
+	Multi *m = userdata;
+
+	m->res->final_list = *list;
+	for (size_t i = 0; i < m->count; i++) {
+		const MgmtImageSlot *s1 = mgmt_image_list_entry(list, m->imgs[i].image, 1);
+
+		if (!m->res->images[i].running && dfu_slot_holds(s1, &m->imgs[i]) && s1->pending)
+			return true;
+	}
+	return false;
+}
+
+static int multi_wait_swapped(Multi *m, uint64_t reset_at, uint64_t deadline)
+{
+	int r = dfu_wait_swapped_list(m->d, &m->list, reset_at, deadline, multi_some_pending, m);
+
+	if (r == DFU_NOT_BACK)
+		return multi_outcome(m, DFU_NOT_BACK, "the device did not come back within the reset timeout: it may "
+				     "still be swapping; check with 'smpctl image list' (raise --reset-timeout)");
+	if (r == DFU_NOT_SWAPPED)
+		return multi_outcome(m, DFU_NOT_SWAPPED, "the device restarted but did not swap in every new image: "
+				     "one still waits in its secondary slot, marked for the next boot. Is MCUboot "
+				     "built for %zu images, with the key that signed them?", m->count);
+	return r;
+}
+
+static int multi_check_running(Multi *m)
+{
+	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
+
+	for (size_t i = 0; i < m->count; i++) {
+		DfuImageResult *ir = &m->res->images[i];
+		const MgmtImageSlot *s0 = multi_slot(m, i, 0);
+
+		if (ir->running)
+			continue;
+		if (s0)
+			mgmt_version_text(s0->version, version, sizeof(version));
+		if (!dfu_slot_holds(s0, &m->imgs[i]) || !s0->active)
+			return multi_outcome(m, DFU_REVERTED, "after the reset image %u runs %s%s (hash %s), not the new "
+					     "image: MCUboot did not boot it or reverted (is it signed with the "
+					     "bootloader's key, and built for this core?)", m->imgs[i].image,
+					     s0 ? "version " : "no listed image", s0 ? version : "",
+					     s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
+		ir->running = true;
+		ir->confirmed = s0->confirmed;
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "check", "Image %u runs the new image (version %s)",
+				 m->imgs[i].image, version);
+	}
+	return 0;
+}
+
+static int multi_reset_and_check(Multi *m)
+{
+	uint64_t reset_at;
+	int r;
+
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it "
+			 "starts");
+	r = device_reset(m->d, false);
+	if (r)
+		return r;
+	reset_at = now_usec();
+	m->res->reset = true;
+	r = device_sleep(m->d, MULTI_RESET_GRACE_USEC);
+	if (r < 0)
+		return r;
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "wait", "Waiting up to %llu s for the device to come back",
+			 (unsigned long long)(m->o->reset_timeout_usec / 1000000));
+	r = multi_wait_swapped(m, reset_at, now_usec() + m->o->reset_timeout_usec);
+	return r ? r : multi_check_running(m);
+}
+
+static int multi_confirm_all(Multi *m)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		DfuImageResult *ir = &m->res->images[i];
+		int r;
+
+		if (ir->confirmed)
+			continue;
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "confirm", "Confirming image %u so that it stays",
+				 m->imgs[i].image);
+		r = multi_mark_one(m, i, true);
+		if (r)
+			return r;
+		ir->confirmed = true;
+	}
+	return 0;
+}
+
+/* The end: the device's own list, read again, shows every image running (and confirmed, per mode). */
+static int multi_read_back(Multi *m)
+{
+	bool want_confirmed = m->o->mode == DFU_TEST_AND_CONFIRM || m->o->mode == DFU_CONFIRM_ONLY;
+	int r = multi_read_list(m);
+
+	if (r)
+		return r;
+	for (size_t i = 0; i < m->count; i++) {
+		const MgmtImageSlot *s0 = multi_slot(m, i, 0);
+
+		if (!dfu_slot_holds(s0, &m->imgs[i]) || !s0->active || (want_confirmed && !s0->confirmed))
+			return multi_outcome(m, DFU_STATE_NOT_APPLIED, "reading back, image %u is not %s", m->imgs[i].image,
+					     want_confirmed ? "running confirmed" : "running");
+		m->res->images[i].confirmed = s0->confirmed;
+	}
+	return 0;
+}
+
+static bool multi_all_done(const Multi *m)
+{
+	for (size_t i = 0; i < m->count; i++)
+		if (!m->res->images[i].already_running)
+			return false;
+	return true;
+}
+
+static int multi_steps(Multi *m)
+{
+	bool any;
+	int r;
+
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Reading the device's image slots");
+	r = multi_read_list(m);
+	for (size_t i = 0; r == 0 && i < m->count; i++)
+		r = multi_inspect_one(m, i);
+	if (r || multi_all_done(m)) {
+		if (r == 0)
+			dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Every image already runs, confirmed: nothing to do");
+		return r;
+	}
+	for (size_t i = 0; r == 0 && i < m->count; i++)
+		if (!m->verified[i])
+			r = multi_upload_one(m, i);
+	if (r || m->o->mode == DFU_UPLOAD_ONLY) {
+		if (r == 0)
+			dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Upload-only: the images wait in their secondary "
+					 "slots, not marked");
+		return r;
+	}
+	r = multi_mark_all(m, &any);
+	if (r == 0 && any)
+		r = multi_reset_and_check(m);
+	if (r == 0 && m->o->mode == DFU_TEST_AND_CONFIRM)
+		r = multi_confirm_all(m);
+	if (r == 0)
+		r = multi_read_back(m);
+	if (r == 0)
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run%s", m->count,
+				 m->o->mode == DFU_TEST_ONLY ? " unconfirmed (test-only)" : " and are confirmed");
+	return r;
+}
+
+int dfu_run_multi(Device *d, const DfuImage *imgs, size_t count, const DfuOptions *o, DfuMultiResult *res)
+{
+	Multi m = { .d = d, .imgs = imgs, .count = count, .o = o, .res = res };
+	int r;
+
+	*res = (DfuMultiResult){ .count = count };
+	if (count == 0 || count > DFU_MULTI_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < count; i++) {
+		res->images[i].image = imgs[i].image;
+		for (size_t k = 0; k < i; k++)
+			if (imgs[k].image == imgs[i].image)
+				return -EINVAL;
+	}
+	/* MCUboot's serial recovery writes primary slots and marks nothing: dfu_run's own flow, image 0 only. */
+	r = firmware_is_recovery(d);
+	if (r < 0)
+		return r;
+	if (r > 0)
+		return multi_outcome(&m, DFU_RECOVERY_NO_TEST, "the device is in MCUboot's serial recovery, which "
+				     "takes one image at a time: give image 0's signed .bin to 'smpctl dfu', or boot "
+				     "the application first");
+	return multi_steps(&m);
+}

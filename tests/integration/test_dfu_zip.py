@@ -1,0 +1,145 @@
+"""smpctl dfu with an nRF Connect SDK package (dfu_application.zip) against smpctl-sim --images 2 (Zephyr
+img_mgmt with CONFIG_UPDATEABLE_IMAGE_NUMBER=2: an application and a network core). The packages come from
+tests/tools/mk-ncs-zip.py, which writes them as NCS's generate_zip.py does with zip.cmake's parameters."""
+import importlib.util
+import os
+import sys
+import zipfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import *  # noqa: E402,F403
+
+GENERATOR = os.path.join(os.path.dirname(__file__), "..", "tools", "mk-ncs-zip.py")
+_spec = importlib.util.spec_from_file_location("mk_ncs_zip", GENERATOR)
+ncs = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ncs)
+
+# Nothing listens here: a command that tried to connect would fail with 3 or 4, not 8.
+NOWHERE = "udp:127.0.0.1:9"
+
+
+def entries(address):
+    r = run(["--json", "image", "list"], device=address)
+    return {(i["image"], i["slot"]): i for i in r.json()["images"]}
+
+
+class DfuPackage(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpctl-dfu-zip-")
+        self.sim = Sim("--images", "2")
+        self.app = mkimage(self.path("app.bin"), "--size", "30000", "--version", "2.0.0")
+        self.net = mkimage(self.path("net.bin"), "--size", "20000", "--version", "2.1.0")
+
+    def tearDown(self):
+        self.sim.close()
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def package(self, name="dfu_application.zip", app_version="2.0.0", sets=(), **kw):
+        return ncs.write(self.path(name), [self.app, self.net],
+                         ncs.ncs_params("app.bin", "net.bin", version=app_version), name="peripheral_lbs",
+                         overrides=sets, **kw)
+
+    def dfu(self, *args, device=None):
+        return run(["--json", "--reset-timeout", "20", "dfu"] + list(args), device=device or self.sim.address)
+
+    def test_app_and_net_core_together_then_rerun_sends_nothing(self):
+        pkg = self.package()
+        r = self.dfu(pkg)
+        self.assertEqual(r.code, EXIT_OK, r)
+        lines = r.json_lines()
+        result = lines[-1]
+        self.assertTrue(result["ok"] and result["uploaded"] and result["reset"] and result["running"]
+                        and result["confirmed"], result)
+        updates = {u["image"]: u for u in result["updates"]}
+        self.assertEqual(sorted(updates), [0, 1])
+        self.assertEqual((updates[0]["file"], updates[0]["version"], updates[0]["old_version"]),
+                         ("app.bin", "2.0.0+0", "1.0.0+0"))
+        self.assertEqual((updates[1]["file"], updates[1]["version"]), ("net.bin", "2.1.0+0"))
+        for u in updates.values():
+            self.assertTrue(u["uploaded"] and u["running"] and u["confirmed"] and u["bytes"] > 0, u)
+        self.assertEqual(result["bytes"], updates[0]["bytes"] + updates[1]["bytes"])
+        # One reset for both, both marked before it.
+        steps = [(l["step"], l["message"]) for l in lines if l["type"] == "state"]
+        self.assertEqual([s for s, _ in steps].count("reset"), 1, steps)
+        names = [s for s, _ in steps]
+        self.assertLess(max(i for i, s in enumerate(names) if s == "verify"), names.index("test"))
+        e = entries(self.sim.address)
+        self.assertEqual(e[(0, 0)]["hash"], updates[0]["hash"])
+        self.assertEqual(e[(1, 0)]["hash"], updates[1]["hash"])
+        for k in ((0, 0), (1, 0)):
+            self.assertTrue(e[k]["active"] and e[k]["confirmed"], e)
+
+        r = self.dfu(pkg)
+        self.assertEqual(r.code, EXIT_OK, r)
+        result = r.json_lines()[-1]
+        self.assertTrue(result["already_running"] and not result["uploaded"] and not result["reset"], result)
+        self.assertTrue(all(u["already_running"] and u["bytes"] == 0 for u in result["updates"]), result)
+        self.assertEqual([l["step"] for l in r.json_lines() if l["type"] in ("state", "progress")],
+                         ["inspect"] * 5 + ["done"])  # two package lines, the read, one per image, done
+
+    def test_disagreeing_packages_refused_before_connecting(self):
+        size = os.path.getsize(self.net)
+        cases = [
+            (["net.bin.size=%d" % (size + 1)], "net.bin is %d bytes but manifest.json says %d" % (size, size + 1)),
+            (['app.bin.version_MCUBOOT="2.0.1"'], "app.bin is version 2.0.0+0 but manifest.json says 2.0.1"),
+            (['net.bin.image_index="0"'], "the same image_index 0"),
+            (['net.bin.file="cpunet.bin"'], "lists cpunet.bin, which the zip does not hold"),
+        ]
+        for sets, why in cases:
+            pkg = self.package(sets=sets)
+            r = self.dfu(pkg, device=NOWHERE)
+            self.assertEqual(r.code, EXIT_IMAGE, r)
+            error = r.json_lines()[-1]["error"]
+            self.assertIn(why, error)
+            self.assertIn("refusing the package, nothing was sent", error)
+        self.assertNotIn((0, 1), entries(self.sim.address))
+
+    def test_broken_image_refused(self):
+        tampered = mkimage(self.path("net-bad.bin"), "--size", "20000", "--version", "2.1.0", "--tamper", "payload")
+        os.replace(tampered, self.net)
+        r = self.dfu(self.package(), device=NOWHERE)
+        self.assertEqual(r.code, EXIT_IMAGE, r)
+        self.assertIn("net.bin: ", r.json_lines()[-1]["error"])
+
+    def test_deflated_package_refused(self):
+        pkg = self.path("deflated.zip")
+        with zipfile.ZipFile(self.package(), "r") as src, zipfile.ZipFile(pkg, "w", zipfile.ZIP_DEFLATED) as dst:
+            for n in src.namelist():
+                dst.writestr(n, src.read(n))
+        r = self.dfu(pkg, device=NOWHERE)
+        self.assertEqual(r.code, EXIT_IMAGE, r)
+        self.assertIn("is compressed (method 8): NCS stores its members", r.json_lines()[-1]["error"])
+
+    def test_downgrade_of_one_image_refused_nothing_sent(self):
+        self.assertEqual(self.dfu(self.package()).code, EXIT_OK)
+        older = mkimage(self.path("net-old.bin"), "--size", "20000", "--version", "1.5.0")
+        os.replace(older, self.net)
+        self.app = mkimage(self.path("app3.bin"), "--size", "30000", "--version", "3.0.0")
+        pkg = ncs.write(self.path("mixed.zip"), [self.app, self.net],
+                        ncs.ncs_params("app3.bin", "net.bin", version="3.0.0"))
+        before = entries(self.sim.address)
+        r = self.dfu(pkg)
+        self.assertEqual(r.code, EXIT_DOWNGRADE, r)
+        self.assertIn("image 1: version 1.5.0+0 is older than the running 2.1.0+0", r.json_lines()[-1]["error"])
+        self.assertEqual(entries(self.sim.address), before)  # nothing uploaded, app included
+
+    def test_plain_image_into_image_1(self):
+        r = self.dfu(self.net, "--image", "1")
+        self.assertEqual(r.code, EXIT_OK, r)
+        result = r.json_lines()[-1]
+        self.assertEqual([(u["image"], u["uploaded"], u["confirmed"]) for u in result["updates"]], [(1, True, True)])
+        e = entries(self.sim.address)
+        self.assertEqual(e[(1, 0)]["version"], "2.1.0+0")
+        self.assertTrue(e[(1, 0)]["active"] and e[(1, 0)]["confirmed"])
+        self.assertEqual(e[(0, 0)]["version"], "1.0.0+0")  # image 0 untouched
+
+    def test_erase_options_refused_with_a_package(self):
+        r = self.dfu(self.package(), "--erase-ahead", device=NOWHERE)
+        self.assertEqual(r.code, EXIT_USAGE, r)
+
+
+if __name__ == "__main__":
+    main()
