@@ -98,7 +98,8 @@ static int zip_member_data(const uint8_t *buf, size_t end, uint32_t offset, cons
 
 	if (offset > end || end - offset < ZIP_LOCAL_SIZE || le32(buf + offset) != ZIP_LOCAL_SIG)
 		return fail(why, why_size, "member %s: no local header at offset %" PRIu32, name, offset);
-	if (le16(buf + offset + 26) != name_len || memcmp(buf + offset + ZIP_LOCAL_SIZE, name, name_len) != 0)
+	if (le16(buf + offset + 26) != name_len || end - offset - ZIP_LOCAL_SIZE < name_len ||
+	    memcmp(buf + offset + ZIP_LOCAL_SIZE, name, name_len) != 0)
 		return fail(why, why_size, "member %s: the local header names another file", name);
 	start = (size_t)offset + ZIP_LOCAL_SIZE + name_len + le16(buf + offset + 28);
 	if (start > end || end - start < size)
