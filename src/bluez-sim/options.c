@@ -55,6 +55,8 @@ static void usage(void)
 	       "                               caused connection abort, or the link drops before the services\n"
 	       "                               resolve (BLUEZ.md §3)\n"
 	       "  --connect-failures-run N     at most N such failures in a row (default 3)\n"
+	       "  --power-loss-in-swap         the power fails once half way through MCUboot's swap (it resumes)\n"
+	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the devices keep their state)\n"
 	       "  --seed N                     seed of the fault draws (default 1): runs repeat exactly\n"
 	       "Other:\n"
 	       "  --ready-file PATH            written once org.bluez is owned and the objects exported\n"
@@ -68,6 +70,7 @@ enum {
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
+	O_POWER_LOSS,
 	O_VERBOSE, O_HELP,
 };
 
@@ -91,6 +94,7 @@ static const struct option options[] = {
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
 	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET }, { "connect-failures", 1, NULL, O_CONN_FAIL },
 	{ "connect-failures-run", 1, NULL, O_CONN_RUN }, { "seed", 1, NULL, O_SEED },
+	{ "power-loss-in-swap", 0, NULL, O_POWER_LOSS },
 	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP }, {}
 };
 
@@ -262,6 +266,7 @@ static bool parse_flag(Stand *s, int c)
 	case O_NOTIFY_HANGS: s->faults.acquire_notify_hangs = true; break;
 	case O_WRITE_FAILS: s->faults.acquire_write_fails = true; break;
 	case O_LOSE_RESET: s->faults.lose_reset_answer = true; break;
+	case O_POWER_LOSS: s->cfg.power_loss_in_swap = true; break;
 	case O_VERBOSE: s->verbose = true; break;
 	default: return false;
 	}
