@@ -244,6 +244,19 @@ static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
 	}
 }
 
+/* The reset's answer was lost and the device answered every probe after it: it never got the request,
+ * or it restarted and swapped between two probes, faster than they could see (device.c's probes are
+ * 250 ms apart). Only the slots tell: our image no longer pending in slot 1 means MCUboot ran. */
+static bool dfu_restarted_unseen(Dfu *f)
+{
+	const MgmtImageSlot *s1;
+
+	if (!f->d->reset_still_answering || dfu_read_list(f) != 0)
+		return false;
+	s1 = dfu_slot(f, 1);
+	return !(slot_holds(s1, f->img) && s1->pending);
+}
+
 static int dfu_reset_and_check(Dfu *f)
 {
 	const MgmtImageSlot *s0;
@@ -253,6 +266,8 @@ static int dfu_reset_and_check(Dfu *f)
 
 	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it starts");
 	r = device_reset(f->d, false);
+	if (r == -ETIMEDOUT && dfu_restarted_unseen(f))
+		r = 0;
 	if (r)
 		return r;
 	reset_at = now_usec();
