@@ -57,6 +57,11 @@ typedef struct Host {
 	/* --random-rc SEED:P: a request is refused with rc 2, 6 or 8 with probability P/1000, unhandled */
 	uint64_t rc_seed;
 	unsigned rc_permille;
+	/* --reboot-at-byte N: the device restarts once (a watchdog, a brown-out) when an upload reaches N
+	 * bytes, before its answer leaves: the upload session lives in RAM and is lost, slot 1 keeps what
+	 * was written */
+	uint64_t reboot_at;
+	bool rebooted;
 	bool verbose;
 	bool busy, offline;
 	bool no_rsp_buffer;     /* the request being handled is answered rc 2 in its own buffer */
@@ -255,11 +260,23 @@ static bool answer_to_lose(Host *h, const Pending *p)
 	return ++h->lose_seen == h->lose_nth;
 }
 
+static bool reboots_now(Host *h)
+{
+	if (!h->reboot_at || h->rebooted || sim_device_upload_offset(h->dev) < h->reboot_at)
+		return false;
+	h->rebooted = true;
+	if (h->verbose)
+		fprintf(stderr, "smpctl-sim: the device restarts mid-upload at %" PRIu64 " bytes (fault knob)\n",
+			sim_device_upload_offset(h->dev));
+	return true;
+}
+
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Host *h = userdata;
 	Pending *p = &h->queue[0];
-	uint64_t offline;
+	uint64_t offline = 300 * 1000; /* a restart without a swap: the application's boot */
+	bool reboot = reboots_now(h);
 
 	(void)s;
 	(void)usec;
@@ -270,8 +287,8 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 				h->lose_nth, h->lose_group, h->lose_id);
 		h->replies_count = 0;
 	}
-	if (h->lose_reset_answer && sim_device_reset_requested(h->dev)) {
-		if (h->verbose)
+	if ((h->lose_reset_answer && sim_device_reset_requested(h->dev)) || reboot) {
+		if (h->verbose && !reboot)
 			fprintf(stderr, "smpctl-sim: the answer to the reset is lost (fault knob)\n");
 		h->replies_count = 0;
 	}
@@ -283,7 +300,7 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 	memmove(h->queue, h->queue + 1, (h->queued - 1) * sizeof(h->queue[0]));
 	h->queued--;
 	h->busy = false;
-	if (sim_device_take_reset(h->dev, &offline))
+	if (sim_device_take_reset(h->dev, &offline) || reboot)
 		go_offline(h, offline);
 	else
 		process_next(h);
@@ -479,6 +496,7 @@ static void usage(void)
 	       "  --truncate-answer N      cut the Nth answer to half its length\n"
 	       "  --random-rc SEED:P       refuse a request with rc 2, 6 or 8, unhandled, with probability P/1000\n"
 	       "  --power-loss-in-swap     the power fails once half way through MCUboot's swap (it resumes)\n"
+	       "  --reboot-at-byte N       the device restarts once when an upload reaches N bytes, before answering\n"
 	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the device state stays)\n"
 	       "  --verbose                log what happens on stderr\n"
 	       "  --help                   this help\n");
@@ -488,7 +506,7 @@ static void usage(void)
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
 	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_DUPLICATE, OPT_REORDER,
-	OPT_TRUNCATE, OPT_RANDOM_RC,
+	OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
@@ -525,6 +543,7 @@ static const struct option sim_options[] = {
 	{ "reorder-answer", required_argument, NULL, OPT_REORDER },
 	{ "truncate-answer", required_argument, NULL, OPT_TRUNCATE },
 	{ "random-rc", required_argument, NULL, OPT_RANDOM_RC },
+	{ "reboot-at-byte", required_argument, NULL, OPT_REBOOT_AT },
 	{ "power-loss-in-swap", no_argument, NULL, OPT_POWER_LOSS },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
@@ -600,6 +619,7 @@ static int parse_value_option(Host *h, int c, const char *arg)
 	case OPT_DUPLICATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->duplicate_every = (unsigned)v; return 0;
 	case OPT_REORDER: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->reorder_nth = (unsigned)v; return 0;
 	case OPT_TRUNCATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->truncate_nth = (unsigned)v; return 0;
+	case OPT_REBOOT_AT: if (number(arg, SIM_SLOT_SIZE, &v) < 0 || !v) return -EINVAL; h->reboot_at = v; return 0;
 	case OPT_RANDOM_RC:
 		if (sscanf(arg, "%" SCNu64 ":%u", &h->rc_seed, &h->rc_permille) != 2 || !h->rc_seed || h->rc_permille > 1000)
 			return -EINVAL;
@@ -685,7 +705,7 @@ static int on_faults_off(sd_event_source *s, const struct signalfd_siginfo *si, 
 	(void)si;
 	h->drop_every = h->corrupt_response = h->wrong_seq = h->lose_nth = 0;
 	h->duplicate_every = h->reorder_nth = h->truncate_nth = h->rc_permille = 0;
-	h->delay_usec = 0;
+	h->delay_usec = h->reboot_at = 0;
 	h->lose_reset_answer = false;
 	sim_device_faults_off(h->dev);
 	if (h->verbose)

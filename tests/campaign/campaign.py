@@ -72,6 +72,7 @@ def udp_faults(r, seed):
         "truncated-frame": (["--truncate-answer", n(r, 1, 60)], 1),
         "random-rc": (["--random-rc", "%d:%d" % (seed, r.choice([10, 30, 80]))], REQUESTS),
         "power-loss-in-swap": (["--power-loss-in-swap"], 0),
+        "reboot-mid-upload": (["--reboot-at-byte", n(r, 1, IMAGE_SIZE)], 2),
         "new-image-crashes": (["--new-image-crashes"], 0),
     }
 

@@ -84,6 +84,18 @@ class SimFaults(unittest.TestCase):
         w.send(echo(99, b"back"))
         self.assertIn(b"back", w.receive_all()[0])
 
+    def test_reboot_mid_upload(self):
+        """--reboot-at-byte: the device restarts once, mid-upload, before answering; its upload session is
+        gone, and smpctl's upload still completes (after resends)."""
+        tmp = tempfile.TemporaryDirectory(prefix="smpctl-sim-faults-")
+        self.addCleanup(tmp.cleanup)
+        image = mkimage(os.path.join(tmp.name, "app.bin"), "--size", "60000", "--version", "2.0.0")
+        sim, _ = self.wire("--reboot-at-byte", "30000", "--verbose")
+        r = run(["--timeout", "1", "--json", "upload", image], device=sim.address)
+        self.assertEqual(r.code, 0, r)
+        self.assertGreater(r.json_lines()[-1]["resends"], 0, r)
+        self.assertEqual(sim.output().count("restarts mid-upload"), 1)
+
     def test_faults_off_keeps_the_device(self):
         """SIGUSR1 ends --drop-every; what was uploaded stays (the campaign's rerun relies on both)."""
         tmp = tempfile.TemporaryDirectory(prefix="smpctl-sim-faults-")
