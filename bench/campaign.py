@@ -2,7 +2,9 @@
 """The fault campaign at bench size (issue 19): 1000 seeds by default, with the table of fault kind x
 outcome and every violation's seed. CI runs 100 (meson test campaign).
 
-    bench/campaign.py [--build DIR] [--seeds N] [--first S] [--jobs J]
+    bench/campaign.py [--build DIR] [--seeds N] [--first S] [--jobs J] [--seed N]
+
+--seed N replays one seed verbosely (what a violation line names).
 """
 import argparse
 import os
@@ -16,6 +18,7 @@ ap.add_argument("--build", default=os.path.join(ROOT, "build"), help="meson buil
 ap.add_argument("--seeds", default="1000")
 ap.add_argument("--first", default="1")
 ap.add_argument("--jobs", default="2")
+ap.add_argument("--seed", help="replay this one seed, verbosely")
 a = ap.parse_args()
 env = dict(os.environ,
            SMPCTL=os.path.join(a.build, "src", "cli", "smpctl"),
@@ -25,5 +28,5 @@ env = dict(os.environ,
            SMPCTL_TEST_KEYS=os.path.join(ROOT, "tests", "keys"),
            XDG_RUNTIME_DIR=a.build)
 campaign = os.path.join(ROOT, "tests", "campaign", "campaign.py")
-os.execve("/usr/bin/python3", ["/usr/bin/python3", campaign, "--seeds", a.seeds, "--first", a.first, "--jobs", a.jobs],
-          env)
+args = ["--seed", a.seed] if a.seed else ["--seeds", a.seeds, "--first", a.first, "--jobs", a.jobs]
+os.execve("/usr/bin/python3", ["/usr/bin/python3", campaign] + args, env)
