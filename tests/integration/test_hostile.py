@@ -1,7 +1,8 @@
 """Hostile devices beyond the parsers (issue 19): an fs download that claims a huge length, an image list
 with hundreds of entries, a device that floods the client with datagrams and never stops. Each must end
 with bounded memory and a clear error (or a clear result). The device here is a small UDP responder of
-the test's own, not smpctl-sim: no Zephyr server behaves like this, a broken or malicious one may."""
+the test's own, not smpctl-sim: no Zephyr server behaves like this, a broken or malicious one may; the
+notification flood comes from the BlueZ stand-in's --flood-notify."""
 import os
 import resource
 import socket
@@ -130,6 +131,26 @@ class HostileDevices(unittest.TestCase):
             self.assertEqual(r.code, 0, r)
             self.assertEqual(r.out.strip(), "hello")
         self.assertLess(time.time() - started, 30)
+        self.assertLess(peak_rss_mib(), 64)
+
+    def test_a_notification_flood(self):
+        """Over BLE, every notification 200 times over (smpctl-bluez-sim --flood-notify): the repeats are
+        stale duplicates of an answer already taken, so commands complete; an upload completes too, or,
+        when the flood fills the notification socket and a fresh answer is dropped behind stale ones, ends
+        with the timeout's one line. Bounded time and memory either way."""
+        with tempfile.TemporaryDirectory() as tmp:
+            image = mkimage(os.path.join(tmp, "app.bin"), "--size", "30000", "--version", "2.0.0")
+            with BluezSim("--flood-notify", "200") as b:
+                started = time.time()
+                for args in (["echo", "hello"], ["--json", "image", "list"]):
+                    r = b.run(["--timeout", "2"] + args, timeout=120)
+                    self.assertEqual(r.code, 0, (args, r))
+                r = b.run(["--timeout", "2", "upload", image], timeout=120)
+                self.assertIn(r.code, (0, EXIT_TIMEOUT), r)
+                if r.code:
+                    self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+                    self.assertIn("did not answer in time", r.err)
+                self.assertLess(time.time() - started, 60)
         self.assertLess(peak_rss_mib(), 64)
 
 
