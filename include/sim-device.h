@@ -43,6 +43,7 @@ typedef struct SimConfig {
 	bool datetime;              /* RTC present; false → date-time answers rc 8 */
 	bool verbose_errors;        /* add "rsn" to v1 errors (CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE) */
 	bool new_image_crashes;     /* a tested image never confirms: the watchdog resets, MCUboot reverts */
+	bool power_loss_in_swap;    /* the power fails once half way through MCUboot's swap */
 	bool frugal_list;           /* CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST: image list without false flags and
 				     * splitStatus (default off: every flag, true or false, as the seed device) */
 	bool slot_info;             /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image command 6 (false → rc 8) */
@@ -98,6 +99,10 @@ uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimE
  * back (smp.c smp_on_err). A buffer without a request header is dropped unanswered. Takes no device time. */
 void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata);
 
+/* The request refused with rc, unhandled, in its own buffer (smp.c smp_on_err): what a busy or failing
+ * device says. A buffer without a request header is dropped unanswered. */
+void sim_device_refuse(SimDevice *dev, const uint8_t *buf, size_t len, int32_t rc, SimEmitFn emit, void *userdata);
+
 /* After a reset command was answered the device goes away. Returns true once, with the device time
  * until it answers again: ~250 ms before it drops off, then MCUboot's swap (≈20 s for 200 KiB, §13) or
  * revert, then boot. sim_device_reboot performs the slot changes (swap, revert, upload session lost). */
@@ -106,6 +111,9 @@ bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec);
  * that answer on purpose, as a radio can when the device restarts (fault knobs). */
 bool sim_device_reset_requested(const SimDevice *dev);
 void sim_device_reboot(SimDevice *dev);
+/* The injected faults of the device model (power_loss_in_swap) are off from now on; what it is
+ * (new_image_crashes, the firmware's options) stays. */
+void sim_device_faults_off(SimDevice *dev);
 
 /* The idle erase of slot 1 (SimConfig.idle_erase_ms; firmware/src/idle-erase.c). The device keeps no
  * clock, so its host drives it with one timer. sim_device_idle_erase_plan() returns true once each time

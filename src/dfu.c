@@ -192,8 +192,8 @@ static int dfu_erase_settings(Dfu *f)
  * answers rc 8, as on a native_sim build: nothing ever swaps there), or, with swap-using-move and
  * slots of equal size, room: the move needs one free sector and the trailer another (swap_run():
  * "Not enough free space to run swap upgrade"). Room is named only when the image could lack it:
- * a slot size that is not known, or an image over half the slot. */
-static void dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
+ * a slot size that is not known, or an image over half the slot. Returns whether it found such a cause. */
+static bool dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
 {
 	MgmtBootloaderInfo boot;
 	MgmtSlotInfo info;
@@ -204,7 +204,7 @@ static void dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
 	    f->d->status.rc == SMP_RC_ENOTSUP) {
 		snprintf(out, out_size, " The device reports no bootloader (bootloader info answers rc 8): without "
 			 "MCUboot (a native_sim build, for one) nothing swaps it in");
-		return;
+		return true;
 	}
 	if (device_slot_info(f->d, &info) == 0 && info.count && info.images[0].slot_count > 1 &&
 	    info.images[0].slots[1].has_size) {
@@ -213,11 +213,12 @@ static void dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
 	}
 	if (slot && f->img->size <= slot / 2) {
 		snprintf(out, out_size, " Is MCUboot built with the key that signed it, and for this slot layout?");
-		return;
+		return false;
 	}
 	snprintf(out, out_size, " With swap-using-move an image must be two flash sectors smaller than the slot "
 		 "(this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears slot 1",
 		 f->img->size, slot_text);
+	return true;
 }
 
 /* MCUboot keeps an image it will not swap marked in slot 1 and boots the old one, at every reset. */
@@ -225,7 +226,14 @@ static int dfu_not_swapped(Dfu *f)
 {
 	char reason[320];
 
-	dfu_not_swapped_reason(f, reason, sizeof(reason));
+	/* No answer to the reset, only a silence taken for it (device.c): over a lossy link the request
+	 * itself may have been lost, and a device that never restarted lists the same slots (campaign seed
+	 * 925). With no cause for MCUboot to refuse in sight, that is the likelier story; the reset is never
+	 * sent twice, so the next run does it. */
+	if (!dfu_not_swapped_reason(f, reason, sizeof(reason)) && f->d->reset_answer_lost)
+		return dfu_outcome(f, DFU_NOT_BACK, "the device never answered the reset and still lists the new "
+				   "image marked for the next boot: the reset may not have reached it (a lossy link?); "
+				   "run the same command again: it resets the device without uploading again");
 	return dfu_outcome(f, DFU_NOT_SWAPPED, "the device restarted but did not swap in the new image: it "
 			   "still waits in slot 1, marked for the next boot.%s", reason);
 }
@@ -282,6 +290,19 @@ static int dfu_wait_swapped(Dfu *f, uint64_t reset_at, uint64_t deadline)
 	return r;
 }
 
+/* The reset's answer was lost and the device answered every probe after it: it never got the request,
+ * or it restarted and swapped between two probes, faster than they could see (device.c's probes are
+ * 250 ms apart). Only the slots tell: our image no longer pending in slot 1 means MCUboot ran. */
+static bool dfu_restarted_unseen(Dfu *f)
+{
+	const MgmtImageSlot *s1;
+
+	if (!f->d->reset_still_answering || dfu_read_list(f) != 0)
+		return false;
+	s1 = dfu_slot(f, 1);
+	return !(dfu_slot_holds(s1, f->img) && s1->pending);
+}
+
 static int dfu_reset_and_check(Dfu *f)
 {
 	const MgmtImageSlot *s0;
@@ -291,6 +312,8 @@ static int dfu_reset_and_check(Dfu *f)
 
 	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it starts");
 	r = device_reset(f->d, false);
+	if (r == -ETIMEDOUT && dfu_restarted_unseen(f))
+		r = 0;
 	if (r)
 		return r;
 	reset_at = now_usec();

@@ -1243,6 +1243,40 @@ static void test_idle_erase(void)
 	device_done(dev, &a);
 }
 
+static void power_loss_in_swap(SimConfig *cfg)
+{
+	cfg->power_loss_in_swap = true;
+}
+
+/* Power lost half way through the swap: MCUboot resumes it from the trailer at the next power-on, so the
+ * device comes back later, once, with the slots swapped whole (the test image runs, unconfirmed, and
+ * reverts at the following reset); a reset with nothing to swap loses no time. */
+static void test_power_loss_in_swap(void)
+{
+	static Upload u;
+	SimDevice *dev = device_with(power_loss_in_swap);
+	uint8_t old_hash[32], new_hash[32];
+	uint64_t swap;
+	SimSlotState s0, s1;
+	Answer a = { 0 };
+
+	upload_prepare(&u, "2.0.0", 12);
+	upload_all(dev, &u, 32, 2048, &a);
+	slot_hash(dev, 0, old_hash);
+	slot_hash(dev, 1, new_hash);
+	state_write(dev, new_hash, 32, false, &a);
+	swap = sim_swap_usec(MAX(u.len, (size_t)(120 * 1024 + 0x200 + 40)));
+	CHECK_INT(reset_and_reboot(dev, &a), 250000 + swap + 300000 + swap / 2 + 500000 + 300000);
+	list_flags(dev, 0, &s0);
+	list_flags(dev, 1, &s1);
+	CHECK(s0.active && !s0.confirmed && memcmp(s0.hash, new_hash, 32) == 0);
+	CHECK(!s1.active && s1.confirmed && memcmp(s1.hash, old_hash, 32) == 0);
+	CHECK_INT(reset_and_reboot(dev, &a), 250000 + swap + 300000); /* the revert: power holds this time */
+	list_flags(dev, 0, &s0);
+	CHECK(s0.active && s0.confirmed && memcmp(s0.hash, old_hash, 32) == 0);
+	device_done(dev, &a);
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -1272,6 +1306,7 @@ int main(void)
 		TAP_TEST(test_broken_image_not_booted),
 		TAP_TEST(test_reset),
 		TAP_TEST(test_idle_erase),
+		TAP_TEST(test_power_loss_in_swap),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

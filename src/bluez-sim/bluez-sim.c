@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 
 #include "bluez-sim.h"
 #include "util.h"
@@ -72,6 +73,24 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 			gatt_sender_gone(&s->adapters[i].peers[j], name);
 	}
 	agents_sender_gone(s, name);
+	return 0;
+}
+
+/* SIGUSR1: the faults are over (a campaign's rerun meets a healthy link); the devices keep their state,
+ * the link its counters. */
+static int on_faults_off(sd_event_source *src, const struct signalfd_siginfo *si, void *userdata)
+{
+	Stand *s = userdata;
+
+	(void)src;
+	(void)si;
+	s->faults = (Faults){ .connect_failures_run = s->faults.connect_failures_run,
+			      .notifications = s->faults.notifications, .disconnect_fired = true };
+	for (size_t i = 0; i < s->n_radios; i++) {
+		s->radios[i].disconnect_at = 0;
+		sim_device_faults_off(s->radios[i].dev);
+	}
+	stand_log(s, "faults off (SIGUSR1)");
 	return 0;
 }
 
@@ -152,9 +171,11 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sd_event_add_signal(s.event, NULL, SIGINT, NULL, NULL);
 	sd_event_add_signal(s.event, NULL, SIGTERM, NULL, NULL);
+	sd_event_add_signal(s.event, NULL, SIGUSR1, on_faults_off, &s);
 	r = write_ready(s.ready_file);
 	if (r < 0) {
 		fprintf(stderr, "smpctl-bluez-sim: cannot write %s: %s\n", s.ready_file, strerror(-r));

@@ -231,6 +231,7 @@ typedef struct Faults {
 	uint64_t random_seed;             /* --disconnect-random: once, at a random byte count */
 	unsigned drop_notify;             /* every Nth notification is lost */
 	unsigned delay_notify_ms;
+	unsigned flood_notify;            /* every notification is sent this many times more */
 	bool acquire_notify_hangs, acquire_write_fails;
 	bool lose_reset_answer;           /* the device restarts before its answer to a reset goes out */
 	/* --connect-failures P: a Connect fails for a transient reason with probability P, at most

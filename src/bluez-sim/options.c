@@ -57,6 +57,7 @@ static void usage(void)
 	       "  --disconnect-random SEED     the link drops once, after a random number of bytes\n"
 	       "  --drop-notify N              every Nth notification is lost\n"
 	       "  --delay-notify-ms N          every notification reaches the client N ms late (not scaled)\n"
+	       "  --flood-notify N             every notification reaches the client N more times (a flood)\n"
 	       "  --acquire-notify-hangs       AcquireNotify never answers (the BlueZ 5.66 bug)\n"
 	       "  --acquire-write-fails        AcquireWrite answers NotSupported\n"
 	       "  --lose-reset-answer          the device restarts before its answer to a reset goes out\n"
@@ -65,6 +66,8 @@ static void usage(void)
 	       "                               caused connection abort, or the link drops before the services\n"
 	       "                               resolve (BLUEZ.md §3)\n"
 	       "  --connect-failures-run N     at most N such failures in a row (default 3)\n"
+	       "  --power-loss-in-swap         the power fails once half way through MCUboot's swap (it resumes)\n"
+	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the devices keep their state)\n"
 	       "  --seed N                     seed of the fault draws (default 1): runs repeat exactly\n"
 	       "Other:\n"
 	       "  --ready-file PATH            written once org.bluez is owned and the objects exported\n"
@@ -80,6 +83,7 @@ enum {
 	O_DATETIME, O_NO_SLOT_INFO, O_FRUGAL, O_NO_DOWNGRADE, O_NO_REASM, O_NO_TX_WAIT, O_ENCRYPT, O_AUTHEN, O_PASSKEY,
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
+	O_POWER_LOSS, O_FLOOD_NOTIFY,
 	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, /* in the order of options[]: error messages index it */
 };
 
@@ -103,7 +107,8 @@ static const struct option options[] = {
 	{ "acquire-notify-hangs", 0, NULL, O_NOTIFY_HANGS }, { "acquire-write-fails", 0, NULL, O_WRITE_FAILS },
 	{ "lose-reset-answer", 0, NULL, O_LOSE_RESET }, { "connect-failures", 1, NULL, O_CONN_FAIL },
 	{ "connect-failures-run", 1, NULL, O_CONN_RUN }, { "seed", 1, NULL, O_SEED },
-	{ "ready-file", 1, NULL, O_READY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
+	{ "ready-file", 1, NULL, O_READY }, { "power-loss-in-swap", 0, NULL, O_POWER_LOSS },
+	{ "flood-notify", 1, NULL, O_FLOOD_NOTIFY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
 	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
 	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, {}
 };
@@ -235,6 +240,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_CONN_RUN: if (v > 1000) return -EINVAL; s->faults.connect_failures_run = (unsigned)v; return 0;
 	case O_SEED: s->faults.connect_seed = (uint64_t)v; return 0;
 	case O_DELAY_NOTIFY: if (v > 60000) return -EINVAL; s->faults.delay_notify_ms = (unsigned)v; return 0;
+	case O_FLOOD_NOTIFY: if (v > 10000) return -EINVAL; s->faults.flood_notify = (unsigned)v; return 0;
 	default: return parse_link(s, c, v);
 	}
 }
@@ -289,6 +295,7 @@ static bool parse_flag(Stand *s, int c)
 	case O_NOTIFY_HANGS: s->faults.acquire_notify_hangs = true; break;
 	case O_WRITE_FAILS: s->faults.acquire_write_fails = true; break;
 	case O_LOSE_RESET: s->faults.lose_reset_answer = true; break;
+	case O_POWER_LOSS: s->cfg.power_loss_in_swap = true; break;
 	case O_VERBOSE: s->verbose = true; break;
 	default: return false;
 	}

@@ -368,7 +368,9 @@ static void notification_arrives(Radio *r, const Pdu *pdu)
 		return;
 	}
 	if (!f->delay_notify_ms) {
-		gatt_notify(r->conn, pdu->data, pdu->len);
+		/* --flood-notify: the same notification again and again, as a misbehaving device may send it */
+		for (unsigned i = 0; i <= f->flood_notify && r->conn; i++)
+			gatt_notify(r->conn, pdu->data, pdu->len);
 		return;
 	}
 	if (r->delayed_count == DELAY_QUEUE)

@@ -263,6 +263,11 @@ uint64_t sim_device_process(SimDevice *dev, const uint8_t *buf, size_t len, SimE
 
 void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len, SimEmitFn emit, void *userdata)
 {
+	sim_device_refuse(dev, buf, len, SMP_RC_ENOMEM, emit, userdata);
+}
+
+void sim_device_refuse(SimDevice *dev, const uint8_t *buf, size_t len, int32_t rc, SimEmitFn emit, void *userdata)
+{
 	SmpHeader h;
 
 	if (len < SMP_HEADER_SIZE)
@@ -272,7 +277,7 @@ void sim_device_answer_no_buffer(SimDevice *dev, const uint8_t *buf, size_t len,
 		sim_device_process(dev, buf, len, emit, userdata); /* no response buffer is asked for */
 		return;
 	}
-	emit(userdata, dev->reply, error_frame(dev, &h, SMP_RC_ENOMEM, NULL));
+	emit(userdata, dev->reply, error_frame(dev, &h, rc, NULL));
 }
 
 bool sim_device_reset_requested(const SimDevice *dev)
@@ -288,7 +293,20 @@ bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec)
 	/* CONFIG_MCUMGR_GRP_OS_RESET_MS (250 ms) until the device drops off (§11), MCUboot's swap or revert
 	 * (§13), then the application's boot. */
 	*offline_usec = 250 * 1000 + sim_boot_usec(dev) + 300 * 1000;
+	/* Power lost half way through the swap: MCUboot's next boot reads the swap status from the trailer
+	 * and resumes where it stopped (boot_swap_image(), swap_move.c), so the slots end as after an
+	 * unbroken swap (sim_device_reboot swaps them whole: never a mixed image), later by the half done
+	 * again at most, a second boot and the time without power. */
+	if (dev->cfg.power_loss_in_swap && !dev->power_lost && sim_boot_usec(dev) > 0) {
+		dev->power_lost = true;
+		*offline_usec += sim_boot_usec(dev) / 2 + SIM_POWER_OFF_USEC + 300 * 1000;
+	}
 	return true;
+}
+
+void sim_device_faults_off(SimDevice *dev)
+{
+	dev->cfg.power_loss_in_swap = false;
 }
 
 void sim_device_reboot(SimDevice *dev)

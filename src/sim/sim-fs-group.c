@@ -209,6 +209,7 @@ static SimStatus fs_upload(SimDevice *dev, const SimRequest *req, SmpCborWriter 
 {
 	SimFs *fs = dev->fs;
 	const cbor_item_t *data;
+	SimFile *f;
 	char path[FS_PATH_LEN + 1];
 	uint64_t off, len = UINT64_MAX;
 	int32_t rc;
@@ -229,7 +230,10 @@ static SimStatus fs_upload(SimDevice *dev, const SimRequest *req, SmpCborWriter 
 		fs->state = FS_UPLOAD;
 		snprintf(fs->path, sizeof(fs->path), "%s", path);
 	}
-	return fs_upload_write(dev, w, fs_find(fs, path), off, len, data);
+	f = fs_find(fs, path);
+	if (!f) /* the open file is gone (never, while the group is the only writer): start over */
+		return fs_fail(fs, FS_ERR_FILE_NOT_FOUND);
+	return fs_upload_write(dev, w, f, off, len, data);
 }
 
 /* fs_mgmt_file_download(): the first answer (off 0) carries the file's length. */
@@ -256,6 +260,8 @@ static SimStatus fs_download(SimDevice *dev, const SimRequest *req, SmpCborWrite
 		snprintf(fs->path, sizeof(fs->path), "%s", path);
 	}
 	f = fs_find(fs, path);
+	if (!f)
+		return fs_fail(fs, FS_ERR_FILE_NOT_FOUND);
 	fs->off = off; /* fs_seek(); past the end, the read gives nothing */
 	n = off < f->size ? MIN(chunk, f->size - (size_t)off) : 0;
 	fs->off += n;

@@ -12,6 +12,7 @@
 #include "smp.h"
 
 #define SIM_PAGES (SIM_SLOT_SIZE / SIM_PAGE_SIZE)
+#define SIM_POWER_OFF_USEC (500u * 1000) /* --power-loss-in-swap: how long the power stays off */
 
 /* MCUboot's view of the next boot (bootutil swap types, as img_mgmt_swap_type() reports them). */
 typedef enum SimSwap {
@@ -61,6 +62,7 @@ struct SimDevice {
 	SimUpload upload;
 	SimIdleErase idle;
 	bool reset_requested;
+	bool power_lost;                /* --power-loss-in-swap happened already (once per device) */
 	bool rtc_set;
 	char rtc[32];                   /* date-time last written (the model keeps no clock) */
 	uint64_t flash_usec;            /* device time spent by the frame being handled */

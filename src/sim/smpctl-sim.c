@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +36,8 @@ typedef struct Pending {
 	socklen_t peer_len;
 } Pending;
 
+typedef struct Delayed Delayed;
+
 typedef struct Host {
 	SimConfig cfg;
 	SimDevice *dev;
@@ -48,6 +51,18 @@ typedef struct Host {
 	/* --lose-answer G:I:N: the answer to the Nth request of group G, command I is lost (the request
 	 * itself is handled: a lost answer, not a lost request) */
 	unsigned lose_group, lose_id, lose_nth, lose_seen;
+	/* Datagram faults of a lossy network (UDP guarantees neither order nor uniqueness): every Nth answer
+	 * sent twice, the Nth answer held back until after the next one, the Nth answer cut short */
+	unsigned duplicate_every, reorder_nth, truncate_nth;
+	Delayed *held;            /* --reorder-answer: the answer waiting for the next one */
+	/* --random-rc SEED:P: a request is refused with rc 2, 6 or 8 with probability P/1000, unhandled */
+	uint64_t rc_seed;
+	unsigned rc_permille;
+	/* --reboot-at-byte N: the device restarts once (a watchdog, a brown-out) when an upload reaches N
+	 * bytes, before its answer leaves: the upload session lives in RAM and is lost, slot 1 keeps what
+	 * was written */
+	uint64_t reboot_at;
+	bool rebooted;
 	bool verbose;
 	bool busy, offline;
 	bool no_rsp_buffer;     /* the request being handled is answered rc 2 in its own buffer */
@@ -57,7 +72,7 @@ typedef struct Host {
 	size_t reply_len[8];
 	size_t replies_count;
 	sd_event_source *timer;
-	struct Delayed *delayed;  /* answers waiting out --delay-ms, oldest first */
+	Delayed *delayed;         /* answers waiting out --delay-ms, oldest first */
 	sd_event_source *delay_timer;
 	const char *listen;
 	SimSerialConfig serial_cfg; /* --serial: a pty instead of UDP (sim-serial-host.h) */
@@ -68,14 +83,14 @@ typedef struct Host {
 } Host;
 
 /* Answers held back by --delay-ms: link latency, which does not keep the device busy. */
-typedef struct Delayed {
-	struct Delayed *next;
+struct Delayed {
+	Delayed *next;
 	uint64_t due;             /* CLOCK_MONOTONIC µs */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	size_t len;
 	uint8_t frame[];
-} Delayed;
+};
 
 static uint64_t scaled(const Host *h, uint64_t device_usec)
 {
@@ -200,6 +215,47 @@ static void send_answer(Host *h, const Pending *p, const uint8_t *frame, size_t 
 		delayed_arm(h);
 }
 
+/* --duplicate-answer, --reorder-answer, --truncate-answer: what a lossy network does to a datagram. */
+static void send_faulty(Host *h, const Pending *p, const uint8_t *frame, size_t len)
+{
+	unsigned n = h->responses;
+	Delayed *held = h->held;
+
+	if (h->truncate_nth == n)
+		len /= 2;
+	if (h->reorder_nth == n) {
+		h->held = malloc(sizeof(*h->held) + len);
+		if (h->held) {
+			*h->held = (Delayed){ .peer = p->peer, .peer_len = p->peer_len, .len = len };
+			memcpy(h->held->frame, frame, len);
+		}
+		return;
+	}
+	send_answer(h, p, frame, len);
+	if (h->duplicate_every && n % h->duplicate_every == 0)
+		send_answer(h, p, frame, len);
+	if (held) {
+		h->held = NULL;
+		send_answer(h, &(Pending){ .peer = held->peer, .peer_len = held->peer_len }, held->frame, held->len);
+		free(held);
+	}
+}
+
+/* --random-rc: xorshift64 draws, so that a seed replays the same refusals. */
+static int32_t random_refusal(Host *h)
+{
+	static const int32_t rcs[] = { 2, 6, 8 }; /* MGMT_ERR_ENOMEM, EBADSTATE, ENOTSUP */
+
+	if (!h->rc_permille)
+		return 0;
+	h->rc_seed ^= h->rc_seed << 13;
+	h->rc_seed ^= h->rc_seed >> 7;
+	h->rc_seed ^= h->rc_seed << 17;
+	if (h->rc_seed % 1000 >= h->rc_permille)
+		return 0;
+	return rcs[(h->rc_seed >> 20) % ARRAY_SIZE(rcs)];
+}
+
 static bool answer_to_lose(Host *h, const Pending *p)
 {
 	SmpHeader hdr;
@@ -210,11 +266,23 @@ static bool answer_to_lose(Host *h, const Pending *p)
 	return ++h->lose_seen == h->lose_nth;
 }
 
+static bool reboots_now(Host *h)
+{
+	if (!h->reboot_at || h->rebooted || sim_device_upload_offset(h->dev) < h->reboot_at)
+		return false;
+	h->rebooted = true;
+	if (h->verbose)
+		fprintf(stderr, "smpctl-sim: the device restarts mid-upload at %" PRIu64 " bytes (fault knob)\n",
+			sim_device_upload_offset(h->dev));
+	return true;
+}
+
 static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	Host *h = userdata;
 	Pending *p = &h->queue[0];
-	uint64_t offline;
+	uint64_t offline = 300 * 1000; /* a restart without a swap: the application's boot */
+	bool reboot = reboots_now(h);
 
 	(void)s;
 	(void)usec;
@@ -225,21 +293,21 @@ static int on_done(sd_event_source *s, uint64_t usec, void *userdata)
 				h->lose_nth, h->lose_group, h->lose_id);
 		h->replies_count = 0;
 	}
-	if (h->lose_reset_answer && sim_device_reset_requested(h->dev)) {
-		if (h->verbose)
+	if ((h->lose_reset_answer && sim_device_reset_requested(h->dev)) || reboot) {
+		if (h->verbose && !reboot)
 			fprintf(stderr, "smpctl-sim: the answer to the reset is lost (fault knob)\n");
 		h->replies_count = 0;
 	}
 	for (size_t i = 0; i < h->replies_count; i++) {
 		apply_faults(h, h->replies[i], h->reply_len[i]);
-		send_answer(h, p, h->replies[i], h->reply_len[i]);
+		send_faulty(h, p, h->replies[i], h->reply_len[i]);
 	}
 	free(p->data);
 	memmove(h->queue, h->queue + 1, (h->queued - 1) * sizeof(h->queue[0]));
 	h->queued--;
 	h->busy = false;
 	sim_idle_host_update(&h->idle); /* a confirm starts the idle delay anew */
-	if (sim_device_take_reset(h->dev, &offline))
+	if (sim_device_take_reset(h->dev, &offline) || reboot)
 		go_offline(h, offline);
 	else
 		process_next(h);
@@ -263,14 +331,18 @@ static bool buffer_free(const Host *h)
 static void process_next(Host *h)
 {
 	uint64_t device_usec = 0;
+	int32_t refusal;
 
 	if (h->busy || h->queued == 0)
 		return;
 	h->no_rsp_buffer = buffers_used(h) + 1 > h->cfg.buf_count;
 	h->busy = true;
 	h->replies_count = 0;
+	refusal = random_refusal(h);
 	if (h->no_rsp_buffer)
 		sim_device_answer_no_buffer(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
+	else if (refusal)
+		sim_device_refuse(h->dev, h->queue[0].data, h->queue[0].len, refusal, collect_reply, h);
 	else
 		device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
 	/* A page of the idle erase in progress is finished first. */
@@ -433,6 +505,13 @@ static void usage(void)
 	       "  --wrong-seq N            give the Nth answer a wrong sequence number\n"
 	       "  --lose-reset-answer      the device restarts before its answer to a reset goes out\n"
 	       "  --lose-answer G:I:N      the answer to the Nth request of group G, command I is lost\n"
+	       "  --duplicate-answer N     send every Nth answer twice (a duplicated datagram)\n"
+	       "  --reorder-answer N       hold the Nth answer back until the next one has gone\n"
+	       "  --truncate-answer N      cut the Nth answer to half its length\n"
+	       "  --random-rc SEED:P       refuse a request with rc 2, 6 or 8, unhandled, with probability P/1000\n"
+	       "  --power-loss-in-swap     the power fails once half way through MCUboot's swap (it resumes)\n"
+	       "  --reboot-at-byte N       the device restarts once when an upload reaches N bytes, before answering\n"
+	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the device state stays)\n"
 	       "  --verbose                log what happens on stderr\n"
 	       "  --help                   this help\n");
 	sim_serial_usage();
@@ -441,11 +520,12 @@ static void usage(void)
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
 	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES, OPT_IDLE_ERASE,
+	OPT_DUPLICATE, OPT_REORDER, OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
-	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO,
+	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO, OPT_POWER_LOSS,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -475,6 +555,12 @@ static const struct option sim_options[] = {
 	{ "update-footer", required_argument, NULL, OPT_UPDATE_FOOTER },
 	{ "lose-answer", required_argument, NULL, OPT_LOSE_ANSWER },
 	{ "lose-reset-answer", no_argument, NULL, OPT_LOSE_RESET },
+	{ "duplicate-answer", required_argument, NULL, OPT_DUPLICATE },
+	{ "reorder-answer", required_argument, NULL, OPT_REORDER },
+	{ "truncate-answer", required_argument, NULL, OPT_TRUNCATE },
+	{ "random-rc", required_argument, NULL, OPT_RANDOM_RC },
+	{ "reboot-at-byte", required_argument, NULL, OPT_REBOOT_AT },
+	{ "power-loss-in-swap", no_argument, NULL, OPT_POWER_LOSS },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
 	{ "no-progressive-erase", no_argument, NULL, OPT_NO_PROGRESSIVE },
@@ -562,6 +648,14 @@ static int parse_value_option(Host *h, int c, const char *arg)
 	case OPT_DELAY: if (number(arg, 60000, &v) < 0) return -EINVAL; h->delay_usec = v * 1000; return 0;
 	case OPT_CORRUPT: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->corrupt_response = (unsigned)v; return 0;
 	case OPT_WRONG_SEQ: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->wrong_seq = (unsigned)v; return 0;
+	case OPT_DUPLICATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->duplicate_every = (unsigned)v; return 0;
+	case OPT_REORDER: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->reorder_nth = (unsigned)v; return 0;
+	case OPT_TRUNCATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->truncate_nth = (unsigned)v; return 0;
+	case OPT_REBOOT_AT: if (number(arg, SIM_SLOT_SIZE, &v) < 0 || !v) return -EINVAL; h->reboot_at = v; return 0;
+	case OPT_RANDOM_RC:
+		if (sscanf(arg, "%" SCNu64 ":%u", &h->rc_seed, &h->rc_permille) != 2 || !h->rc_seed || h->rc_permille > 1000)
+			return -EINVAL;
+		return 0;
 	default: return -EINVAL;
 	}
 }
@@ -593,6 +687,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_SETTINGS: h->cfg.settings = true; break;
 	case OPT_RESET_VETO: h->cfg.reset_veto = true; break;
 	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
+	case OPT_POWER_LOSS: h->cfg.power_loss_in_swap = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;
 	default: return -EINVAL;
@@ -634,6 +729,24 @@ static int parse_options(Host *h, int argc, char **argv)
 	return 0;
 }
 
+/* SIGUSR1: the faults are over (a campaign's rerun meets a healthy link); the device keeps its state.
+ * Answers already held back still go out. */
+static int on_faults_off(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	Host *h = userdata;
+
+	(void)s;
+	(void)si;
+	h->drop_every = h->corrupt_response = h->wrong_seq = h->lose_nth = 0;
+	h->duplicate_every = h->reorder_nth = h->truncate_nth = h->rc_permille = 0;
+	h->delay_usec = h->reboot_at = 0;
+	h->lose_reset_answer = false;
+	sim_device_faults_off(h->dev);
+	if (h->verbose)
+		fprintf(stderr, "smpctl-sim: faults off (SIGUSR1)\n");
+	return 0;
+}
+
 static void sim_log(const char *line)
 {
 	fprintf(stderr, "smpctl-sim: %s\n", line);
@@ -672,9 +785,11 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sd_event_add_signal(h.event, NULL, SIGINT, NULL, NULL);
 	sd_event_add_signal(h.event, NULL, SIGTERM, NULL, NULL);
+	sd_event_add_signal(h.event, NULL, SIGUSR1, on_faults_off, &h);
 	if (h.serial_cfg.link && (r = serial_start(&h)) < 0) {
 		fprintf(stderr, "smpctl-sim: cannot serve on a serial port: %s\n", strerror(-r));
 		return 1;
@@ -691,6 +806,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < h.queued; i++)
 		free(h.queue[i].data);
 	delayed_free_all(&h);
+	free(h.held);
 	h.timer = sd_event_source_disable_unref(h.timer);
 	sim_idle_host_stop(&h.idle);
 	sim_device_free(h.dev);

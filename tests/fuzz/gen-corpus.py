@@ -58,3 +58,20 @@ for name, (group, command, body_hex) in shaped.items():
     # A v2 read response (REFERENCE.md §1).
     header = bytes([0x09, 0x00, len(body) >> 8, len(body) & 0xff, group >> 8, group & 0xff, 0x00, command])
     write('fuzz-smp-response', name, header + body)
+
+
+# fuzz-ble-rx: the captured responses as notifications of MTU - 3 bytes (498: the stand-in's default MTU;
+# 20: the minimum), each [length, big endian][bytes]; one with a notification lost in the middle.
+def notifications(frame, size):
+    return b''.join(len(frame[i:i + size]).to_bytes(2, 'big') + frame[i:i + size] for i in range(0, len(frame), size))
+
+
+for i, frame in enumerate(frames):
+    raw = bytes.fromhex(frame['hex'])
+    if raw[0] & 0x07 not in (1, 3):  # responses only: a server never notifies a request
+        continue
+    write('fuzz-ble-rx', 'seed-%d-mtu498' % i, notifications(raw, 495))
+    write('fuzz-ble-rx', 'seed-%d-mtu23' % i, notifications(raw, 20))
+    if len(raw) > 40:
+        parts = notifications(raw, 20)
+        write('fuzz-ble-rx', 'seed-%d-lost-one' % i, parts[:22] + parts[44:] + notifications(raw, 495))

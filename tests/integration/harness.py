@@ -15,6 +15,11 @@ import unittest
 SMPCTL = os.environ.get("SMPCTL", "smpctl")
 SMPCTL_SIM = os.environ.get("SMPCTL_SIM", "smpctl-sim")
 SMPCTL_MKIMAGE = os.environ.get("SMPCTL_MKIMAGE", "smpctl-mkimage")
+# SMPCTL_VALGRIND=1 (.ci/test under CI=true): every smpctl a test starts runs under valgrind memcheck
+# (tests/valgrind-smpctl.sh), so a memory error or a definite leak fails it with exit 99.
+if os.environ.get("SMPCTL_VALGRIND") == "1":
+    os.environ["SMPCTL_REAL"] = SMPCTL
+    SMPCTL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "valgrind-smpctl.sh")
 KEYS = os.environ.get("SMPCTL_TEST_KEYS", os.path.join(os.path.dirname(__file__), "..", "keys"))
 
 # Exit codes of smpctl(1).

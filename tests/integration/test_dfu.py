@@ -154,6 +154,32 @@ class Dfu(unittest.TestCase):
             self.assertTrue(result["running"] and result["confirmed"], result)
             self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
 
+    def test_dfu_reset_seen_only_in_the_slots(self):
+        """Issue 19 (campaign seed 22): the reset's answer is lost and the device is back before any probe
+        misses it (time scale 0), yet MCUboot swapped: the slots show the restart, so dfu goes on, and
+        never sends the reset twice."""
+        with Sim("--lose-reset-answer", "--verbose") as sim:
+            r = self.dfu(sim)
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertTrue(result["running"] and result["confirmed"], result)
+            self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
+
+    def test_reset_request_lost_on_a_lossy_link(self):
+        """Issue 19 (campaign seed 925): every 6th request is dropped, the reset request among them, and a
+        probe after it too, which device_reset takes for the restart. The device never restarted and still
+        lists the image pending: say the reset may not have reached it (exit 4), not that MCUboot refused
+        it (exit 9); the next run resets it and finishes."""
+        with Sim("--drop-every", "6", "--wrong-seq", "48") as sim:
+            args = ["--timeout", "1", "--reset-timeout", "15"]
+            r = run(args + ["--json", "dfu", self.image, "--key", key("ec-p256")], device=sim.address)
+            self.assertEqual(r.code, EXIT_TIMEOUT, r)
+            self.assertIn("the reset may not have reached it", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+            self.assertTrue(slots(sim.address)[1]["pending"])
+            r = run(args + ["--json", "dfu", self.image, "--key", key("ec-p256")], device=sim.address)
+            self.assertEqual(r.code, 0, r)
+
     def test_lost_answers_to_reads_are_asked_again(self):
         """Issue 12: a lost answer to a read is asked again (--tries), not waited for forever."""
         with Sim("--drop-every", "2") as sim:
