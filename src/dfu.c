@@ -102,15 +102,26 @@ int dfu_read_list(Dfu *f)
 
 int dfu_state_write(Device *d, const DfuImage *img, bool confirm, MgmtImageList *list)
 {
-	int r = device_image_state_write(d, img->hash, img->hash_len, confirm, list);
+	unsigned tries = d->options.tries ? d->options.tries : DEVICE_DEFAULT_TRIES;
 
-	if (r == -ETIMEDOUT) {
-		/* The answer was lost, perhaps not the request: what the device now lists decides (read back
-		 * by the caller), rather than marking twice. */
+	for (unsigned sent = 1;; sent++) {
+		const MgmtImageSlot *s;
+		int r = device_image_state_write(d, img->hash, img->hash_len, confirm, list);
+
+		if (r != -ETIMEDOUT)
+			return r;
+		/* The answer was lost, perhaps the request: what the device now lists decides. A request the
+		 * device took is never sent again; one that did not arrive (the state unchanged) is, up to
+		 * --tries, as a read would be: the same state write twice in a row changes nothing more. */
 		log_debug("dfu: no answer to the %s request: reading the image state back", confirm ? "confirm" : "test");
 		r = device_image_list(d, list);
+		if (r)
+			return r;
+		s = mgmt_image_list_find_hash(list, img->hash, img->hash_len);
+		if (!s || dfu_state_applied(s, confirm) || sent >= tries)
+			return 0;
+		log_debug("dfu: the %s request did not arrive: sending it again", confirm ? "confirm" : "test");
 	}
-	return r;
 }
 
 /* Read back (REFERENCE.md §5): re-marking can be a silent no-op. */
@@ -136,7 +147,7 @@ static int dfu_mark(Dfu *f, bool confirm)
 		return dfu_outcome(f, DFU_STATE_NOT_APPLIED, "after marking, the device no longer lists the image");
 	if (!dfu_state_applied(s, confirm))
 		return dfu_outcome(f, DFU_STATE_NOT_APPLIED,
-				   "the device accepted the %s request but slot %u is not %s: its state did not change",
+				   "after the %s request slot %u is not %s: the device did not change its state",
 				   confirm ? "confirm" : "test", s->slot,
 				   s->active ? "confirmed" : confirm ? "pending and permanent" : "pending");
 	f->res->marked = true;

@@ -51,6 +51,8 @@ typedef struct Host {
 	/* --lose-answer G:I:N: the answer to the Nth request of group G, command I is lost (the request
 	 * itself is handled: a lost answer, not a lost request) */
 	unsigned lose_group, lose_id, lose_nth, lose_seen;
+	struct { unsigned group, id, nth, seen; } lose_request[4]; /* --lose-request: requests that never arrive */
+	unsigned lose_requests;
 	/* Datagram faults of a lossy network (UDP guarantees neither order nor uniqueness): every Nth answer
 	 * sent twice, the Nth answer held back until after the next one, the Nth answer cut short */
 	unsigned duplicate_every, reorder_nth, truncate_nth;
@@ -368,12 +370,32 @@ static int on_datagram(sd_event_source *s, int fd, uint32_t revents, void *userd
 	return 0;
 }
 
+/* --lose-request G:I:N: the Nth request of group G, command I is lost on the way (the device never sees it). */
+static bool request_to_lose(Host *h, const uint8_t *buf, size_t n)
+{
+	SmpHeader hdr;
+
+	if (!h->lose_requests || smp_header_decode(buf, n, &hdr) < 0)
+		return false;
+	for (unsigned i = 0; i < h->lose_requests; i++)
+		if (hdr.group == h->lose_request[i].group && hdr.id == h->lose_request[i].id &&
+		    ++h->lose_request[i].seen == h->lose_request[i].nth) {
+			if (h->verbose)
+				fprintf(stderr, "smpctl-sim: request %u of group %u command %u is lost (fault knob)\n",
+					h->lose_request[i].nth, hdr.group, hdr.id);
+			return true;
+		}
+	return false;
+}
+
 /* A request frame arrived (a datagram, or a frame reassembled from the serial port). */
 static void host_accept(Host *h, const uint8_t *buf, size_t n, Pending *pending)
 {
 	Pending p = *pending;
 
 	h->requests++;
+	if (request_to_lose(h, buf, n))
+		return;
 	/* Gone (resetting), a deliberate drop, or no free net_buf: the frame is lost, as on Zephyr. */
 	if (h->offline || (h->drop_every && h->requests % h->drop_every == 0) || !buffer_free(h) ||
 	    h->queued >= SIM_QUEUE_MAX) {
@@ -505,6 +527,7 @@ static void usage(void)
 	       "  --wrong-seq N            give the Nth answer a wrong sequence number\n"
 	       "  --lose-reset-answer      the device restarts before its answer to a reset goes out\n"
 	       "  --lose-answer G:I:N      the answer to the Nth request of group G, command I is lost\n"
+	       "  --lose-request G:I:N     the Nth request of group G, command I never arrives (up to 4 of these)\n"
 	       "  --duplicate-answer N     send every Nth answer twice (a duplicated datagram)\n"
 	       "  --reorder-answer N       hold the Nth answer back until the next one has gone\n"
 	       "  --truncate-answer N      cut the Nth answer to half its length\n"
@@ -519,7 +542,7 @@ static void usage(void)
 
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
-	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_IMAGES, OPT_IDLE_ERASE,
+	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_LOSE_REQUEST, OPT_IMAGES, OPT_IDLE_ERASE,
 	OPT_DUPLICATE, OPT_REORDER, OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
@@ -554,6 +577,7 @@ static const struct option sim_options[] = {
 	{ "wrong-seq", required_argument, NULL, OPT_WRONG_SEQ },
 	{ "update-footer", required_argument, NULL, OPT_UPDATE_FOOTER },
 	{ "lose-answer", required_argument, NULL, OPT_LOSE_ANSWER },
+	{ "lose-request", required_argument, NULL, OPT_LOSE_REQUEST },
 	{ "lose-reset-answer", no_argument, NULL, OPT_LOSE_RESET },
 	{ "duplicate-answer", required_argument, NULL, OPT_DUPLICATE },
 	{ "reorder-answer", required_argument, NULL, OPT_REORDER },
@@ -644,6 +668,16 @@ static int parse_value_option(Host *h, int c, const char *arg)
 		if (sscanf(arg, "%u:%u:%u", &h->lose_group, &h->lose_id, &h->lose_nth) != 3 || !h->lose_nth)
 			return -EINVAL;
 		return 0;
+	case OPT_LOSE_REQUEST: {
+		unsigned i = h->lose_requests;
+
+		if (i >= ARRAY_SIZE(h->lose_request) ||
+		    sscanf(arg, "%u:%u:%u", &h->lose_request[i].group, &h->lose_request[i].id, &h->lose_request[i].nth) != 3 ||
+		    !h->lose_request[i].nth)
+			return -EINVAL;
+		h->lose_requests++;
+		return 0;
+	}
 	case OPT_DROP: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->drop_every = (unsigned)v; return 0;
 	case OPT_DELAY: if (number(arg, 60000, &v) < 0) return -EINVAL; h->delay_usec = v * 1000; return 0;
 	case OPT_CORRUPT: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->corrupt_response = (unsigned)v; return 0;
@@ -737,7 +771,7 @@ static int on_faults_off(sd_event_source *s, const struct signalfd_siginfo *si, 
 
 	(void)s;
 	(void)si;
-	h->drop_every = h->corrupt_response = h->wrong_seq = h->lose_nth = 0;
+	h->drop_every = h->corrupt_response = h->wrong_seq = h->lose_nth = h->lose_requests = 0;
 	h->duplicate_every = h->reorder_nth = h->truncate_nth = h->rc_permille = 0;
 	h->delay_usec = h->reboot_at = 0;
 	h->lose_reset_answer = false;

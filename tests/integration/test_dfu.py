@@ -166,19 +166,37 @@ class Dfu(unittest.TestCase):
             self.assertEqual(sim.output().count("answer to the reset is lost"), 1)
 
     def test_reset_request_lost_on_a_lossy_link(self):
-        """Issue 19 (campaign seed 925): every 6th request is dropped, the reset request among them, and a
-        probe after it too, which device_reset takes for the restart. The device never restarted and still
-        lists the image pending: say the reset may not have reached it (exit 4), not that MCUboot refused
-        it (exit 9); the next run resets it and finishes."""
-        with Sim("--drop-every", "6", "--wrong-seq", "48") as sim:
+        """Issue 19 (campaign seed 925): the reset request is lost on the way, and so is the first "still
+        there?" echo after it, which device_reset takes for the restart. The device never restarted and
+        still lists the image pending: say the reset may not have reached it (exit 4), not that MCUboot
+        refused it (exit 9); the next run resets it and finishes."""
+        with Sim("--lose-request", "0:5:1", "--lose-request", "0:0:1", "--verbose") as sim:
             args = ["--timeout", "1", "--reset-timeout", "15"]
             r = run(args + ["--json", "dfu", self.image, "--key", key("ec-p256")], device=sim.address)
+            self.assertIn("request 1 of group 0 command 5 is lost", sim.output())
             self.assertEqual(r.code, EXIT_TIMEOUT, r)
             self.assertIn("the reset may not have reached it", r.err)
             self.assertEqual(len(r.err.strip().splitlines()), 1, r)
             self.assertTrue(slots(sim.address)[1]["pending"])
             r = run(args + ["--json", "dfu", self.image, "--key", key("ec-p256")], device=sim.address)
             self.assertEqual(r.code, 0, r)
+
+    def test_lost_state_write_is_sent_again(self):
+        """A test request that never reached the device (no answer, and the slot still not pending when read
+        back) is sent again, as a read would be; one the device took (only its answer lost) is never sent
+        twice. Group 1 command 0 is image state: a read at inspection and after the upload, then the test
+        write, the third."""
+        with Sim("--lose-request", "1:0:3", "--verbose") as sim:
+            r = run(["--timeout", "1", "-v", "--json", "dfu", self.image, "--key", key("ec-p256")],
+                    device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("did not arrive: sending it again", r.err)
+        with Sim("--lose-answer", "1:0:3", "--verbose") as sim:
+            r = run(["--timeout", "1", "-v", "--json", "dfu", self.image, "--key", key("ec-p256")],
+                    device=sim.address)
+            self.assertEqual(r.code, 0, r)
+            self.assertIn("the answer to request 3 of group 1 command 0 is lost", sim.output())
+            self.assertNotIn("sending it again", r.err)
 
     def test_lost_answers_to_reads_are_asked_again(self):
         """Issue 12: a lost answer to a read is asked again (--tries), not waited for forever."""
