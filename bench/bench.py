@@ -17,7 +17,7 @@ Racks: N uploads at once to N devices behind one adapter, whose radio they share
 rates and what the stand-in's radio carried (its --stats-file, in simulated time) next to the adapter's
 air-time ceiling.
 
-    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime|rack]
+    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime|rack|fs]
 """
 import argparse
 import json
@@ -407,11 +407,48 @@ def bench_rack(build, image, quick):
     return rows
 
 
+def bench_fs(build, quick):
+    """fs upload and fs download of a 60 KiB file (the model's CONFIG_MCUMGR_GRP_FS_MAX_FILE_SIZE_64KB
+    bound) over the BLE model in real time, each next to its own ceiling: the upload's is the slower of
+    the link (one direction) and the simulated file system's writes (the flash word writes of REFERENCE.md
+    §14, 41 us per 4 bytes: 97.6 kB/s); the download's is the link. Both with §14's device."""
+    rows = []
+    size = 60 * 1024
+    print("%-46s %7s %7s %6s" % ("fs over BLE (60 KiB file)", "kB/s", "ceiling", "ratio"))
+    with tempfile.TemporaryDirectory() as tmp:
+        local = os.path.join(tmp, "data.bin")
+        with open(local, "wb") as f:
+            f.write(os.urandom(size))
+        for interval in ([15] if quick else [7.5, 15, 30]):
+            host = BluezSim(build, "--conn-interval-ms", str(interval), "--fs-sha256", *REFERENCE_DEVICE)
+            smpctl = os.path.join(build, "src/cli/smpctl")
+            try:
+                link = link_ceiling(interval)
+                for name, argv, ceiling in (
+                        ("upload", ["fs", "upload", local, "/lfs1/data.bin", "--force"],
+                         min(link, 4 / (WORD_US / 1e6))),
+                        ("download", ["fs", "download", "/lfs1/data.bin", os.path.join(tmp, "back.bin")], link)):
+                    out = subprocess.run([smpctl, "--json", "--device", host.address] + argv, env=host.env,
+                                         capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                    lines = [json.loads(l) for l in out.stdout.splitlines() if l.startswith("{")]
+                    result = lines[-1] if lines else {}
+                    ok = out.returncode == 0 and result.get("ok", False) and result.get("seconds")
+                    rate = size / result["seconds"] if ok else 0.0
+                    label = "ble %.1f ms, MTU 498, fs %s" % (interval, name)
+                    print("%-46s %7.1f %7.1f %5.0f%%" % (label, rate / 1000, ceiling / 1000, 100 * rate / ceiling),
+                          flush=True)
+                    rows.append({"config": label, "rate": rate, "ceiling": ceiling, "ratio": rate / ceiling,
+                                 "ok": bool(ok)})
+            finally:
+                host.close()
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true", help="one configuration per transport")
-    ap.add_argument("--only", choices=["udp", "ble", "airtime", "rack"])
+    ap.add_argument("--only", choices=["udp", "ble", "airtime", "rack", "fs"])
     ap.add_argument("--json", help="also write the rows to this file")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -433,6 +470,8 @@ def main():
             rows += bench_airtime(args.build, image, args.quick)
         if args.only in (None, "rack"):
             rows += bench_rack(args.build, image, args.quick)
+        if args.only in (None, "fs"):
+            rows += bench_fs(args.build, args.quick)
     if args.json:
         json.dump(rows, open(args.json, "w"), indent=1)
     return 0 if all(r["ok"] for r in rows) else 1

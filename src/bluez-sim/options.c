@@ -41,6 +41,8 @@ static void usage(void)
 	       "  --app-version V              version of the factory image (default 1.0.0)\n"
 	       "  --no-params, --no-storage-erase, --legacy, --new-image-crashes, --[no-]progressive-erase,\n"
 	       "  --no-image-check, --datetime, --no-slot-info, --frugal-list, --no-downgrade   device variants\n"
+	       "  --fs, --fs-sha256, --settings  the file system group (and sha256), the settings group, as\n"
+	       "                               smpctl-sim's options of the same names\n"
 	       "  --idle-erase[=SECONDS]       slot 1 erased SECONDS (default 5) after a confirmed boot or confirm\n"
 	       "                               (CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY; an upload stops it)\n"
 	       "  --update-footer N            uploads larger than the slot minus N are refused (default 8192, 0 off)\n"
@@ -84,7 +86,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -110,7 +112,8 @@ static const struct option options[] = {
 	{ "ready-file", 1, NULL, O_READY }, { "power-loss-in-swap", 0, NULL, O_POWER_LOSS },
 	{ "flood-notify", 1, NULL, O_FLOOD_NOTIFY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
 	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
-	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, {}
+	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, { "fs", 0, NULL, O_FS }, { "fs-sha256", 0, NULL, O_FS_SHA256 },
+	{ "settings", 0, NULL, O_SETTINGS }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -285,6 +288,9 @@ static bool parse_flag(Stand *s, int c)
 	case O_PROGRESSIVE: s->cfg.progressive_erase = true; break;
 	case O_NO_CHECK: s->cfg.image_check = false; break;
 	case O_DATETIME: s->cfg.datetime = true; break;
+	case O_FS: s->cfg.fs = true; break;
+	case O_FS_SHA256: s->cfg.fs = s->cfg.fs_sha256 = true; break;
+	case O_SETTINGS: s->cfg.settings = true; break;
 	case O_NO_SLOT_INFO: s->cfg.slot_info = false; break;
 	case O_FRUGAL: s->cfg.frugal_list = true; break;
 	case O_NO_DOWNGRADE: s->cfg.no_downgrade = true; break;
