@@ -80,7 +80,8 @@ int dfu_manifest_parse(const char *text, size_t len, DfuPackage *out, char *why,
 /* Reads the zip, its manifest, and checks that they agree: every listed file is in the zip with the listed
  * size, parses as an MCUboot image whose hash TLV checks (an encrypted one cannot be checked: allowed),
  * carries version_MCUBOOT when the manifest gives one, and the image_index values are distinct (direct-xip
- * variants of one image excepted: distinct "slot"s). Returns 0, or -EBADMSG with one line in why. */
+ * variants of one image excepted: distinct "slot"s, both of the image, one version, not the same image,
+ * not linked for one address). Returns 0, or -EBADMSG with one line in why. */
 int dfu_package_parse(const uint8_t *buf, size_t len, DfuPackage *out, char *why, size_t why_size);
 
 /* "PK\3\4" at the start: a zip, not an image. */

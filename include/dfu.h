@@ -39,6 +39,7 @@ enum {
 	DFU_NOT_BACK = 15,          /* the device did not come back after the reset in time */
 	DFU_NOT_SWAPPED = 16,       /* it came back still running the old image, the new one still pending */
 	DFU_DOWNGRADE = 17,         /* the image is not newer than the one running (allow_downgrade) */
+	DFU_XIP_MODE = 19,          /* direct-xip variants for a device whose MCUboot is not in direct-xip mode */
 	DFU_RECOVERY_NO_TEST = 18,  /* asked of MCUboot's serial recovery what it cannot do: test-only (it cannot
 				     * revert), or several images (dfu_run_multi) */
 };
@@ -50,6 +51,8 @@ typedef struct DfuImage {
 	size_t hash_len;
 	const char *version;
 	uint32_t image;       /* the image number it goes to: dfu_run takes image 0, dfu_run_multi any */
+	bool xip;             /* an MCUboot direct-xip variant, linked to run from xip_slot of its image */
+	uint32_t xip_slot;    /* 0 or 1: dfu_run_multi sends the variant for the slot that does not run */
 } DfuImage;
 
 typedef enum DfuEventKind {
@@ -104,11 +107,19 @@ int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
  * secondary slot unless it is already there, and verified (its hash listed there); only when all are
  * verified is each marked (by its hash), then one reset, and every image must run its new hash; then each
  * is confirmed (per mode) and the final list read back. --erase-settings and --erase-ahead are dfu_run's.
+ *
+ * MCUboot direct-xip (docs/design.md "Equal slots (direct-xip)"): a package brings two variants of an image
+ * (DfuImage.xip), each linked for one slot; the device's list says which slot runs, and the variant for the
+ * other slot is uploaded there (img_mgmt puts it there). Zephyr 4.1 without revert lists it pending and
+ * permanent as soon as it is newer and has no state write: nothing is marked then; the reset boots it where
+ * it lies, and the check is that this slot now runs it. With revert, it is marked as in swap mode.
  */
 #define DFU_MULTI_MAX 8
 
 typedef struct DfuImageResult {
 	uint32_t image;
+	size_t input;              /* which of the caller's imgs was sent: for a direct-xip pair, the chosen variant */
+	uint32_t slot;             /* the slot of its image that received it and runs it after the reset */
 	bool uploaded;
 	bool upload_skipped;
 	bool marked;
@@ -121,12 +132,13 @@ typedef struct DfuImageResult {
 
 typedef struct DfuMultiResult {
 	DfuImageResult images[DFU_MULTI_MAX];
-	size_t count;
+	size_t count;              /* images updated: a direct-xip pair counts once */
 	bool reset;
 	MgmtImageList final_list;
 	char message[512];
 } DfuMultiResult;
 
-/* Returns 0, DEVICE_STATUS_ERROR, UPLOAD_*, DFU_*, -EINVAL (no images, too many, an image number twice),
- * or -errno; res->message explains DFU_*. */
+/* Returns 0, DEVICE_STATUS_ERROR, UPLOAD_*, DFU_*, -EINVAL (no images, too many, an image number twice but
+ * for a direct-xip pair), or -errno; res->message explains DFU_*. DFU_XIP_MODE: the device's MCUboot says
+ * it is not in direct-xip mode but the images are direct-xip variants. */
 int dfu_run_multi(Device *d, const DfuImage *imgs, size_t count, const DfuOptions *o, DfuMultiResult *res);

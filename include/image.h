@@ -130,6 +130,7 @@ typedef struct ImageSignSpec {
 	ImageVersion version;
 	uint16_t hdr_size;           /* 0: 0x200, as Zephyr builds */
 	uint32_t load_addr;
+	bool rom_fixed;              /* IMAGE_F_ROM_FIXED: runs only from the slot at load_addr (imgtool --rom-fixed) */
 	bool has_security_counter;   /* a protected TLV, as imgtool --security-counter */
 	uint32_t security_counter;
 	const char *key_path;        /* private key PEM, or NULL for an unsigned (hash-only) image */

@@ -25,6 +25,8 @@
 
 #define SIM_PAGE_SIZE 4096u
 #define SIM_SLOT_SIZE 0x37000u     /* nRF52833 DK partitions: slot0 0x0C000, slot1 0x43000 */
+#define SIM_SLOT0_OFFSET 0x0C000u  /* where a direct-xip image linked for slot 0 runs (imgtool --rom-fixed) */
+#define SIM_SLOT1_OFFSET 0x43000u
 #define SIM_STORAGE_SIZE 0x6000u
 #define SIM_IMAGES_MAX 2u          /* CONFIG_UPDATEABLE_IMAGE_NUMBER up to 2: application and network core */
 /* MCUboot 2.1's estimate for swap-using-move (boot/zephyr/CMakeLists.txt, mcuboot_image_upgrade_footer_size):
@@ -63,6 +65,12 @@ typedef struct SimConfig {
 				     * body is not read) */
 	bool settings;              /* CONFIG_MCUMGR_GRP_SETTINGS with the "prov" handler of the interop fixture
 				     * smp-svr-b2475-settings, on NVS (false → rc 8) */
+	bool direct_xip;            /* MCUboot in direct-xip mode without revert (CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP,
+				     * MCUboot docs/design.md "Equal slots (direct-xip)"): no swap, the newest valid
+				     * image of either slot boots where it lies; img_mgmt takes uploads into the slot
+				     * that does not run, lists it pending and permanent when it is newer, and has no
+				     * state write (rc 8). One image only (img_mgmt_active_slot: "Multi image does not
+				     * support DirectXIP"); no new_image_crashes, no idle erase. */
 	uint32_t slot_size;
 	unsigned images;            /* CONFIG_UPDATEABLE_IMAGE_NUMBER (1 or 2): image 1 has slots 2 and 3, a factory
 				     * image of its own, and the image list names every entry's image */

@@ -22,12 +22,17 @@
 
 typedef struct Multi {
 	Device *d;
-	const DfuImage *imgs;
+	const DfuImage *input;        /* the caller's images: direct-xip pairs give two for one image */
+	size_t input_count;
+	DfuImage imgs[DFU_MULTI_MAX]; /* one per image: the one to send (multi_choose) */
+	const DfuImage *twin[DFU_MULTI_MAX]; /* direct-xip: the other variant, for the slot that runs now */
+	uint32_t run_slot[DFU_MULTI_MAX];    /* the slot of image i that runs now (1 only in direct-xip) */
+	uint32_t target[DFU_MULTI_MAX];      /* the slot that takes image i: the secondary, or the one not running */
 	size_t count;
 	const DfuOptions *o;
 	DfuMultiResult *res;
 	MgmtImageList list;
-	bool verified[DFU_MULTI_MAX]; /* image i's hash is listed in its secondary slot, or it runs */
+	bool verified[DFU_MULTI_MAX]; /* image i's hash is listed in its target slot, or it runs */
 	bool pending[DFU_MULTI_MAX];  /* image i is marked for the next boot */
 } Multi;
 
@@ -47,6 +52,12 @@ static const MgmtImageSlot *multi_slot(const Multi *m, size_t i, uint32_t slot)
 	return mgmt_image_list_entry(&m->list, m->imgs[i].image, slot);
 }
 
+/* The image runs from s: the new image, or (direct-xip) its twin linked for that slot. */
+static bool multi_runs(const Multi *m, size_t i, const MgmtImageSlot *s)
+{
+	return s && s->active && (dfu_slot_holds(s, &m->imgs[i]) || (m->twin[i] && dfu_slot_holds(s, m->twin[i])));
+}
+
 static int multi_read_list(Multi *m)
 {
 	int r = device_image_list(m->d, &m->list);
@@ -61,13 +72,16 @@ static int multi_inspect_one(Multi *m, size_t i)
 {
 	const DfuImage *img = &m->imgs[i];
 	DfuImageResult *ir = &m->res->images[i];
-	const MgmtImageSlot *s0 = multi_slot(m, i, 0), *s1 = multi_slot(m, i, 1);
+	const MgmtImageSlot *s0 = multi_slot(m, i, m->run_slot[i]), *s1 = multi_slot(m, i, m->target[i]);
 	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
 	int cmp;
 
 	if (s0 && s0->active)
 		mgmt_version_text(s0->version, ir->old_version, sizeof(ir->old_version));
-	if (dfu_slot_holds(s0, img) && s0->active && !m->o->force) {
+	if (multi_runs(m, i, s0) && !m->o->force) {
+		ir->slot = m->run_slot[i];
+		if (!dfu_slot_holds(s0, img))
+			ir->input = (size_t)(m->twin[i] - m->input); /* its direct-xip twin runs */
 		ir->running = m->verified[i] = true;
 		ir->confirmed = ir->already_running = s0->confirmed;
 		dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Image %u: version %s already runs%s", img->image,
@@ -83,12 +97,13 @@ static int multi_inspect_one(Multi *m, size_t i)
 	if (dfu_slot_holds(s1, img) && !m->o->force) {
 		ir->upload_skipped = m->verified[i] = true;
 		m->pending[i] = s1->pending;
-		dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Image %u: its secondary slot already holds version "
-				 "%s%s: skipping the upload", img->image, img->version,
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Image %u: its slot %u already holds version "
+				 "%s%s: skipping the upload", img->image, m->target[i], img->version,
 				 s1->pending ? ", marked for the next boot" : "");
 		return 0;
 	}
-	if (s1 && !s1->active && (s1->pending || s1->permanent)) {
+	/* Direct-xip: img_mgmt takes uploads over a newer image waiting in the slot that does not run. */
+	if (s1 && !s1->active && (s1->pending || s1->permanent) && !img->xip) {
 		mgmt_version_text(s1->version, version, sizeof(version));
 		return multi_outcome(m, DFU_SLOT_BUSY, "image %u's secondary slot holds another image (version %s, hash "
 				     "%s) marked for the next boot, so the device refuses uploads: reset the device to "
@@ -102,6 +117,7 @@ static int multi_upload_one(Multi *m, size_t i)
 {
 	const DfuImage *img = &m->imgs[i];
 	DfuImageResult *ir = &m->res->images[i];
+	const MgmtImageSlot *s;
 	UploadOptions u = m->o->upload;
 	int r;
 
@@ -115,12 +131,15 @@ static int multi_upload_one(Multi *m, size_t i)
 	r = multi_read_list(m);
 	if (r)
 		return r;
-	if (!dfu_slot_holds(multi_slot(m, i, 1), img))
-		return multi_outcome(m, DFU_NOT_VERIFIED, "after the upload image %u's secondary slot does not list the "
-				     "image's hash: it did not land intact; nothing was marked", img->image);
+	s = multi_slot(m, i, m->target[i]);
+	if (!dfu_slot_holds(s, img))
+		return multi_outcome(m, DFU_NOT_VERIFIED, "after the upload image %u's slot %u does not list the "
+				     "image's hash: it did not land intact; nothing was marked", img->image, m->target[i]);
 	m->verified[i] = true;
-	dfu_options_emit(m->o, DFU_EVENT_STATE, "verify", "Verified: image %u's secondary slot holds the image%s",
-			 img->image, ir->upload.has_match ? " and the device's hash of the data matches" : "");
+	/* Direct-xip without revert: listed pending (and permanent) as soon as it is the newer one. */
+	m->pending[i] = s->pending;
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "verify", "Verified: image %u's slot %u holds the image%s",
+			 img->image, m->target[i], ir->upload.has_match ? " and the device's hash of the data matches" : "");
 	return 0;
 }
 
@@ -150,6 +169,18 @@ static int multi_mark_one(Multi *m, size_t i, bool confirm)
 	return 0;
 }
 
+/* Zephyr 4.1's img_mgmt for plain direct-xip has no state write: the newer image is the next boot already,
+ * for good (MCUboot boots the highest version; no revert without MCUBOOT_DIRECT_XIP_REVERT). */
+static void multi_xip_unmarked(Multi *m, size_t i, bool permanent)
+{
+	dfu_options_emit(m->o, DFU_EVENT_STATE, permanent ? "confirm" : "test", "Image %u: the device lists it for the "
+			 "next boot already (MCUboot direct-xip boots the newest image): nothing to mark",
+			 m->imgs[i].image);
+	if (m->o->mode == DFU_TEST_ONLY)
+		dfu_options_emit(m->o, DFU_EVENT_WARNING, "test", "Image %u: MCUboot direct-xip without revert cannot "
+				 "test an image: once it boots it stays, confirmed or not", m->imgs[i].image);
+}
+
 static int multi_mark_all(Multi *m, bool *any)
 {
 	bool permanent = m->o->mode == DFU_CONFIRM_ONLY;
@@ -164,8 +195,11 @@ static int multi_mark_all(Multi *m, bool *any)
 		if (m->res->images[i].running)
 			continue;
 		*any = true;
-		if (m->pending[i])
+		if (m->pending[i]) {
+			if (m->imgs[i].xip)
+				multi_xip_unmarked(m, i, permanent);
 			continue;
+		}
 		dfu_options_emit(m->o, DFU_EVENT_STATE, permanent ? "confirm" : "test", "Marking image %u %s",
 				 m->imgs[i].image, permanent ? "permanent (confirm-only: no revert possible)"
 				 : "for test (it reverts unless confirmed)");
@@ -176,16 +210,18 @@ static int multi_mark_all(Multi *m, bool *any)
 	return 0;
 }
 
-/* Still waiting: one of the new images is listed pending in its secondary slot. */
+/* Still waiting: one of the new images is listed pending in its secondary slot. A direct-xip image is
+ * listed pending while it is the newer one, before the reset and after a boot that passed it over alike;
+ * nothing moves, so the first answer after the reset's grace tells (multi_check_running). */
 static bool multi_some_pending(void *userdata, const MgmtImageList *list)
 {
 	Multi *m = userdata;
 
 	m->res->final_list = *list;
 	for (size_t i = 0; i < m->count; i++) {
-		const MgmtImageSlot *s1 = mgmt_image_list_entry(list, m->imgs[i].image, 1);
+		const MgmtImageSlot *s1 = mgmt_image_list_entry(list, m->imgs[i].image, m->target[i]);
 
-		if (!m->res->images[i].running && dfu_slot_holds(s1, &m->imgs[i]) && s1->pending)
+		if (!m->res->images[i].running && !m->imgs[i].xip && dfu_slot_holds(s1, &m->imgs[i]) && s1->pending)
 			return true;
 	}
 	return false;
@@ -211,12 +247,16 @@ static int multi_check_running(Multi *m)
 
 	for (size_t i = 0; i < m->count; i++) {
 		DfuImageResult *ir = &m->res->images[i];
-		const MgmtImageSlot *s0 = multi_slot(m, i, 0);
+		const MgmtImageSlot *s0 = multi_slot(m, i, ir->slot);
 
 		if (ir->running)
 			continue;
 		if (s0)
 			mgmt_version_text(s0->version, version, sizeof(version));
+		if (m->imgs[i].xip && (!dfu_slot_holds(s0, &m->imgs[i]) || !s0->active))
+			return multi_outcome(m, DFU_REVERTED, "after the reset image %u does not run the new image from "
+					     "slot %u: MCUboot direct-xip passed it over (is it linked for slot %u and "
+					     "signed with the bootloader's key?)", m->imgs[i].image, ir->slot, ir->slot);
 		if (!dfu_slot_holds(s0, &m->imgs[i]) || !s0->active)
 			return multi_outcome(m, DFU_REVERTED, "after the reset image %u runs %s%s (hash %s), not the new "
 					     "image: MCUboot did not boot it or reverted (is it signed with the "
@@ -231,13 +271,22 @@ static int multi_check_running(Multi *m)
 	return 0;
 }
 
+static bool multi_any_xip(const Multi *m)
+{
+	for (size_t i = 0; i < m->count; i++)
+		if (m->imgs[i].xip)
+			return true;
+	return false;
+}
+
 static int multi_reset_and_check(Multi *m)
 {
 	uint64_t reset_at;
 	int r;
 
-	dfu_options_emit(m->o, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot swaps the images before it "
-			 "starts");
+	dfu_options_emit(m->o, DFU_EVENT_STATE, "reset", "%s", multi_any_xip(m) ?
+			 "Resetting the device: MCUboot direct-xip starts the newest image where it lies" :
+			 "Resetting the device: MCUboot swaps the images before it starts");
 	r = device_reset(m->d, false);
 	if (r)
 		return r;
@@ -279,9 +328,9 @@ static int multi_read_back(Multi *m)
 	if (r)
 		return r;
 	for (size_t i = 0; i < m->count; i++) {
-		const MgmtImageSlot *s0 = multi_slot(m, i, 0);
+		const MgmtImageSlot *s0 = multi_slot(m, i, m->res->images[i].slot);
 
-		if (!dfu_slot_holds(s0, &m->imgs[i]) || !s0->active || (want_confirmed && !s0->confirmed))
+		if (!multi_runs(m, i, s0) || (want_confirmed && !s0->confirmed))
 			return multi_outcome(m, DFU_STATE_NOT_APPLIED, "reading back, image %u is not %s", m->imgs[i].image,
 					     want_confirmed ? "running confirmed" : "running");
 		m->res->images[i].confirmed = s0->confirmed;
@@ -297,13 +346,81 @@ static bool multi_all_done(const Multi *m)
 	return true;
 }
 
+/* The slot of image n that runs: the listed active one (img_mgmt lists image n's running slot active). */
+static uint32_t multi_running_slot(const Multi *m, uint32_t image)
+{
+	const MgmtImageSlot *s1 = mgmt_image_list_entry(&m->list, image, 1);
+
+	return s1 && s1->active ? 1 : 0;
+}
+
+/* One image to send per image number: a plain one goes to the secondary slot and runs from slot 0 after
+ * MCUboot's swap; of a direct-xip pair, the variant linked for the slot that does not run goes there and
+ * runs there (MCUboot docs/design.md: "the image update client ... is responsible for loading the proper
+ * images into the proper slot"). */
+static void multi_choose(Multi *m)
+{
+	m->count = 0;
+	for (size_t k = 0; k < m->input_count; k++) {
+		const DfuImage *img = &m->input[k];
+		uint32_t run = multi_running_slot(m, img->image);
+		size_t i = m->count;
+
+		if (img->xip && img->xip_slot == run)
+			continue;
+		m->imgs[i] = *img;
+		m->twin[i] = NULL;
+		for (size_t t = 0; img->xip && t < m->input_count; t++)
+			if (t != k && m->input[t].image == img->image)
+				m->twin[i] = &m->input[t];
+		m->run_slot[i] = img->xip ? run : 0;
+		m->target[i] = img->xip ? 1 - run : 1;
+		m->res->images[i] = (DfuImageResult){ .image = img->image, .input = k, .slot = img->xip ? 1 - run : 0 };
+		m->count++;
+	}
+	m->res->count = m->count;
+}
+
+/* Direct-xip variants on a device whose MCUboot says it swaps would run from the wrong address after the
+ * swap: refused. A device that does not say (no bootloader info) is taken at its word of the image list. */
+static int multi_check_xip_mode(Multi *m)
+{
+	MgmtBootloaderInfo bi = { 0 };
+	bool xip = false;
+	int r;
+
+	for (size_t k = 0; k < m->input_count; k++)
+		xip = xip || m->input[k].xip;
+	if (!xip)
+		return 0;
+	r = device_bootloader_info(m->d, &bi);
+	if (r < 0)
+		return r;
+	if (r > 0 || !bi.has_mode) {
+		dfu_options_emit(m->o, DFU_EVENT_WARNING, "inspect", "The device does not report MCUboot's mode: taking it "
+				 "to be direct-xip, as the package is");
+		return 0;
+	}
+	/* MCUboot's boot_status.h: 4 direct-xip, 5 direct-xip with revert. */
+	if (bi.mode != 4 && bi.mode != 5)
+		return multi_outcome(m, DFU_XIP_MODE, "the package holds MCUboot direct-xip variants but the device's "
+				     "MCUboot runs in %s mode: nothing was sent; use the package built for this "
+				     "bootloader", mgmt_bootloader_mode_name(bi.mode));
+	return 0;
+}
+
 static int multi_steps(Multi *m)
 {
 	bool any;
 	int r;
 
+	r = multi_check_xip_mode(m);
+	if (r)
+		return r;
 	dfu_options_emit(m->o, DFU_EVENT_STATE, "inspect", "Reading the device's image slots");
 	r = multi_read_list(m);
+	if (r == 0)
+		multi_choose(m);
 	for (size_t i = 0; r == 0 && i < m->count; i++)
 		r = multi_inspect_one(m, i);
 	if (r || multi_all_done(m)) {
@@ -333,20 +450,37 @@ static int multi_steps(Multi *m)
 	return r;
 }
 
+/* Each image number once, but for a direct-xip pair: two variants, one per slot. */
+static bool multi_input_valid(const DfuImage *imgs, size_t count)
+{
+	if (count == 0 || count > DFU_MULTI_MAX)
+		return false;
+	for (size_t i = 0; i < count; i++) {
+		size_t same = 0;
+
+		if (imgs[i].xip && imgs[i].xip_slot > 1)
+			return false;
+		for (size_t k = 0; k < count; k++) {
+			if (k == i || imgs[k].image != imgs[i].image)
+				continue;
+			if (!imgs[i].xip || !imgs[k].xip || imgs[k].xip_slot == imgs[i].xip_slot)
+				return false;
+			same++;
+		}
+		if (imgs[i].xip && same != 1)
+			return false;
+	}
+	return true;
+}
+
 int dfu_run_multi(Device *d, const DfuImage *imgs, size_t count, const DfuOptions *o, DfuMultiResult *res)
 {
-	Multi m = { .d = d, .imgs = imgs, .count = count, .o = o, .res = res };
+	Multi m = { .d = d, .input = imgs, .input_count = count, .o = o, .res = res };
 	int r;
 
-	*res = (DfuMultiResult){ .count = count };
-	if (count == 0 || count > DFU_MULTI_MAX)
+	*res = (DfuMultiResult){ 0 };
+	if (!multi_input_valid(imgs, count))
 		return -EINVAL;
-	for (size_t i = 0; i < count; i++) {
-		res->images[i].image = imgs[i].image;
-		for (size_t k = 0; k < i; k++)
-			if (imgs[k].image == imgs[i].image)
-				return -EINVAL;
-	}
 	/* MCUboot's serial recovery writes primary slots and marks nothing: dfu_run's own flow, image 0 only. */
 	r = firmware_is_recovery(d);
 	if (r < 0)

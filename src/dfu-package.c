@@ -521,6 +521,51 @@ static int package_check_indices(const DfuPackage *p, char *why, size_t why_size
 	return 0;
 }
 
+/* Both variants of a direct-xip image, and that they agree: NCS numbers a variant's "slot" as MCUboot
+ * does, image * 2 for the primary and + 1 for the secondary (sdk-nrf cmake/sysbuild/zip.cmake at
+ * 07a7d3bfded66451ccff3afa1a8c630fa0b9af97, mcuboot_image_number_to_slot); both are one version; signed with
+ * imgtool --rom-fixed they carry different addresses. The device may run either slot, so either may be
+ * the one to send: a package without both cannot update every device. */
+static int package_check_pair(const DfuPackageFile *a, const DfuPackageFile *b, char *why, size_t why_size)
+{
+	Image ia, ib;
+
+	if (image_parse(a->data, a->data_len, &ia, NULL, 0) || image_parse(b->data, b->data_len, &ib, NULL, 0))
+		return fail(why, why_size, "%s or %s is not an MCUboot image", a->file, b->file);
+	if (memcmp(&ia.version, &ib.version, sizeof(ia.version)) != 0)
+		return fail(why, why_size, "the direct-xip variants %s and %s are of different versions", a->file, b->file);
+	if (ia.hash_len == ib.hash_len && memcmp(ia.hash, ib.hash, ia.hash_len) == 0)
+		return fail(why, why_size, "the direct-xip variants %s and %s are the same image: one build cannot run "
+			    "from both slots", a->file, b->file);
+	if ((ia.flags & IMAGE_F_ROM_FIXED) && (ib.flags & IMAGE_F_ROM_FIXED) && ia.load_addr == ib.load_addr)
+		return fail(why, why_size, "the direct-xip variants %s and %s are both linked for address 0x%x",
+			    a->file, b->file, ia.load_addr);
+	return 0;
+}
+
+static int package_check_variants(const DfuPackage *p, char *why, size_t why_size)
+{
+	for (size_t i = 0; i < p->count; i++) {
+		const DfuPackageFile *f = &p->files[i], *twin = NULL;
+
+		if (f->slot < 0)
+			continue;
+		if (f->slot / 2 != f->image_index)
+			return fail(why, why_size, "manifest.json gives %s \"slot\" %" PRId64 ", which is not one of image "
+				    "%" PRId64 "'s (%" PRId64 " or %" PRId64 ")", f->file, f->slot, f->image_index,
+				    2 * f->image_index, 2 * f->image_index + 1);
+		for (size_t k = 0; k < p->count; k++)
+			if (k != i && p->files[k].image_index == f->image_index)
+				twin = &p->files[k];
+		if (!twin)
+			return fail(why, why_size, "%s is a direct-xip variant for slot %" PRId64 " only: the package needs "
+				    "the variant for the other slot too, as the device may run either", f->file, f->slot);
+		if (f < twin && package_check_pair(f, twin, why, why_size))
+			return -EBADMSG;
+	}
+	return 0;
+}
+
 int dfu_package_parse(const uint8_t *buf, size_t len, DfuPackage *out, char *why, size_t why_size)
 {
 	ZipArchive *zip = calloc(1, sizeof(*zip));
@@ -539,6 +584,8 @@ int dfu_package_parse(const uint8_t *buf, size_t len, DfuPackage *out, char *why
 		r = package_check_file(zip, &out->files[i], why, why_size);
 	if (r == 0)
 		r = package_check_indices(out, why, why_size);
+	if (r == 0)
+		r = package_check_variants(out, why, why_size);
 	free(zip);
 	return r;
 }

@@ -48,7 +48,7 @@ static void put_header(Builder *b, const ImageSignSpec *s, uint16_t hdr_size, ui
 	put_le(b, hdr_size, 2);
 	put_le(b, prot_size, 2);
 	put_le(b, s->payload_len, 4);
-	put_le(b, 0, 4); /* flags */
+	put_le(b, s->rom_fixed ? IMAGE_F_ROM_FIXED : 0, 4); /* flags */
 	b->buf[b->len++] = s->version.major;
 	b->buf[b->len++] = s->version.minor;
 	put_le(b, s->version.revision, 2);

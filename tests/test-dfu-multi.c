@@ -162,6 +162,101 @@ static void test_revert_reported(void)
 	flow_teardown(f);
 }
 
+/* A direct-xip pair of version major.0.0 (imgtool --rom-fixed for each slot's address) in imgs[0] and [1]. */
+static void flow_xip_pair(Flow *f, uint8_t major, const char *version, bool crossed)
+{
+	static uint8_t payload[20 * 1024];
+
+	for (size_t i = 0; i < 2; i++) {
+		ImageSignSpec spec = { .payload = payload, .payload_len = sizeof(payload),
+				       .version = { .major = major }, .rom_fixed = true,
+				       .load_addr = (i == 0) != crossed ? SIM_SLOT0_OFFSET : SIM_SLOT1_OFFSET };
+		uint8_t *out;
+		size_t n;
+
+		memset(payload, (int)(major + i), sizeof(payload));
+		CHECK_INT(image_sign(&spec, &out, &n, NULL, 0), 0);
+		memcpy(f->bytes[i], out, n);
+		free(out);
+		CHECK_INT(image_parse(f->bytes[i], n, &f->parsed[i], NULL, 0), 0);
+		f->imgs[i] = (DfuImage){ .data = f->bytes[i], .size = n, .hash = f->parsed[i].hash,
+					 .hash_len = f->parsed[i].hash_len, .version = version, .image = 0, .xip = true,
+					 .xip_slot = (uint32_t)i };
+	}
+}
+
+static Flow *flow_setup_xip(void)
+{
+	SimConfig cfg;
+	Flow *f;
+
+	sim_config_default(&cfg);
+	cfg.direct_xip = true;
+	f = flow_setup(&cfg, DFU_TEST_AND_CONFIRM);
+	device_free(f->d);
+	cfg.images = 1;
+	CHECK_INT(sim_loop_device(f->event, &cfg, &f->d), 0);
+	return f;
+}
+
+/* Direct-xip: the variant for the slot that does not run goes there and runs there, twice in a row, so
+ * both slots get used; nothing is marked (img_mgmt has no state write), the list reads back confirmed. */
+static void test_xip_variant_for_the_other_slot(void)
+{
+	Flow *f = flow_setup_xip();
+	SimSlotState s;
+
+	flow_xip_pair(f, 2, "2.0.0", false);
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK_INT(f->res.count, 1);
+	CHECK(f->res.images[0].input == 1 && f->res.images[0].slot == 1 && f->res.images[0].uploaded);
+	CHECK(!f->res.images[0].marked && f->res.images[0].running && f->res.images[0].confirmed);
+	CHECK(slot_holds(f, 1, 1, &s) && s.active && s.confirmed);
+	flow_xip_pair(f, 3, "3.0.0", false);
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK(f->res.images[0].input == 0 && f->res.images[0].slot == 0 && f->res.images[0].running);
+	CHECK(slot_holds(f, 0, 0, &s) && s.active && s.confirmed);
+	sim_device_slot_state(sim_loop_sim(), 1, &s);
+	CHECK(!s.active && !s.pending && strcmp(s.version, "2.0.0") == 0);
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK(f->res.images[0].already_running && f->res.images[0].input == 0 && !f->res.reset);
+	flow_teardown(f);
+}
+
+/* Variants each linked for the wrong slot: MCUboot passes the new one over (boot_rom_address_check), the
+ * old one keeps running, and the outcome says so. */
+static void test_xip_wrong_variant_not_booted(void)
+{
+	Flow *f = flow_setup_xip();
+	SimSlotState s;
+
+	flow_xip_pair(f, 2, "2.0.0", true);
+	flow_run(f);
+	CHECK_INT(f->r, DFU_REVERTED);
+	CHECK(strstr(f->res.message, "does not run the new image from slot 1") != NULL);
+	sim_device_slot_state(sim_loop_sim(), 0, &s);
+	CHECK(s.active && strcmp(s.version, "1.0.0") == 0);
+	flow_teardown(f);
+}
+
+/* Direct-xip variants for a device whose MCUboot swaps (bootloader info mode 3): refused, nothing sent. */
+static void test_xip_package_on_swap_device(void)
+{
+	Flow *f = flow_setup(NULL, DFU_TEST_AND_CONFIRM);
+	SimSlotState s;
+
+	flow_xip_pair(f, 2, "2.0.0", false);
+	flow_run(f);
+	CHECK_INT(f->r, DFU_XIP_MODE);
+	CHECK(strstr(f->res.message, "swap-using-move") != NULL);
+	sim_device_slot_state(sim_loop_sim(), 1, &s);
+	CHECK(!s.present);
+	flow_teardown(f);
+}
+
 /* Two images for one image number: refused. */
 static void test_same_image_twice(void)
 {
@@ -169,6 +264,9 @@ static void test_same_image_twice(void)
 	unsigned requests = sim_loop_stats()->requests;
 
 	f->imgs[1].image = 0;
+	flow_run(f);
+	CHECK_INT(f->r, -EINVAL);
+	f->imgs[0].xip = f->imgs[1].xip = true; /* two variants for one slot */
 	flow_run(f);
 	CHECK_INT(f->r, -EINVAL);
 	CHECK_INT(sim_loop_stats()->requests, requests);
@@ -183,6 +281,9 @@ int main(void)
 		TAP_TEST(test_downgrade_of_one_image),
 		TAP_TEST(test_revert_reported),
 		TAP_TEST(test_same_image_twice),
+		TAP_TEST(test_xip_variant_for_the_other_slot),
+		TAP_TEST(test_xip_wrong_variant_not_booted),
+		TAP_TEST(test_xip_package_on_swap_device),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -310,6 +310,84 @@ static void test_direct_xip_variants(void)
 	CHECK_INT(p.files[1].slot, 1);
 }
 
+/* A direct-xip variant: version major.0.0, signed with imgtool --rom-fixed addr; owned by the caller. */
+static uint8_t *xip_image(uint8_t major, uint32_t addr, uint8_t fill, size_t *len)
+{
+	uint8_t payload[3000], *out = NULL;
+	ImageSignSpec spec = { .payload = payload, .payload_len = sizeof(payload), .version = { major, 0, 0, 0 },
+			       .load_addr = addr, .rom_fixed = true };
+
+	memset(payload, fill, sizeof(payload)); /* two builds differ in more than their address */
+	CHECK_INT(image_sign(&spec, &out, len, NULL, 0), 0);
+	return out;
+}
+
+/* A direct-xip package of a.bin (slot a_slot) and b.bin (slot 1) as zip.cmake lists them, parsed. */
+static int xip_parse(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len, const char *a_slot,
+		     DfuPackage *p, char *why, size_t why_size)
+{
+	static uint8_t zip[ZIP_CAP];
+	char manifest[1024];
+	Member m[3];
+
+	snprintf(manifest, sizeof(manifest), "{\"format-version\": 1, \"files\": ["
+		 "{\"load_address\": 49664, \"version_MCUBOOT+XIP\": \"2.0.0\", \"image_index\": \"0\", "
+		 "\"slot\": \"%s\", \"size\": %zu, \"file\": \"a.bin\"}, "
+		 "{\"load_address\": 274944, \"image_index\": \"0\", \"slot\": \"1\", "
+		 "\"version_MCUBOOT+XIP\": \"2.0.0\", \"size\": %zu, \"file\": \"b.bin\"}]}", a_slot, a_len, b_len);
+	m[0] = (Member){ .name = "a.bin", .data = a, .len = a_len };
+	m[1] = (Member){ .name = "b.bin", .data = b, .len = b_len };
+	m[2] = (Member){ .name = "manifest.json", .data = manifest, .len = strlen(manifest) };
+	return dfu_package_parse(zip, zip_build(zip, m, 3), p, why, why_size);
+}
+
+/* A direct-xip package: both variants read, each with its slot; variants that disagree are refused. */
+static void test_direct_xip_package(void)
+{
+	size_t n0, n1, n2, n3;
+	uint8_t *v0 = xip_image(2, 0xc000, 1, &n0), *v1 = xip_image(2, 0x43000, 2, &n1);
+	uint8_t *old = xip_image(1, 0x43000, 2, &n2), *same_addr = xip_image(2, 0xc000, 2, &n3);
+	DfuPackage p;
+	char why[320] = "";
+
+	CHECK_INT(xip_parse(v0, n0, v1, n1, "0", &p, why, sizeof(why)), 0);
+	CHECK(p.direct_xip && p.count == 2);
+	CHECK(p.files[0].slot == 0 && p.files[1].slot == 1 && p.files[0].data_len == n0 && p.files[1].data_len == n1);
+	CHECK_INT(xip_parse(v0, n0, old, n2, "0", &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "b.bin is version 1.0.0+0 but manifest.json says 2.0.0") != NULL);
+	CHECK_INT(xip_parse(v0, n0, same_addr, n3, "0", &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "are both linked for address 0xc000") != NULL);
+	CHECK_INT(xip_parse(v0, n0, v0, n0, "0", &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "are the same image") != NULL);
+	CHECK_INT(xip_parse(v0, n0, v1, n1, "2", &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "\"slot\" 2, which is not one of image 0's (0 or 1)") != NULL);
+	CHECK_INT(xip_parse(v0, n0, v1, n1, "1", &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "the same image_index 0") != NULL);
+	free(v0);
+	free(v1);
+	free(old);
+	free(same_addr);
+}
+
+/* One variant only: the device may run the slot it is linked for. */
+static void test_direct_xip_needs_both(void)
+{
+	static uint8_t zip[ZIP_CAP];
+	size_t n;
+	uint8_t *v1 = xip_image(2, 0x43000, 2, &n);
+	char manifest[512], why[320] = "";
+	DfuPackage p;
+	Member m[2];
+
+	snprintf(manifest, sizeof(manifest), "{\"files\": [{\"image_index\": \"0\", \"slot\": \"1\", \"size\": %zu, "
+		 "\"file\": \"b.bin\"}]}", n);
+	m[0] = (Member){ .name = "b.bin", .data = v1, .len = n };
+	m[1] = (Member){ .name = "manifest.json", .data = manifest, .len = strlen(manifest) };
+	CHECK_INT(dfu_package_parse(zip, zip_build(zip, m, 2), &p, why, sizeof(why)), -EBADMSG);
+	CHECK(strstr(why, "b.bin is a direct-xip variant for slot 1 only") != NULL);
+	free(v1);
+}
+
 /* The generator's own output (tests/tools/mk-ncs-zip.py, committed): the reader takes it whole. */
 static void test_generator_output(void)
 {
@@ -338,6 +416,8 @@ int main(void)
 		TAP_TEST(test_zip_refusals),
 		TAP_TEST(test_manifest),
 		TAP_TEST(test_direct_xip_variants),
+		TAP_TEST(test_direct_xip_package),
+		TAP_TEST(test_direct_xip_needs_both),
 		TAP_TEST(test_generator_output),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));

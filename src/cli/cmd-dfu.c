@@ -32,6 +32,7 @@ static int dfu_exit_code(int r)
 	case DFU_NOT_VERIFIED: return EXIT_VERIFY;
 	case DFU_NOT_BACK: return EXIT_TIMEOUT;
 	case DFU_STATE_NOT_APPLIED: case DFU_SLOT_BUSY: case DFU_SETTINGS_NOT_ERASED: case DFU_RECOVERY_NO_TEST:
+	case DFU_XIP_MODE:
 		return EXIT_DEVICE;
 	case DFU_DOWNGRADE: return EXIT_DOWNGRADE;
 	default: return EXIT_FAILURE_GENERIC;
@@ -39,16 +40,18 @@ static int dfu_exit_code(int r)
 }
 
 /* "updates": one object per image, the same for one image as for a package. */
-static void dfu_json_updates(JsonWriter *j, const LoadedImage *imgs, const DfuImageResult *res, size_t count)
+static void dfu_json_updates(JsonWriter *j, const LoadedImage *all, const DfuImageResult *res, size_t count)
 {
 	json_key(j, "updates");
 	json_begin_array(j);
 	for (size_t i = 0; i < count; i++) {
+		const LoadedImage *img = &all[res[i].input]; /* a direct-xip pair: the variant sent */
+
 		json_begin_object(j);
 		json_key(j, "image"); json_uint(j, res[i].image);
-		json_key(j, "file"); json_string(j, imgs[i].path);
-		json_key(j, "version"); json_string(j, imgs[i].version);
-		json_key(j, "hash"); json_hex(j, imgs[i].image.hash, imgs[i].image.hash_len);
+		json_key(j, "file"); json_string(j, img->path);
+		json_key(j, "version"); json_string(j, img->version);
+		json_key(j, "hash"); json_hex(j, img->image.hash, img->image.hash_len);
 		json_key(j, "old_version"); json_string(j, res[i].old_version);
 		json_key(j, "uploaded"); json_bool(j, res[i].uploaded);
 		json_key(j, "upload_skipped"); json_bool(j, res[i].upload_skipped);
@@ -201,6 +204,10 @@ static int dfu_load_member(Cli *cli, DfuSet *set, const DfuPackageFile *f)
 		return r;
 	}
 	dfu_set_add(set, img, (uint32_t)f->image_index);
+	if (f->slot >= 0) {
+		set->di[set->count - 1].xip = true;
+		set->di[set->count - 1].xip_slot = (uint32_t)(f->slot % 2);
+	}
 	return 0;
 }
 
@@ -219,12 +226,15 @@ static int dfu_load_package(Cli *cli, const char *path, DfuSet *set)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "out of memory reading %s", path);
 	if (r < 0)
 		return cli_fail(cli, EXIT_IMAGE, "%s: %s: refusing the package, nothing was sent", path, why);
-	if (set->pkg.direct_xip)
-		return cli_fail(cli, EXIT_IMAGE, "%s holds MCUboot direct-xip variants (a \"slot\" per file): smpctl "
-				"does not pick the variant for the free slot yet; give that variant's .bin instead", path);
 	for (size_t i = 0; i < set->pkg.count; i++) {
-		cli_event(cli, "state", "inspect", "%s: %s for image %" PRId64 ", %zu bytes", path,
-			  set->pkg.files[i].file, set->pkg.files[i].image_index, set->pkg.files[i].data_len);
+		const DfuPackageFile *f = &set->pkg.files[i];
+
+		if (f->slot >= 0)
+			cli_event(cli, "state", "inspect", "%s: %s for image %" PRId64 " running from slot %" PRId64
+				  " (direct-xip), %zu bytes", path, f->file, f->image_index, f->slot % 2, f->data_len);
+		else
+			cli_event(cli, "state", "inspect", "%s: %s for image %" PRId64 ", %zu bytes", path, f->file,
+				  f->image_index, f->data_len);
 		r = dfu_load_member(cli, set, &set->pkg.files[i]);
 		if (r)
 			return r;
@@ -294,8 +304,10 @@ static void dfu_multi_json(Cli *cli, const Device *d, const DfuSet *set, DfuMode
 	json_key(j, "type"); json_string(j, "result");
 	json_key(j, "ok"); json_bool(j, true);
 	json_key(j, "mode"); json_string(j, dfu_mode_name(mode));
-	json_key(j, "version"); json_string(j, set->imgs[0].version);
-	json_key(j, "hash"); json_hex(j, set->imgs[0].image.hash, set->imgs[0].image.hash_len);
+	const LoadedImage *first = &set->imgs[res->count ? res->images[0].input : 0];
+
+	json_key(j, "version"); json_string(j, first->version);
+	json_key(j, "hash"); json_hex(j, first->image.hash, first->image.hash_len);
 	json_key(j, "uploaded"); json_bool(j, uploaded);
 	json_key(j, "upload_skipped"); json_bool(j, dfu_multi_all(res, offsetof(DfuImageResult, upload_skipped)));
 	if (uploaded) {
@@ -327,10 +339,11 @@ static void dfu_multi_text(Cli *cli, const Device *d, const DfuSet *set, const D
 		size_t used = (size_t)snprintf(line, sizeof(line), "Image %u: ", res->images[i].image);
 
 		if (res->images[i].uploaded)
-			cli_upload_figures(d, &set->imgs[i], &res->images[i].upload, line + used, sizeof(line) - used);
+			cli_upload_figures(d, &set->imgs[res->images[i].input], &res->images[i].upload, line + used,
+					   sizeof(line) - used);
 		else
 			snprintf(line + used, sizeof(line) - used, "uploaded nothing: the device already held %s",
-				 set->imgs[i].path);
+				 set->imgs[res->images[i].input].path);
 		cli_summary(cli, line);
 	}
 	snprintf(line, sizeof(line), "The update of %zu images took %.1f s.", res->count, (double)usec / 1e6);
@@ -344,7 +357,7 @@ static void dfu_multi_outcome(Cli *cli, const DfuSet *set, const DfuMultiResult 
 	snprintf(cli->outcome->old_version, sizeof(cli->outcome->old_version), "%s", res->images[0].old_version);
 	for (size_t i = 0; i < res->count; i++)
 		if (res->images[i].uploaded) {
-			cli_outcome_upload(cli, &set->imgs[i], &res->images[i].upload);
+			cli_outcome_upload(cli, &set->imgs[res->images[i].input], &res->images[i].upload);
 			break;
 		}
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * MCUboot (swap-using-move) of the simulated device: the factory image, and what happens at boot with the
+ * MCUboot (swap-using-move, or direct-xip) of the simulated device: the factory image, and what happens at boot with the
  * state the application left (REFERENCE.md §8, §12, §13; MCUboot docs/design.md, loader.c).
  */
 #include <stdio.h>
@@ -25,6 +25,7 @@ void sim_slots_init(SimDevice *dev)
 	for (unsigned i = 0; i < dev->cfg.images; i++) {
 		sim_make_image(dev->slot[2 * i], dev->cfg.slot_size, FACTORY_PAYLOAD, dev->cfg.app_version, (uint8_t)(1 + i));
 		dev->swap[i] = SIM_SWAP_NONE;
+		dev->active[i] = 0;
 	}
 }
 
@@ -42,22 +43,71 @@ static int version_cmp(const ImageVersion *a, const ImageVersion *b)
  * which for swap-using-move is the offset of the trailer's sector, one page before the slot's end. So an
  * image that fits the slot, and uploads with "match", is still erased at boot if it reaches that page
  * (and swap_fits() asks for one page more). */
-static bool slot1_bootable(const SimDevice *dev, unsigned image)
+static bool image_validates(const SimDevice *dev, unsigned slot, const Image *img)
 {
 	uint8_t digest[32];
+
+	if (img->size > dev->cfg.slot_size - SIM_PAGE_SIZE)
+		return false;
+	if (img->hash_type != IMAGE_TLV_SHA256)
+		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
+	image_sha256(dev->slot[slot], (size_t)img->hdr_size + img->img_size + img->protect_tlv_size, digest);
+	return memcmp(digest, img->hash, 32) == 0;
+}
+
+static bool slot1_bootable(const SimDevice *dev, unsigned image)
+{
 	Image img, running;
 
 	if (!sim_slot_image(dev, 2 * image + 1, &img))
 		return false;
-	if (img.size > dev->cfg.slot_size - SIM_PAGE_SIZE)
-		return false;
 	if (dev->cfg.no_downgrade && sim_slot_image(dev, 2 * image, &running) &&
 	    version_cmp(&img.version, &running.version) < 0)
 		return false;
-	if (img.hash_type != IMAGE_TLV_SHA256)
-		return true; /* the model checks SHA-256 images only; larger hashes are taken as valid */
-	image_sha256(dev->slot[2 * image + 1], (size_t)img.hdr_size + img.img_size + img.protect_tlv_size, digest);
-	return memcmp(digest, img.hash, 32) == 0;
+	return image_validates(dev, 2 * image + 1, &img);
+}
+
+/* boot_rom_address_check(): an image signed with imgtool --rom-fixed runs only from the slot at its address. */
+static bool xip_address_fits(unsigned slot, const Image *img)
+{
+	return !(img->flags & IMAGE_F_ROM_FIXED) || img->load_addr == (slot % 2 ? SIM_SLOT1_OFFSET : SIM_SLOT0_OFFSET);
+}
+
+/* Direct-xip (MCUboot 346f7374 loader.c boot_load_and_validate_images, find_slot_with_highest_version;
+ * docs/design.md "Equal slots (direct-xip)"): the slot with the highest version is tried first (on a tie
+ * the lower slot); one linked for the other slot's address is passed over, one that does not validate
+ * is erased; then the other slot. Nothing moves, and without MCUBOOT_DIRECT_XIP_REVERT nothing reverts. */
+static void xip_boot(SimDevice *dev)
+{
+	bool available[2] = { true, true };
+
+	for (;;) {
+		Image img, best_img;
+		int best = -1;
+
+		for (unsigned s = 0; s < 2; s++)
+			if (available[s] && sim_slot_image(dev, s, &img) &&
+			    (best < 0 || version_cmp(&img.version, &best_img.version) > 0)) {
+				best = (int)s;
+				best_img = img;
+			}
+		if (best < 0) {
+			log_debug("sim: direct-xip: no slot to load; the device stays as it was");
+			return;
+		}
+		available[best] = false;
+		if (!xip_address_fits((unsigned)best, &best_img)) {
+			log_debug("sim: direct-xip: the image in slot %d is built for another slot, skipping", best);
+			continue;
+		}
+		if (!image_validates(dev, (unsigned)best, &best_img)) {
+			log_debug("sim: direct-xip: the image in slot %d does not validate; MCUboot erases it", best);
+			memset(dev->slot[best], 0xff, SIM_SLOT_SIZE);
+			continue;
+		}
+		dev->active[0] = (unsigned)best;
+		return;
+	}
 }
 
 /* swap_run() in MCUboot 2.1's swap_move.c, when a swap starts: the larger of the two images, in whole
@@ -114,6 +164,8 @@ uint64_t sim_boot_usec(const SimDevice *dev)
 {
 	uint64_t usec = 0;
 
+	if (dev->cfg.direct_xip)
+		return 0; /* nothing moves: validating the image is all */
 	for (unsigned i = 0; i < dev->cfg.images; i++)
 		usec += image_boot_usec(dev, i);
 	return usec;
@@ -166,6 +218,10 @@ static void image_boot(SimDevice *dev, unsigned image)
 
 void sim_boot(SimDevice *dev)
 {
+	if (dev->cfg.direct_xip) {
+		xip_boot(dev);
+		return;
+	}
 	for (unsigned i = 0; i < dev->cfg.images; i++)
 		image_boot(dev, i);
 }

@@ -43,6 +43,12 @@ int sim_device_new(const SimConfig *cfg, SimDevice **out)
 		dev->cfg.slot_size = SIM_SLOT_SIZE;
 	if (dev->cfg.update_footer >= dev->cfg.slot_size)
 		dev->cfg.update_footer = 0;
+	/* Direct-xip: one image, nothing that swaps or erases the other slot (SimConfig.direct_xip). */
+	if (dev->cfg.direct_xip) {
+		dev->cfg.images = 1;
+		dev->cfg.new_image_crashes = dev->cfg.power_loss_in_swap = false;
+		dev->cfg.idle_erase_ms = 0;
+	}
 	if (dev->cfg.buf_size < SMP_HEADER_SIZE + 2)
 		dev->cfg.buf_size = SMP_HEADER_SIZE + 2;
 	sim_slots_init(dev);

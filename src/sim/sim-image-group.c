@@ -33,11 +33,39 @@ static SimStatus upload_error(int32_t rc, const char *rsn)
 	return SIM_GROUP_ERR_RSN(SMP_GROUP_IMAGE, rc, rsn);
 }
 
+/* img_mgmt_vercmp() without the build number (CONFIG_MCUMGR_GRP_IMG_VERSION_CMP_USE_BUILD_NUMBER off). */
+static int version_cmp3(const ImageVersion *a, const ImageVersion *b)
+{
+	uint64_t ka = (uint64_t)a->major << 24 | (uint64_t)a->minor << 16 | a->revision;
+	uint64_t kb = (uint64_t)b->major << 24 | (uint64_t)b->minor << 16 | b->revision;
+
+	return ka < kb ? -1 : ka > kb;
+}
+
+/* Direct-xip, img_mgmt_state_read() with img_mgmt_get_next_boot_slot() of Zephyr 4.1's plain DIRECT_XIP: the
+ * running slot is active and confirmed; the other is pending and permanent when its version is higher (MCUboot
+ * will boot it), else it has no flags. */
+static void xip_slot_flags(const SimDevice *dev, unsigned slot, SimSlotState *st)
+{
+	unsigned running_slot = sim_active_slot(dev, slot / 2);
+	Image mine, running;
+
+	st->active = st->confirmed = slot == running_slot;
+	st->pending = st->permanent = slot != running_slot && sim_slot_image(dev, slot, &mine) &&
+				      sim_slot_image(dev, running_slot, &running) &&
+				      version_cmp3(&running.version, &mine.version) < 0;
+}
+
 /* The flags img_mgmt_state_read() reports for the swap MCUboot will do next for the slot's image (next
  * boot slot and type); slots are counted over all images (image i: 2i, 2i + 1). */
 static void slot_flags(const SimDevice *dev, unsigned slot, SimSlotState *st)
 {
 	bool active = slot % 2 == 0;
+
+	if (dev->cfg.direct_xip) {
+		xip_slot_flags(dev, slot, st);
+		return;
+	}
 
 	st->active = active;
 	st->pending = st->confirmed = st->permanent = false;
@@ -124,9 +152,12 @@ static void put_image_list(const SimDevice *dev, SmpCborWriter *w)
 }
 
 /* img_mgmt_slot_in_use(): the running slot, and slot 1 while MCUboot will use it at the next boot
- * (test, permanent, or holding the image a revert restores). */
+ * (test, permanent, or holding the image a revert restores). Direct-xip skips the next-boot check: only
+ * the running slot is in use, so a newer image waiting in the other one is overwritten by an upload. */
 static bool slot_in_use(const SimDevice *dev, unsigned slot)
 {
+	if (dev->cfg.direct_xip)
+		return slot == sim_active_slot(dev, slot / 2);
 	return slot % 2 == 0 || dev->swap[slot / 2] != SIM_SWAP_NONE;
 }
 
@@ -216,11 +247,12 @@ static SimStatus state_write(SimDevice *dev, const SimRequest *req)
 	return set_next_boot(dev, (unsigned)slot, confirm);
 }
 
-/* img_mgmt_erase(): slot 1 by default; a slot with a valid image that is in use is refused. Erasing
- * flash that reads erased costs nothing (img_mgmt_erase_slot checks first). The session is dropped. */
+/* img_mgmt_erase(): the slot opposite the running one by default (slot 1 unless direct-xip runs slot 1);
+ * a slot with a valid image that is in use is refused. Erasing flash that reads erased costs nothing
+ * (img_mgmt_erase_slot checks first). The session is dropped. */
 static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 {
-	uint64_t slot = 1;
+	uint64_t slot = sim_other_slot(dev, 0);
 	Image img;
 
 	if (!req->body || smp_cbor_get_uint(req->body, "slot", &slot) == -EBADMSG || slot > UINT32_MAX)
@@ -237,9 +269,10 @@ static SimStatus image_erase(SimDevice *dev, const SimRequest *req)
 	return SIM_OK;
 }
 
-/* upload_image_id: on the slot that takes uploads (slot 1, or slot 0 too in a direct-upload recovery) */
+/* upload_image_id: on the slot that takes uploads (slot 1, or slot 0 too in a direct-upload recovery, or
+ * only slot 0 while direct-xip runs slot 1); -1: none */
 static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size, int slot0_upload_id,
-			    unsigned slot1_upload_id)
+			    int slot1_upload_id)
 {
 	smp_cbor_put_text(w, "image");
 	smp_cbor_put_uint(w, image);
@@ -251,9 +284,9 @@ static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size
 		smp_cbor_put_uint(w, slot);
 		smp_cbor_put_text(w, "size");
 		smp_cbor_put_uint(w, slot_size);
-		if (slot == 1 || slot0_upload_id >= 0) {
+		if ((slot == 1 ? slot1_upload_id : slot0_upload_id) >= 0) {
 			smp_cbor_put_text(w, "upload_image_id");
-			smp_cbor_put_uint(w, slot == 1 ? slot1_upload_id : (unsigned)slot0_upload_id);
+			smp_cbor_put_uint(w, (unsigned)(slot == 1 ? slot1_upload_id : slot0_upload_id));
 		}
 		smp_cbor_put_break(w);
 	}
@@ -262,7 +295,7 @@ static void put_image_slots(SmpCborWriter *w, unsigned image, uint32_t slot_size
 
 void sim_put_image0_slots(SmpCborWriter *w, uint32_t slot_size, int slot0_upload_id, unsigned slot1_upload_id)
 {
-	put_image_slots(w, 0, slot_size, slot0_upload_id, slot1_upload_id);
+	put_image_slots(w, 0, slot_size, slot0_upload_id, (int)slot1_upload_id);
 }
 
 /* img_mgmt_slot_info() (CONFIG_MCUMGR_GRP_IMG_SLOT_INFO): sizes, and which slot takes uploads; with
@@ -277,7 +310,8 @@ static SimStatus slot_info(const SimDevice *dev, SmpCborWriter *w)
 	for (unsigned i = 0; i < dev->cfg.images; i++) {
 		smp_cbor_put_indef_map(w);
 		/* upload_image_id: the image number, on the slot that is not the image's active one */
-		put_image_slots(w, i, dev->cfg.slot_size, -1, i);
+		put_image_slots(w, i, dev->cfg.slot_size, dev->active[i] == 1 ? (int)i : -1,
+				dev->active[i] == 1 ? -1 : (int)i);
 		if (dev->cfg.update_footer) {
 			smp_cbor_put_text(w, "max_image_size");
 			smp_cbor_put_uint(w, dev->cfg.slot_size - dev->cfg.update_footer);
@@ -376,7 +410,7 @@ static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *p
 	/* An image the device does not have: slot 2N + 1's area id is 255 (uint8_t -1), which does not open. */
 	if (image >= dev->cfg.images)
 		return upload_error(SMP_IMG_FLASH_OPEN_FAILED, RSN_FA_OPEN_FAIL);
-	if (slot_in_use(dev, 2 * image + 1))
+	if (slot_in_use(dev, sim_other_slot(dev, image)))
 		return upload_error(SMP_IMG_NO_FREE_SLOT, RSN_NO_SLOT);
 	if (u->len > dev->cfg.slot_size)
 		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
@@ -384,7 +418,7 @@ static SimStatus inspect_first(const SimDevice *dev, const UploadReq *u, bool *p
 	 * compares with img_mgmt_my_version(), the running image 0's, whichever image is uploaded. */
 	if (dev->cfg.update_footer && u->len > dev->cfg.slot_size - dev->cfg.update_footer)
 		return upload_error(SMP_IMG_INVALID_IMAGE_TOO_LARGE, RSN_TOO_LARGE);
-	if (u->upgrade && sim_slot_image(dev, 0, &running) && !version_newer(u->data, &running.version))
+	if (u->upgrade && sim_slot_image(dev, sim_active_slot(dev, 0), &running) && !version_newer(u->data, &running.version))
 		return upload_error(SMP_IMG_CURRENT_VERSION_IS_NEWER, RSN_DOWNGRADE);
 	return SIM_OK;
 }
@@ -407,12 +441,15 @@ static SimStatus inspect(const SimDevice *dev, const UploadReq *u, bool *proceed
 	return SIM_OK;
 }
 
-/* flash_img_check(): SHA-256 of the slot's first len bytes against the session's sha (zero-padded to
- * 32 bytes, so a shorter sha never matches, §11). */
+/* The slot that takes the session's data: the one its image does not run from (img_mgmt_get_unused_slot_area_id:
+ * the secondary, or in direct-xip whichever slot is not running). */
 static unsigned upload_slot(const SimDevice *dev)
 {
-	return 2 * dev->upload.image + 1;
+	return sim_other_slot(dev, dev->upload.image);
 }
+
+/* flash_img_check(): SHA-256 of the slot's first len bytes against the session's sha (zero-padded to
+ * 32 bytes, so a shorter sha never matches, §11). */
 
 static bool slot1_matches(const SimDevice *dev, uint64_t len)
 {
@@ -520,6 +557,9 @@ SimStatus sim_image_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter 
 
 	switch (req->header->id) {
 	case SMP_IMAGE_STATE:
+		/* img_mgmt.c: plain direct-xip registers no state write handler (mh_write NULL): rc 8. */
+		if (write && dev->cfg.direct_xip)
+			return SIM_RC(SMP_RC_ENOTSUP);
 		st = write ? state_write(dev, req) : SIM_OK;
 		if (!sim_status_failed(st))
 			put_image_list(dev, w);

@@ -59,6 +59,7 @@ struct SimDevice {
 	uint8_t slot[2 * SIM_IMAGES_MAX][SIM_SLOT_SIZE];
 	bool erased_this_upload[SIM_PAGES]; /* progressive erase: pages of slot 1 erased by this upload */
 	SimSwap swap[SIM_IMAGES_MAX];   /* per image: MCUboot swaps each pair on its own */
+	unsigned active[SIM_IMAGES_MAX]; /* the slot (0 or 1) each image runs from: 1 only in direct-xip */
 	SimUpload upload;
 	SimIdleErase idle;
 	bool reset_requested;
@@ -124,6 +125,16 @@ void sim_flash_write(SimDevice *dev, unsigned slot, uint64_t off, const uint8_t 
 /* Image slots and MCUboot (sim-boot.c). */
 void sim_slots_init(SimDevice *dev);
 bool sim_slot_image(const SimDevice *dev, unsigned slot, Image *img);
+/* Slots counted over all images: the one image's running slot, and the other that takes uploads. */
+static inline unsigned sim_active_slot(const SimDevice *dev, unsigned image)
+{
+	return 2 * image + dev->active[image];
+}
+
+static inline unsigned sim_other_slot(const SimDevice *dev, unsigned image)
+{
+	return 2 * image + 1 - dev->active[image];
+}
 uint64_t sim_boot_usec(const SimDevice *dev);
 void sim_boot(SimDevice *dev);
 

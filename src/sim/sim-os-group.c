@@ -14,6 +14,7 @@ enum {
 	OS_ERR_QUERY_YIELDS_NO_ANSWER = 3,
 	OS_ERR_RTC_NOT_SET = 4,
 	MCUBOOT_MODE_SWAP_USING_MOVE = 3, /* bootutil/boot_status.h: CONFIG_MCUBOOT_BOOTLOADER_MODE_SWAP_WITHOUT_SCRATCH */
+	MCUBOOT_MODE_DIRECT_XIP = 4,      /* CONFIG_MCUBOOT_BOOTLOADER_MODE_DIRECT_XIP */
 	ECHO_MAX = 65536,
 };
 
@@ -121,7 +122,7 @@ static SimStatus os_bootloader_info(const SimDevice *dev, const SimRequest *req,
 	if (r < 0 || strcmp(query, "mode") != 0)
 		return SIM_RC(OS_ERR_QUERY_YIELDS_NO_ANSWER);
 	smp_cbor_put_text(w, "mode");
-	smp_cbor_put_int(w, MCUBOOT_MODE_SWAP_USING_MOVE);
+	smp_cbor_put_int(w, dev->cfg.direct_xip ? MCUBOOT_MODE_DIRECT_XIP : MCUBOOT_MODE_SWAP_USING_MOVE);
 	if (dev->cfg.no_downgrade) {
 		smp_cbor_put_text(w, "no-downgrade");
 		smp_cbor_put_bool(w, true);

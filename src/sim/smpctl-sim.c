@@ -518,6 +518,10 @@ static void usage(void)
 	       "  --fs                     the file system group: files at /lfs1, status, crc32\n"
 	       "  --fs-sha256              ... and sha256\n"
 	       "  --images N               updatable images (1 or 2): image 1, a network core, has slots 2 and 3\n"
+	       "  --direct-xip             MCUboot in direct-xip mode (no revert): the newest valid image of either slot\n"
+	       "                           runs where it lies, uploads go to the slot that does not run, no state\n"
+	       "                           write (rc 8); one image, without --idle-erase, --new-image-crashes or\n"
+	       "                           --power-loss-in-swap\n"
 	       "  --reset-veto             the application refuses a reset (rc 10, EBUSY) unless forced\n"
 	       "  --settings               the settings group, with the interop fixture's prov/ keys\n"
 	       "Faults for client tests:\n"
@@ -548,7 +552,7 @@ enum {
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
-	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO, OPT_POWER_LOSS,
+	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO, OPT_POWER_LOSS, OPT_DIRECT_XIP,
 	OPT_VERBOSE, OPT_HELP,
 };
 
@@ -610,6 +614,7 @@ static const struct option sim_options[] = {
 	{ "settings", no_argument, NULL, OPT_SETTINGS },
 	{ "reset-veto", no_argument, NULL, OPT_RESET_VETO },
 	{ "images", required_argument, NULL, OPT_IMAGES },
+	{ "direct-xip", no_argument, NULL, OPT_DIRECT_XIP },
 	{ "print-port", no_argument, NULL, OPT_PRINT_PORT },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -722,6 +727,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_RESET_VETO: h->cfg.reset_veto = true; break;
 	case OPT_LOSE_RESET: h->lose_reset_answer = true; break;
 	case OPT_POWER_LOSS: h->cfg.power_loss_in_swap = true; break;
+	case OPT_DIRECT_XIP: h->cfg.direct_xip = true; break;
 	case OPT_PRINT_PORT: h->print_port = true; break;
 	case OPT_VERBOSE: h->verbose = true; break;
 	default: return -EINVAL;
@@ -758,6 +764,12 @@ static int parse_options(Host *h, int argc, char **argv)
 	}
 	if (optind < argc) {
 		fprintf(stderr, "smpctl-sim: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (h->cfg.direct_xip && (h->cfg.images > 1 || h->cfg.idle_erase_ms || h->cfg.new_image_crashes ||
+				  h->cfg.power_loss_in_swap)) {
+		fprintf(stderr, "smpctl-sim: --direct-xip takes one image and no --idle-erase, --new-image-crashes or "
+			"--power-loss-in-swap (Zephyr's img_mgmt has direct-xip for one image; nothing swaps)\n");
 		return -EINVAL;
 	}
 	return 0;

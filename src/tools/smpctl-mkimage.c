@@ -42,6 +42,8 @@ static void usage(void)
 	       "      --pad-sig              pad ECDSA signatures to 72/103 bytes (imgtool --pad-sig)\n"
 	       "  -H, --header-size N        header size (default 0x200, as Zephyr builds)\n"
 	       "      --load-addr ADDR       the header's load address (default 0)\n"
+	       "      --rom-fixed ADDR       load address ADDR and the ROM_FIXED flag: a direct-xip image that runs\n"
+	       "                             only from the slot at ADDR (imgtool --rom-fixed)\n"
 	       "      --tamper WHAT          flip a bit after signing: header, payload, protected-tlv, signature\n"
 	       "      --hex                  write Intel HEX instead of binary\n"
 	       "      --hex-addr ADDR        the Intel HEX file's start address (default 0)\n");
@@ -94,7 +96,7 @@ static int parse_hash(const char *text, uint16_t *out)
 	return *out ? 0 : -EINVAL;
 }
 
-enum { OPT_SEED = 256, OPT_PAYLOAD, OPT_HASH, OPT_PURE, OPT_PUBKEY, OPT_COUNTER, OPT_PAD_SIG, OPT_LOAD_ADDR,
+enum { OPT_SEED = 256, OPT_PAYLOAD, OPT_HASH, OPT_PURE, OPT_PUBKEY, OPT_COUNTER, OPT_PAD_SIG, OPT_LOAD_ADDR, OPT_ROM_FIXED,
        OPT_TAMPER, OPT_HEX, OPT_HEX_ADDR };
 
 static int parse_option(int c, const char *arg, Options *o)
@@ -122,6 +124,9 @@ static int parse_option(int c, const char *arg, Options *o)
 		return 0;
 	case OPT_LOAD_ADDR:
 		return parse_number(arg, UINT32_MAX, &n) < 0 ? -EINVAL : (o->spec.load_addr = (uint32_t)n, 0);
+	case OPT_ROM_FIXED:
+		o->spec.rom_fixed = true;
+		return parse_number(arg, UINT32_MAX, &n) < 0 ? -EINVAL : (o->spec.load_addr = (uint32_t)n, 0);
 	case OPT_TAMPER: o->tamper = image_tamper_from_string(arg); return o->tamper < 0 ? -EINVAL : 0;
 	case OPT_HEX: o->hex = true; return 0;
 	case OPT_HEX_ADDR: return parse_number(arg, UINT32_MAX, &n) < 0 ? -EINVAL : (o->hex_addr = (uint32_t)n, 0);
@@ -148,6 +153,7 @@ static int parse(int argc, char **argv, Options *o)
 		{ "security-counter", required_argument, NULL, OPT_COUNTER },
 		{ "pad-sig", no_argument, NULL, OPT_PAD_SIG }, { "header-size", required_argument, NULL, 'H' },
 		{ "load-addr", required_argument, NULL, OPT_LOAD_ADDR },
+		{ "rom-fixed", required_argument, NULL, OPT_ROM_FIXED },
 		{ "tamper", required_argument, NULL, OPT_TAMPER },
 		{ "hex", no_argument, NULL, OPT_HEX }, { "hex-addr", required_argument, NULL, OPT_HEX_ADDR },
 		{ "help", no_argument, NULL, 'h' }, {}

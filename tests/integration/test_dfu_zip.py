@@ -141,5 +141,91 @@ class DfuPackage(unittest.TestCase):
         self.assertEqual(r.code, EXIT_USAGE, r)
 
 
+# The nRF52833 DK's slot addresses, as smpctl-sim --direct-xip's MCUboot checks --rom-fixed images against.
+SLOT0, SLOT1 = 0xC000, 0x43000
+
+
+class DfuDirectXip(unittest.TestCase):
+    """MCUboot direct-xip (smpctl-sim --direct-xip): NCS packages both variants of the application, one
+    linked for each slot; smpctl sends the one for the slot that does not run."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="smpctl-dfu-xip-")
+        self.sim = Sim("--direct-xip")
+
+    def tearDown(self):
+        self.sim.close()
+        self.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def package(self, version, name=None, addresses=(SLOT0, SLOT1), versions=None, sets=()):
+        files = []
+        for slot, (address, v) in enumerate(zip(addresses, versions or (version, version))):
+            files.append(mkimage(self.path("v%s-slot%d.bin" % (version, slot)), "--size", "30000", "--version", v,
+                                 "--seed", str(slot + 1), "--rom-fixed", "0x%x" % address))
+        names = ["app.signed.bin", "mcuboot_secondary_app.signed.bin"]
+        return ncs.write(self.path(name or "xip-%s.zip" % version), files,
+                         ncs.ncs_params_xip(names[0], names[1], version=version), zip_names=names, overrides=sets)
+
+    def dfu(self, *args, device=None):
+        return run(["--json", "--reset-timeout", "20", "dfu"] + list(args), device=device or self.sim.address)
+
+    def test_twice_in_a_row_uses_both_slots(self):
+        r = self.dfu(self.package("2.0.0"))
+        self.assertEqual(r.code, EXIT_OK, r)
+        result = r.json_lines()[-1]
+        self.assertEqual([(u["image"], u["file"], u["version"], u["uploaded"], u["running"], u["confirmed"])
+                          for u in result["updates"]],
+                         [(0, "mcuboot_secondary_app.signed.bin", "2.0.0+0", True, True, True)])
+        steps = [l["step"] for l in r.json_lines() if l["type"] == "state"]
+        self.assertEqual(steps.count("reset"), 1, steps)
+        e = entries(self.sim.address)
+        self.assertEqual(e[(0, 1)]["hash"], result["updates"][0]["hash"])
+        self.assertTrue(e[(0, 1)]["active"] and e[(0, 1)]["confirmed"] and not e[(0, 0)]["active"], e)
+
+        r = self.dfu(self.package("3.0.0"))
+        self.assertEqual(r.code, EXIT_OK, r)
+        result = r.json_lines()[-1]
+        self.assertEqual([(u["file"], u["old_version"], u["uploaded"]) for u in result["updates"]],
+                         [("app.signed.bin", "2.0.0+0", True)])
+        e = entries(self.sim.address)
+        self.assertEqual(e[(0, 0)]["hash"], result["updates"][0]["hash"])
+        self.assertTrue(e[(0, 0)]["active"] and e[(0, 0)]["confirmed"], e)
+        self.assertEqual((e[(0, 1)]["version"], e[(0, 1)]["active"], e[(0, 1)]["pending"]), ("2.0.0+0", False, False))
+
+        r = self.dfu(self.path("xip-3.0.0.zip"))
+        self.assertEqual(r.code, EXIT_OK, r)
+        result = r.json_lines()[-1]
+        self.assertTrue(result["already_running"] and not result["uploaded"] and not result["reset"], result)
+        self.assertEqual(result["updates"][0]["file"], "app.signed.bin")  # the variant that runs
+
+    def test_disagreeing_variants_refused_before_connecting(self):
+        cases = [
+            (dict(versions=("2.0.0", "2.0.1")), "is version 2.0.1+0 but manifest.json says 2.0.0"),
+            (dict(addresses=(SLOT0, SLOT0)), "are both linked for address 0xc000"),
+            (dict(sets=['mcuboot_secondary_app.signed.bin.slot="0"']), "the same image_index 0"),
+            (dict(sets=['mcuboot_secondary_app.signed.bin.image_index="1"']), "app.signed.bin is a direct-xip variant for slot 0 only"),
+        ]
+        for i, (kw, why) in enumerate(cases):
+            r = self.dfu(self.package("2.0.0", name="bad%d.zip" % i, **kw), device=NOWHERE)
+            self.assertEqual(r.code, EXIT_IMAGE, r)
+            error = r.json_lines()[-1]["error"]
+            self.assertIn(why, error)
+            self.assertIn("refusing the package, nothing was sent", error)
+
+    def test_swapping_bootloader_refused(self):
+        swapping = Sim()
+        try:
+            r = self.dfu(self.package("2.0.0"), device=swapping.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("the device's MCUboot runs in swap-using-move mode: nothing was sent",
+                          r.json_lines()[-1]["error"])
+            self.assertNotIn((0, 1), entries(swapping.address))
+        finally:
+            swapping.close()
+
+
 if __name__ == "__main__":
     main()

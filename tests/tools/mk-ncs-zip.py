@@ -9,7 +9,9 @@ that file alone, the others to every file; a value that starts with 0x becomes a
 value stays a string (so image_index "0"). The script adds size, file and modtime per file. The manifest
 is json.dumps(manifest, indent=4), the zip is ZipFile(..., 'w'): members stored, manifest.json last.
 cmake/sysbuild/zip.cmake at 7a54fdde6791762b5199630560b671308d5f6248 gives the parameters (see
-ncs_params() below), cmake/fw_zip.cmake adds type, board and soc for every file.
+ncs_params() below), cmake/fw_zip.cmake adds type, board and soc for every file. For MCUboot direct-xip,
+zip.cmake at 07a7d3bfded66451ccff3afa1a8c630fa0b9af97 lists two variants of the application (see
+ncs_params_xip()); --direct-xip on the command line writes those parameters for two --bin-files.
 
 Tests may also break the package on purpose (--set FILE.KEY=VALUE overrides a written value as JSON).
 """
@@ -32,6 +34,20 @@ def ncs_params(app, net=None, version="0.0.0+0", net_version="1", board="nrf5340
                    net + "load_address=0x1000000", net + "version=" + net_version, net + "board=" + net_board,
                    net + "soc=" + soc]
     return params + ["type=application", "board=" + board, "soc=" + soc]
+
+
+def ncs_params_xip(app, secondary_app, version="0.0.0+0", primary_address=0xC200, secondary_address=0x43200,
+                   board="nrf52833dk/nrf52833", soc="nrf52833"):
+    """What zip.cmake at 07a7d3bfded66451ccff3afa1a8c630fa0b9af97 hands generate_zip.py for an application
+    built with SB_CONFIG_MCUBOOT_BUILD_DIRECT_XIP_VARIANT: the application linked for the primary slot and
+    mcuboot_secondary_app linked for the secondary, both image 0, each with its "slot" (image * 2, + 1 for
+    the secondary: mcuboot_image_number_to_slot, without the + 1 of slot_index_*), its load address
+    (PM_MCUBOOT_PRIMARY/SECONDARY_APP_ADDRESS) and version_MCUBOOT+XIP."""
+    return [app + "load_address=0x%x" % primary_address, app + "version_MCUBOOT+XIP=" + version,
+            app + "image_index=0", app + "slot=0",
+            secondary_app + "load_address=0x%x" % secondary_address, secondary_app + "image_index=0",
+            secondary_app + "slot=1", secondary_app + "version_MCUBOOT+XIP=" + version,
+            "type=application", "board=" + board, "soc=" + soc]
 
 
 def manifest_for(names_to_paths, info, name=None):
@@ -84,7 +100,14 @@ def main():
     parser.add_argument("--name")
     parser.add_argument("--set", action="append", default=[], help="FILE.KEY=JSON: override (empty: drop)")
     parser.add_argument("--extra", action="append", default=[], help="a file added to the zip, not listed")
+    parser.add_argument("--direct-xip", metavar="VERSION",
+                        help="the parameters of a direct-xip build for two --bin-files (primary, secondary variant)")
     args, info = parser.parse_known_args()
+    if args.direct_xip:
+        names = args.zip_names or [os.path.basename(p) for p in args.bin_files]
+        if len(names) != 2:
+            raise SystemExit("--direct-xip takes two --bin-files: the primary and the secondary variant")
+        info = ncs_params_xip(names[0], names[1], version=args.direct_xip) + info
     write(args.output, args.bin_files, info, args.zip_names, args.name, args.set, args.extra)
 
 
