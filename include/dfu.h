@@ -106,7 +106,10 @@ int dfu_run(Device *d, const DfuImage *img, const DfuOptions *o, DfuResult *res)
  * running version, a busy secondary slot) before anything is sent; each is uploaded into its image's
  * secondary slot unless it is already there, and verified (its hash listed there); only when all are
  * verified is each marked (by its hash), then one reset, and every image must run its new hash; then each
- * is confirmed (per mode) and the final list read back. --erase-settings and --erase-ahead are dfu_run's.
+ * is confirmed (per mode) and the final list read back. --erase-settings erases the application's settings
+ * once, after every upload is verified and before anything is marked (not in upload-only); --erase-ahead,
+ * once every image runs confirmed after this run's reset, erases each updated image's slot that holds the
+ * old image (slot 1, or in direct-xip the slot that ran before).
  *
  * MCUboot direct-xip (docs/design.md "Equal slots (direct-xip)"): a package brings two variants of an image
  * (DfuImage.xip), each linked for one slot; the device's list says which slot runs, and the variant for the
@@ -126,6 +129,7 @@ typedef struct DfuImageResult {
 	bool running;
 	bool confirmed;
 	bool already_running;
+	bool erased_ahead;         /* --erase-ahead: the slot it left (the way back) is blank for the next update */
 	UploadResult upload;
 	char old_version[MGMT_VERSION_TEXT + 8];
 } DfuImageResult;
@@ -134,6 +138,7 @@ typedef struct DfuMultiResult {
 	DfuImageResult images[DFU_MULTI_MAX];
 	size_t count;              /* images updated: a direct-xip pair counts once */
 	bool reset;
+	bool settings_erased;      /* --erase-settings: once, before anything is marked */
 	MgmtImageList final_list;
 	char message[512];
 } DfuMultiResult;

@@ -35,6 +35,12 @@ bool dfu_state_applied(const MgmtImageSlot *s, bool confirm);
  * time after reset_at (MCUboot declined the swap), or an error of the device. */
 int dfu_wait_swapped_list(Device *d, MgmtImageList *list, uint64_t reset_at, uint64_t deadline,
 			  bool (*pending)(void *userdata, const MgmtImageList *list), void *userdata);
+/* --erase-settings, before anything is marked: 0 (erased, or a warning that the firmware cannot),
+ * DFU_SETTINGS_NOT_ERASED with message (--require-erase-settings), or the device's error. */
+int dfu_settings_erase(Device *d, const DfuOptions *o, bool *erased, char *message, size_t message_size);
+/* --erase-ahead of image's slot (counted over all images), unless the device lists it in use; a failure is a
+ * warning, as the update is done. Leaves the list read afterwards in list. Returns whether it was erased. */
+bool dfu_slot_erase_ahead(Device *d, const DfuOptions *o, MgmtImageList *list, uint32_t image, uint32_t slot);
 /* Hands an event to o->event (and the debug log). */
 void dfu_options_emit(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

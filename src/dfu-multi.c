@@ -338,6 +338,21 @@ static int multi_read_back(Multi *m)
 	return 0;
 }
 
+/* dfu.c dfu_erase_ahead, per image this run updated: the slot it left holds the way back. */
+static void multi_erase_ahead(Multi *m)
+{
+	if (!m->o->erase_ahead || !m->res->reset)
+		return;
+	for (size_t i = 0; i < m->count; i++) {
+		DfuImageResult *ir = &m->res->images[i];
+
+		if (ir->already_running || !ir->running || !ir->confirmed)
+			continue;
+		ir->erased_ahead = dfu_slot_erase_ahead(m->d, m->o, &m->list, ir->image, 2 * ir->image + 1 - ir->slot);
+		m->res->final_list = m->list;
+	}
+}
+
 static bool multi_all_done(const Multi *m)
 {
 	for (size_t i = 0; i < m->count; i++)
@@ -437,7 +452,9 @@ static int multi_steps(Multi *m)
 					 "slots, not marked");
 		return r;
 	}
-	r = multi_mark_all(m, &any);
+	r = dfu_settings_erase(m->d, m->o, &m->res->settings_erased, m->res->message, sizeof(m->res->message));
+	if (r == 0)
+		r = multi_mark_all(m, &any);
 	if (r == 0 && any)
 		r = multi_reset_and_check(m);
 	if (r == 0 && m->o->mode == DFU_TEST_AND_CONFIRM)
@@ -447,6 +464,8 @@ static int multi_steps(Multi *m)
 	if (r == 0)
 		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run%s", m->count,
 				 m->o->mode == DFU_TEST_ONLY ? " unconfirmed (test-only)" : " and are confirmed");
+	if (r == 0)
+		multi_erase_ahead(m);
 	return r;
 }
 

@@ -175,28 +175,36 @@ static int dfu_upload(Dfu *f)
 	return 0;
 }
 
-static int dfu_erase_settings(Dfu *f)
+int dfu_settings_erase(Device *d, const DfuOptions *o, bool *erased, char *message, size_t message_size)
 {
 	int r;
 
-	if (!f->o->erase_settings)
+	*erased = false;
+	if (!o->erase_settings)
 		return 0;
-	dfu_emit(f, DFU_EVENT_STATE, "erase-settings", "Erasing the settings partition (Bluetooth bonds included)");
-	r = device_storage_erase(f->d);
+	dfu_options_emit(o, DFU_EVENT_STATE, "erase-settings", "Erasing the settings partition (Bluetooth bonds included)");
+	r = device_storage_erase(d);
 	if (r == 0) {
-		f->res->settings_erased = true;
+		*erased = true;
 		return 0;
 	}
-	if (r != DEVICE_STATUS_ERROR || f->d->status.kind != SMP_STATUS_RC || f->d->status.rc != SMP_RC_ENOTSUP)
+	if (r != DEVICE_STATUS_ERROR || d->status.kind != SMP_STATUS_RC || d->status.rc != SMP_RC_ENOTSUP)
 		return r;
-	if (f->o->require_erase_settings)
-		return dfu_outcome(f, DFU_SETTINGS_NOT_ERASED,
-				   "this firmware cannot erase settings (rc 8, ENOTSUP): enable CONFIG_MCUMGR_GRP_ZBASIC and "
-				   "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition; nothing was marked");
-	dfu_emit(f, DFU_EVENT_WARNING, "erase-settings",
-		 "this firmware cannot erase settings (rc 8, ENOTSUP: enable CONFIG_MCUMGR_GRP_ZBASIC and "
-		 "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition); continuing the update");
+	if (o->require_erase_settings) {
+		snprintf(message, message_size, "this firmware cannot erase settings (rc 8, ENOTSUP): enable "
+			 "CONFIG_MCUMGR_GRP_ZBASIC and CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition; "
+			 "nothing was marked");
+		return DFU_SETTINGS_NOT_ERASED;
+	}
+	dfu_options_emit(o, DFU_EVENT_WARNING, "erase-settings",
+			 "this firmware cannot erase settings (rc 8, ENOTSUP: enable CONFIG_MCUMGR_GRP_ZBASIC and "
+			 "CONFIG_MCUMGR_GRP_ZBASIC_STORAGE_ERASE, with a storage partition); continuing the update");
 	return 0;
+}
+
+static int dfu_erase_settings(Dfu *f)
+{
+	return dfu_settings_erase(f->d, f->o, &f->res->settings_erased, f->res->message, sizeof(f->res->message));
 }
 
 /* Why an image stayed pending, as far as the device tells: no bootloader at all (bootloader info
@@ -445,33 +453,38 @@ static int dfu_slot1_busy(Dfu *f, const MgmtImageSlot *s1)
  * by 89.7 ms page erases. The device's own rules on what may be erased apply; a refusal is a warning,
  * as the update itself is done.
  */
+bool dfu_slot_erase_ahead(Device *d, const DfuOptions *o, MgmtImageList *list, uint32_t image, uint32_t slot)
+{
+	const MgmtImageSlot *s;
+	int r = device_image_list(d, list);
+
+	s = r ? NULL : mgmt_image_list_entry(list, image, slot % 2);
+	if (!r && s && (s->pending || s->active || s->permanent)) {
+		dfu_options_emit(o, DFU_EVENT_WARNING, "erase-ahead", "Slot %u is in use (pending or active): not erased "
+				 "ahead", slot);
+		return false;
+	}
+	if (!r) {
+		dfu_options_emit(o, DFU_EVENT_STATE, "erase-ahead", "Erasing slot %u (%s) so that the next upload only "
+				 "writes", slot, s ? "the previous image, the way back" : "it lists no image but may hold data");
+		r = device_image_erase(d, (int)slot);
+	}
+	if (r) {
+		dfu_options_emit(o, DFU_EVENT_WARNING, "erase-ahead", "Slot %u was not erased ahead: %s (the update itself "
+				 "is done)", slot, device_describe_error(d, r));
+		return false;
+	}
+	(void)device_image_list(d, list); /* the final list shows the blank slot */
+	return true;
+}
+
 static void dfu_erase_ahead(Dfu *f)
 {
-	const MgmtImageSlot *s1;
-	int r;
-
 	/* Only after this run swapped: then slot 1 holds the image it replaced. On a device that already ran
 	 * the image, slot 1 may hold something staged with upload-only. */
 	if (!f->o->erase_ahead || !f->res->running || !f->res->confirmed || !f->res->reset)
 		return;
-	r = dfu_read_list(f);
-	s1 = r ? NULL : dfu_slot(f, 1);
-	if (!r && s1 && (s1->pending || s1->active || s1->permanent)) {
-		dfu_emit(f, DFU_EVENT_WARNING, "erase-ahead", "Slot 1 is in use (pending or active): not erased ahead");
-		return;
-	}
-	if (!r) {
-		dfu_emit(f, DFU_EVENT_STATE, "erase-ahead", "Erasing slot 1 (%s) so that the next upload only writes",
-			 s1 ? "the previous image, the way back" : "it lists no image but may hold data");
-		r = device_image_erase(f->d, 1);
-	}
-	if (r) {
-		dfu_emit(f, DFU_EVENT_WARNING, "erase-ahead", "Slot 1 was not erased ahead: %s (the update itself is done)",
-			 device_describe_error(f->d, r));
-		return;
-	}
-	f->res->erased_ahead = true;
-	(void)dfu_read_list(f); /* the final list shows the blank slot */
+	f->res->erased_ahead = dfu_slot_erase_ahead(f->d, f->o, &f->list, 0, 1);
 	f->res->final_list = f->list;
 }
 

@@ -292,6 +292,21 @@ static bool dfu_multi_all(const DfuMultiResult *res, size_t offset)
 	return true;
 }
 
+/* Every image this run updated left a blank slot behind (--erase-ahead), as "erased_ahead" says of one. */
+static bool dfu_multi_erased_ahead(const DfuMultiResult *res)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < res->count; i++) {
+		if (res->images[i].already_running)
+			continue;
+		if (!res->images[i].erased_ahead)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 /* The keys of the one-image result, over all images (uploaded: any; the others: all), then "updates". */
 static void dfu_multi_json(Cli *cli, const Device *d, const DfuSet *set, DfuMode mode, const DfuMultiResult *res,
 			   uint64_t usec)
@@ -318,8 +333,8 @@ static void dfu_multi_json(Cli *cli, const Device *d, const DfuSet *set, DfuMode
 		json_key(j, "rate"); json_double(j, 0);
 	}
 	json_key(j, "total_seconds"); json_double(j, (double)usec / 1e6);
-	json_key(j, "settings_erased"); json_bool(j, false);
-	json_key(j, "erased_ahead"); json_bool(j, false);
+	json_key(j, "settings_erased"); json_bool(j, res->settings_erased);
+	json_key(j, "erased_ahead"); json_bool(j, dfu_multi_erased_ahead(res));
 	json_key(j, "reset"); json_bool(j, res->reset);
 	json_key(j, "running"); json_bool(j, dfu_multi_all(res, offsetof(DfuImageResult, running)));
 	json_key(j, "confirmed"); json_bool(j, dfu_multi_all(res, offsetof(DfuImageResult, confirmed)));
@@ -375,9 +390,6 @@ static int cmd_dfu_multi(Cli *cli)
 	r = dfu_options(cli, &o, &progress);
 	if (r)
 		return r;
-	if (o.erase_settings || o.require_erase_settings || o.erase_ahead)
-		return cli_fail(cli, EXIT_USAGE, "--erase-settings and --erase-ahead work with one image for image 0, "
-						 "not with a package or --image N");
 	r = dfu_load_set(cli, &set);
 	if (r)
 		return r;

@@ -136,9 +136,31 @@ class DfuPackage(unittest.TestCase):
         self.assertTrue(e[(1, 0)]["active"] and e[(1, 0)]["confirmed"])
         self.assertEqual(e[(0, 0)]["version"], "1.0.0+0")  # image 0 untouched
 
-    def test_erase_options_refused_with_a_package(self):
-        r = self.dfu(self.package(), "--erase-ahead", device=NOWHERE)
-        self.assertEqual(r.code, EXIT_USAGE, r)
+    def test_erase_settings_once_and_erase_ahead_per_image(self):
+        r = self.dfu(self.package(), "--erase-settings", "--require-erase-settings", "--erase-ahead")
+        self.assertEqual(r.code, EXIT_OK, r)
+        lines = r.json_lines()
+        result = lines[-1]
+        self.assertTrue(result["settings_erased"] and result["erased_ahead"], result)
+        steps = [(l["step"], l["message"]) for l in lines if l["type"] == "state"]
+        names = [s for s, _ in steps]
+        self.assertEqual(names.count("erase-settings"), 1, steps)
+        self.assertLess(names.index("erase-settings"), names.index("test"))
+        self.assertGreater(names.index("erase-settings"), max(i for i, s in enumerate(names) if s == "verify"))
+        ahead = [m for s, m in steps if s == "erase-ahead"]
+        self.assertEqual([m.split(" (")[0] for m in ahead], ["Erasing slot 1", "Erasing slot 3"], ahead)
+        e = entries(self.sim.address)
+        self.assertEqual(sorted(e), [(0, 0), (1, 0)])  # the old images, the way back, are gone
+        self.assertEqual([(i["image"], i["slot"]) for i in result["images"]], [(0, 0), (1, 0)])
+
+    def test_erase_settings_refused_by_firmware_without_it(self):
+        self.sim.close()
+        self.sim = Sim("--images", "2", "--no-storage-erase")
+        r = self.dfu(self.package(), "--erase-settings", "--require-erase-settings")
+        self.assertEqual(r.code, EXIT_DEVICE, r)
+        self.assertIn("this firmware cannot erase settings", r.json_lines()[-1]["error"])
+        e = entries(self.sim.address)
+        self.assertFalse(e[(0, 1)]["pending"] or e[(1, 1)]["pending"], e)  # nothing marked
 
 
 # The nRF52833 DK's slot addresses, as smpctl-sim --direct-xip's MCUboot checks --rom-fixed images against.
@@ -200,6 +222,17 @@ class DfuDirectXip(unittest.TestCase):
         result = r.json_lines()[-1]
         self.assertTrue(result["already_running"] and not result["uploaded"] and not result["reset"], result)
         self.assertEqual(result["updates"][0]["file"], "app.signed.bin")  # the variant that runs
+
+    def test_erase_ahead_erases_the_slot_that_ran_before(self):
+        r = self.dfu(self.package("2.0.0"), "--erase-ahead")
+        self.assertEqual(r.code, EXIT_OK, r)
+        self.assertTrue(r.json_lines()[-1]["erased_ahead"])
+        self.assertEqual(sorted(entries(self.sim.address)), [(0, 1)])  # the factory image in slot 0 is gone
+        r = self.dfu(self.package("3.0.0"), "--erase-ahead")
+        self.assertEqual(r.code, EXIT_OK, r)
+        e = entries(self.sim.address)
+        self.assertEqual(sorted(e), [(0, 0)])
+        self.assertEqual(e[(0, 0)]["version"], "3.0.0+0")
 
     def test_disagreeing_variants_refused_before_connecting(self):
         cases = [
