@@ -5,7 +5,8 @@
  * frame to the device's buffer. Zephyr's fs_mgmt.c keeps one open file: every chunk must land at the
  * file's current length, and one that does not is refused with FILE_OFFSET_NOT_VALID and the length,
  * after which the transfer goes on from there. An upload may start at an offset: the device then
- * appends to the file it has (a resume). Returns 0, DEVICE_STATUS_ERROR (the device's error is in
+ * appends to the file it has (a resume). A lost link is reconnected (up to 5 times, 60 s each) and the
+ * transfer resumes from the device's offset. Returns 0, DEVICE_STATUS_ERROR (the device's error is in
  * Device.status) or a negative errno, as the device calls do.
  */
 #pragma once
@@ -21,6 +22,7 @@ typedef struct FsTransferResult {
 	uint64_t bytes;        /* the file's length */
 	uint64_t sent;         /* bytes that went over the link (resends included) */
 	unsigned resends;      /* times the transfer went back to the device's offset */
+	unsigned reconnects;   /* times the link was lost and the transfer resumed after reconnecting */
 	uint64_t usec;
 } FsTransferResult;
 

@@ -13,6 +13,10 @@
 #define FS_MAX_STALLS 5u                   /* rounds of losses without progress before giving up */
 #define FS_ERR_FILE_OFFSET_NOT_VALID 11    /* FS_MGMT_ERR_FILE_OFFSET_NOT_VALID (fs_mgmt.h) */
 #define FS_DOWNLOAD_DATA_MAX 65536u
+/* A lost link: reconnect and go on from the device's offset, as the image upload engine does (upload.c,
+ * ISSUE-NOTES 10), within as many attempts and as long a wait for each. */
+#define FS_MAX_RECONNECTS 5u
+#define FS_RECONNECT_USEC (60ull * 1000 * 1000)
 
 typedef struct Transfer Transfer;
 
@@ -44,6 +48,7 @@ struct Transfer {
 	bool progressed;          /* since the last drain */
 	unsigned stalls;
 	bool done, wake;
+	bool renew_link;          /* the link was lost: reconnect, then resume */
 	int result;
 	uint8_t *body;
 	size_t body_size;
@@ -70,6 +75,16 @@ static void transfer_finish(Transfer *t, int result)
 		return;
 	t->done = t->wake = true;
 	t->result = result;
+}
+
+/* A lost link is not the end: transfer_run reconnects and resumes. */
+static void transfer_fail(Transfer *t, int result)
+{
+	if (result == -ECONNRESET || result == -ENOTCONN) {
+		t->renew_link = t->wake = true;
+		return;
+	}
+	transfer_finish(t, result);
 }
 
 static void transfer_report(Transfer *t, uint64_t done)
@@ -141,7 +156,7 @@ static void transfer_fill(Transfer *t)
 {
 	int r = 0;
 
-	if (t->done || t->draining)
+	if (t->done || t->draining || t->renew_link)
 		return;
 	if (!t->upload && !t->len_known) {
 		if (t->in_flight == 0)
@@ -157,7 +172,7 @@ static void transfer_fill(Transfer *t)
 		}
 	}
 	if (r < 0)
-		transfer_finish(t, r);
+		transfer_fail(t, r);
 }
 
 /* Every request of the round is answered: go on from what the device has. */
@@ -253,7 +268,7 @@ static void on_answer(void *userdata, int err, SmpResponse *rsp)
 		log_debug("fs: no answer for offset %llu", (unsigned long long)s->off);
 		t->draining = true;
 	} else if (err < 0) {
-		transfer_finish(t, err);
+		transfer_fail(t, err);
 	} else if (rsp->status.kind != SMP_STATUS_OK &&
 		   !(t->upload && rsp->status.kind == SMP_STATUS_GROUP && rsp->status.rc == FS_ERR_FILE_OFFSET_NOT_VALID)) {
 		t->d->status = rsp->status;
@@ -265,31 +280,79 @@ static void on_answer(void *userdata, int err, SmpResponse *rsp)
 	} else {
 		download_handle(t, rsp);
 	}
-	if (!t->done && t->draining && t->in_flight == 0)
+	if (!t->done && !t->renew_link && t->draining && t->in_flight == 0)
 		transfer_after_drain(t);
 	transfer_fill(t);
 	if (t->done)
 		t->wake = true;
 }
 
-static int transfer_run(Transfer *t)
+/* Requests still in flight: their answers must not reach this frame. */
+static void transfer_abandon(Transfer *t)
 {
-	uint64_t begin = now_usec();
-	int r;
-
-	t->window = MAX((size_t)1, MIN(t->d->window, (size_t)FS_MAX_WINDOW));
-	t->body_size = MAX(t->d->frame_size, (size_t)MGMT_FS_NAME_MAX + 64);
-	t->body = malloc(t->body_size);
-	if (!t->body)
-		return -ENOMEM;
-	transfer_fill(t);
-	r = t->done ? 0 : smp_client_run_until(t->d->client, &t->wake);
-	/* An error or an interruption leaves requests in flight: their answers must not reach this frame. */
 	for (size_t i = 0; i < FS_MAX_WINDOW; i++)
 		if (t->slots[i].used) {
 			smp_client_abandon(t->d->client, t->slots[i].seq);
 			t->slots[i].used = false;
 		}
+	t->in_flight = 0;
+}
+
+/* The window and the buffer for the device's limits, learnt anew after a reconnect. */
+static int transfer_size(Transfer *t)
+{
+	size_t size = MAX(t->d->frame_size, (size_t)MGMT_FS_NAME_MAX + 64);
+	uint8_t *body = size == t->body_size ? t->body : realloc(t->body, size);
+
+	if (!body)
+		return -ENOMEM;
+	t->body = body;
+	t->body_size = size;
+	t->window = MAX((size_t)1, MIN(t->d->window, (size_t)FS_MAX_WINDOW));
+	return 0;
+}
+
+/* The link was lost: reconnect, then go on from what the device has. fs_mgmt keeps the file: an upload
+ * resumes at the length it last reported (a chunk past the true length is refused with that length, and
+ * the transfer goes on from there), a download at the first byte not received. */
+static int transfer_renew_link(Transfer *t)
+{
+	int r;
+
+	transfer_abandon(t);
+	t->renew_link = t->wake = t->draining = false;
+	if (t->res->reconnects >= FS_MAX_RECONNECTS)
+		return -ECONNRESET;
+	t->res->reconnects++;
+	log_debug("fs: link lost at offset %llu, reconnecting", (unsigned long long)(t->upload ? t->device_off :
+												    t->done_until));
+	device_disconnect(t->d);
+	r = device_wait_back(t->d, FS_RECONNECT_USEC);
+	if (r == 0)
+		r = device_learn_limits(t->d);
+	if (r == 0)
+		r = transfer_size(t);
+	if (r < 0)
+		return r;
+	t->next = t->upload ? t->device_off : t->done_until;
+	transfer_fill(t);
+	return 0;
+}
+
+static int transfer_run(Transfer *t)
+{
+	uint64_t begin = now_usec();
+	int r = transfer_size(t);
+
+	if (r < 0)
+		return r;
+	transfer_fill(t);
+	while (r == 0 && !t->done) {
+		r = smp_client_run_until(t->d->client, &t->wake);
+		if (r == 0 && t->renew_link)
+			r = transfer_renew_link(t);
+	}
+	transfer_abandon(t);
 	free(t->body);
 	t->res->usec = now_usec() - begin;
 	t->res->bytes = t->len;

@@ -137,7 +137,7 @@ struct Radio {
 	Security link_security;  /* level of the current connection */
 	/* the link (radio.c) */
 	PduQueue up, down;      /* moved in the events its adapter's radio schedules (airtime.h) */
-	uint64_t bytes_up;
+	uint64_t bytes_up, bytes_down;  /* this connection's, for the disconnect fault knobs */
 	/* the device's side of smp_bt.c */
 	uint8_t *rx;
 	size_t rx_len, rx_expected;
@@ -228,6 +228,7 @@ struct Adapter {
 
 typedef struct Faults {
 	uint64_t disconnect_after_bytes;  /* once: the link drops after this many bytes went up */
+	uint64_t disconnect_after_notified; /* once: ... after the device notified this many bytes */
 	uint64_t random_seed;             /* --disconnect-random: once, at a random byte count */
 	unsigned drop_notify;             /* every Nth notification is lost */
 	unsigned delay_notify_ms;

@@ -56,6 +56,7 @@ static void usage(void)
 	       "  --device-io CAP              display, yesno, keyboard, none, keyboard-display (default display)\n"
 	       "Faults:\n"
 	       "  --disconnect-after-bytes N   the link drops once N bytes were written (once)\n"
+	       "  --disconnect-after-notified N  the link drops once the device notified N bytes (once)\n"
 	       "  --disconnect-random SEED     the link drops once, after a random number of bytes\n"
 	       "  --drop-notify N              every Nth notification is lost\n"
 	       "  --delay-notify-ms N          every notification reaches the client N ms late (not scaled)\n"
@@ -86,7 +87,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -113,7 +114,7 @@ static const struct option options[] = {
 	{ "flood-notify", 1, NULL, O_FLOOD_NOTIFY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
 	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
 	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, { "fs", 0, NULL, O_FS }, { "fs-sha256", 0, NULL, O_FS_SHA256 },
-	{ "settings", 0, NULL, O_SETTINGS }, {}
+	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -237,6 +238,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_PASSKEY: if (v > 999999) return -EINVAL; s->passkey = (uint32_t)v; return 0;
 	case O_UPDATE_FOOTER: if (v >= SIM_SLOT_SIZE) return -EINVAL; s->cfg.update_footer = (uint32_t)v; return 0;
 	case O_DISC_BYTES: s->faults.disconnect_after_bytes = (uint64_t)v; return 0;
+	case O_DISC_NOTIFIED: s->faults.disconnect_after_notified = (uint64_t)v; return 0;
 	case O_DISC_RANDOM: s->faults.random_seed = (uint64_t)v + 1; return 0;
 	case O_DROP_NOTIFY: s->faults.drop_notify = (unsigned)v; return 0;
 	case O_CONN_FAIL: if (v > 1) return -EINVAL; s->faults.connect_failures = v; return 0;

@@ -319,18 +319,24 @@ static uint64_t xorshift(uint64_t *x)
 	return *x;
 }
 
-/* --disconnect-after-bytes / --disconnect-random: the link is lost once (a supervision timeout). */
-static bool fault_disconnect(Radio *r, size_t len)
+/* --disconnect-after-bytes / --disconnect-random, and --disconnect-after-notified for the device's side:
+ * the link is lost once (a supervision timeout). */
+static bool fault_disconnect_at(Radio *r, uint64_t *count, uint64_t at, size_t len)
 {
 	Faults *f = &radio_stand(r)->faults;
 
-	r->bytes_up += len;
-	if (!r->disconnect_at || r->bytes_up < r->disconnect_at || f->disconnect_fired)
+	*count += len;
+	if (!at || *count < at || f->disconnect_fired)
 		return false;
 	f->disconnect_fired = true;
-	stand_log(radio_stand(r), "%s: link lost after %llu bytes (fault knob)", r->address, (unsigned long long)r->bytes_up);
+	stand_log(radio_stand(r), "%s: link lost after %llu bytes (fault knob)", r->address, (unsigned long long)*count);
 	peer_link_lost(r->conn);
 	return true;
+}
+
+static bool fault_disconnect(Radio *r, size_t len)
+{
+	return fault_disconnect_at(r, &r->bytes_up, r->disconnect_at, len);
 }
 
 static int on_delayed(sd_event_source *src, uint64_t usec, void *userdata);
@@ -388,6 +394,8 @@ static void deliver_down(Radio *r, size_t done)
 		Pdu pdu = *queue_at(&r->down, 0);
 
 		queue_pop(&r->down);
+		if (fault_disconnect_at(r, &r->bytes_down, radio_stand(r)->faults.disconnect_after_notified, pdu.len))
+			return;
 		notification_arrives(r, &pdu);
 		if (r->response_pdus && --r->response_pdus == 0)
 			device_done(r);
@@ -533,7 +541,7 @@ void radio_connected(Radio *r, Peer *p)
 	r->conn = p;
 	r->conn_id++;
 	r->up.count = r->down.count = 0;
-	r->bytes_up = 0;
+	r->bytes_up = r->bytes_down = 0;
 	r->rx_active = false;
 	r->link_security = SEC_NONE;
 	airtime_connect(&p->adapter->air, r->index, radio_air_now(p->adapter));

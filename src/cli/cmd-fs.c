@@ -108,6 +108,7 @@ static void fs_result_json(Cli *cli, const char *remote, const FsTransferResult 
 	json_key(j, "skipped"); json_bool(j, skipped);
 	json_key(j, "resumed_from"); json_uint(j, resumed_from);
 	json_key(j, "resends"); json_uint(j, res->resends);
+	json_key(j, "reconnects"); json_uint(j, res->reconnects);
 	json_key(j, "seconds"); json_double(j, (double)res->usec / 1e6);
 	json_key(j, "verified");
 	verified ? json_string(j, verified) : json_null(j);

@@ -104,6 +104,26 @@ class Ble(unittest.TestCase):
             self.assertGreaterEqual(result["reconnects"], 1)
             self.assertTrue(result["match"])
 
+    def test_fs_lost_link_resumes_both_ways(self):
+        """fs upload loses the link half way through its writes, fs download half way through the device's
+        notifications: each reconnects, goes on from the device's offset, and the hash checks."""
+        data = os.urandom(40000)
+        local = os.path.join(self.tmp.name, "fs.bin")
+        with open(local, "wb") as f:
+            f.write(data)
+        with BluezSim("--fs", "--disconnect-after-bytes", "20000") as b:
+            r = b.run(["--json", "fs", "upload", local, "/lfs1/lost"])
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual((r.json()["reconnects"], r.json()["bytes"], r.json()["verified"]), (1, 40000, "crc32"))
+        with BluezSim("--fs", "--disconnect-after-notified", "20000") as b:
+            self.assertEqual(b.run(["fs", "upload", local, "/lfs1/lost"]).code, 0)
+            out = os.path.join(self.tmp.name, "fs.out")
+            r = b.run(["--json", "fs", "download", "/lfs1/lost", out])
+            self.assertEqual(r.code, 0, r)
+            self.assertEqual((r.json()["reconnects"], r.json()["verified"]), (1, "crc32"))
+            with open(out, "rb") as f:
+                self.assertEqual(f.read(), data)
+
     def test_dropped_notifications(self):
         with BluezSim("--drop-notify", "7") as b:
             r = b.run(["--json", "--timeout", "1", "image", "upload", self.image])
