@@ -113,9 +113,20 @@ typedef struct Cli {
 } Cli;
 
 /* What a command leaves for a rack's summary table (cmd-rack.c); all optional. */
+#define CLI_OUTCOME_IMAGES 8
+
+/* One image of a multi-image dfu (a package, or --image N), for a rack's summary. */
+typedef struct CliOutcomeImage {
+	uint32_t image;
+	char old_version[64];
+	char new_version[64];  /* "" when it already ran */
+} CliOutcomeImage;
+
 typedef struct CliOutcome {
 	char old_version[64];
 	char new_version[64];
+	CliOutcomeImage images[CLI_OUTCOME_IMAGES]; /* dfu_run_multi's images; 0 for one image into image 0 */
+	size_t nimages;
 	char message[512];     /* the failure's one line */
 	uint64_t bytes;
 	double rate;           /* bytes per second of the upload */

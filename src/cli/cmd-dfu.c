@@ -365,14 +365,31 @@ static void dfu_multi_text(Cli *cli, const Device *d, const DfuSet *set, const D
 	cli_summary(cli, line);
 }
 
+/* For a rack's summary: every image's old and new version; the first image's at the top, as for one; the
+ * bytes and rate of all the uploads together. */
 static void dfu_multi_outcome(Cli *cli, const DfuSet *set, const DfuMultiResult *res)
 {
-	if (!cli->outcome)
+	CliOutcome *o = cli->outcome;
+	UploadResult sum;
+
+	if (!o)
 		return;
-	snprintf(cli->outcome->old_version, sizeof(cli->outcome->old_version), "%s", res->images[0].old_version);
+	snprintf(o->old_version, sizeof(o->old_version), "%s", res->images[0].old_version);
+	o->nimages = MIN(res->count, (size_t)CLI_OUTCOME_IMAGES);
+	for (size_t i = 0; i < o->nimages; i++) {
+		const DfuImageResult *ir = &res->images[i];
+
+		o->images[i] = (CliOutcomeImage){ .image = ir->image };
+		snprintf(o->images[i].old_version, sizeof(o->images[i].old_version), "%s", ir->old_version);
+		if (!ir->already_running)
+			snprintf(o->images[i].new_version, sizeof(o->images[i].new_version), "%s",
+				 set->imgs[ir->input].version);
+	}
+	if (!dfu_multi_upload_sum(res, &sum))
+		return;
 	for (size_t i = 0; i < res->count; i++)
 		if (res->images[i].uploaded) {
-			cli_outcome_upload(cli, &set->imgs[res->images[i].input], &res->images[i].upload);
+			cli_outcome_upload(cli, &set->imgs[res->images[i].input], &sum);
 			break;
 		}
 }

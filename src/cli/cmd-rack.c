@@ -243,6 +243,36 @@ static double job_seconds(const RackJob *job)
 	return job->state == RACK_JOB_DONE ? (double)(job->finished_usec - job->started_usec) / 1e6 : 0;
 }
 
+static void json_version(JsonWriter *j, const char *key, const char *version)
+{
+	json_key(j, key);
+	version[0] ? json_string(j, version) : json_null(j);
+}
+
+/* "images": each image of a package (or --image N) with its versions; one image's own otherwise. */
+static void summary_json_images(JsonWriter *j, const RackSlot *s)
+{
+	const CliOutcome *o = &s->outcome;
+
+	json_key(j, "images");
+	json_begin_array(j);
+	for (size_t k = 0; k < o->nimages; k++) {
+		json_begin_object(j);
+		json_key(j, "image"); json_uint(j, o->images[k].image);
+		json_version(j, "old_version", o->images[k].old_version);
+		json_version(j, "new_version", o->images[k].new_version);
+		json_end_object(j);
+	}
+	if (o->nimages == 0 && (o->old_version[0] || o->new_version[0])) {
+		json_begin_object(j);
+		json_key(j, "image"); json_uint(j, s->cli.image);
+		json_version(j, "old_version", o->old_version);
+		json_version(j, "new_version", o->new_version);
+		json_end_object(j);
+	}
+	json_end_array(j);
+}
+
 static void summary_json(Cli *cli, const RackSlot *slots, const RackJob *jobs, size_t n, int worst)
 {
 	JsonWriter *j = &cli->json_out;
@@ -264,8 +294,9 @@ static void summary_json(Cli *cli, const RackSlot *slots, const RackJob *jobs, s
 		json_key(j, "started"); json_bool(j, jobs[i].state == RACK_JOB_DONE);
 		json_key(j, "deadline_passed"); json_bool(j, jobs[i].deadline_passed);
 		json_key(j, "seconds"); json_double(j, job_seconds(&jobs[i]));
-		json_key(j, "old_version"); o->old_version[0] ? json_string(j, o->old_version) : json_null(j);
-		json_key(j, "new_version"); o->new_version[0] ? json_string(j, o->new_version) : json_null(j);
+		json_version(j, "old_version", o->old_version);
+		json_version(j, "new_version", o->new_version);
+		summary_json_images(j, &slots[i]);
 		json_key(j, "bytes"); json_uint(j, o->bytes);
 		json_key(j, "rate"); json_double(j, o->rate);
 		json_key(j, "error"); slots[i].exit_code ? json_string(j, o->message) : json_null(j);
@@ -276,10 +307,26 @@ static void summary_json(Cli *cli, const RackSlot *slots, const RackJob *jobs, s
 	json_end_line(j);
 }
 
+/* A package's images under its device's row (which shows image 0's, or the first image's, versions): one
+ * row each, "  image N" in the device column. */
+static void summary_table_images(const CliOutcome *o, int width)
+{
+	for (size_t k = 0; o->nimages > 1 && k < o->nimages; k++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "  image %u", o->images[k].image);
+		fprintf(stderr, "%-*s  %-12s  %s\n", width, label,
+			o->images[k].old_version[0] ? o->images[k].old_version : "-",
+			o->images[k].new_version[0] ? o->images[k].new_version : "-");
+	}
+}
+
 static void summary_table(const RackSlot *slots, const RackJob *jobs, size_t n)
 {
 	int width = 6;
 
+	for (size_t i = 0; i < n; i++)
+		width = MAX(width, slots[i].outcome.nimages > 1 ? 9 : (int)strlen(slots[i].cli.label));
 	for (size_t i = 0; i < n; i++)
 		width = MAX(width, (int)strlen(slots[i].cli.label));
 	fprintf(stderr, "\n%-*s  %-12s  %-12s  %7s  %7s  %s\n", width, "DEVICE", "OLD", "NEW", "TIME", "kB/s", "RESULT");
@@ -297,6 +344,7 @@ static void summary_table(const RackSlot *slots, const RackJob *jobs, size_t n)
 		fprintf(stderr, "%-*s  %-12s  %-12s  %6.1fs  %7s  %s\n", width, slots[i].cli.label,
 			o->old_version[0] ? o->old_version : "-", o->new_version[0] ? o->new_version : "-",
 			job_seconds(&jobs[i]), rate, result);
+		summary_table_images(o, width);
 	}
 }
 

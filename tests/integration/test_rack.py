@@ -5,6 +5,7 @@ with every device's own code in the summary line; a failing device never stops t
 or Ctrl-C stops devices without leaving any marked for an image that did not verify.
 """
 import json
+import importlib.util
 import os
 import signal
 import subprocess
@@ -94,6 +95,36 @@ class Rack(unittest.TestCase):
             r = run(["--json"] + devices_args(addresses) + ["dfu", self.new])
             self.assertEqual(r.code, EXIT_OK, r)
             self.assertTrue(all(d["bytes"] == 0 for d in self.summary(r)[1]["devices"]))
+        finally:
+            for s in sims:
+                s.close()
+
+    def test_package_summary_names_every_image(self):
+        spec = importlib.util.spec_from_file_location("mk_ncs_zip", os.path.join(os.path.dirname(__file__), "..",
+                                                                                 "tools", "mk-ncs-zip.py"))
+        ncs = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(ncs)
+        app = mkimage(os.path.join(self.tmp.name, "app.bin"), "--size", "30000", "--version", "2.0.0")
+        net = mkimage(os.path.join(self.tmp.name, "net.bin"), "--size", "20000", "--version", "2.1.0")
+        pkg = ncs.write(os.path.join(self.tmp.name, "dfu_application.zip"), [app, net],
+                        ncs.ncs_params("app.bin", "net.bin", version="2.0.0"))
+        sims = [Sim("--images", "2") for _ in range(2)]
+        try:
+            addresses = [s.address for s in sims]
+            r = run(["--json"] + devices_args(addresses) + ["dfu", pkg])
+            self.assertEqual(r.code, EXIT_OK, r)
+            for d in self.summary(r)[1]["devices"]:
+                self.assertEqual((d["old_version"], d["new_version"]), ("1.0.0+0", "2.0.0+0"), d)
+                self.assertEqual(d["images"], [{"image": 0, "old_version": "1.0.0+0", "new_version": "2.0.0+0"},
+                                               {"image": 1, "old_version": "1.0.0+0", "new_version": "2.1.0+0"}])
+            for a in addresses:
+                self.assertRegex(r.err, r"(?m)^%s +1\.0\.0\+0 +2\.0\.0\+0 .* ok\n  image 0 +1\.0\.0\+0 +2\.0\.0\+0\n"
+                                 r"  image 1 +1\.0\.0\+0 +2\.1\.0\+0$" % a.replace(".", r"\."))
+            # a one-image rack lists its one image too
+            r = run(["--json", "--device", addresses[0], "--device", addresses[1], "dfu", self.new, "--image", "1", "--allow-downgrade"])
+            self.assertEqual(r.code, EXIT_OK, r)
+            self.assertEqual(self.summary(r)[1]["devices"][0]["images"],
+                             [{"image": 1, "old_version": "2.1.0+0", "new_version": "1.1.0+0"}])
         finally:
             for s in sims:
                 s.close()
