@@ -41,6 +41,9 @@ int dfu_settings_erase(Device *d, const DfuOptions *o, bool *erased, char *messa
 /* --erase-ahead of image's slot (counted over all images), unless the device lists it in use; a failure is a
  * warning, as the update is done. Leaves the list read afterwards in list. Returns whether it was erased. */
 bool dfu_slot_erase_ahead(Device *d, const DfuOptions *o, MgmtImageList *list, uint32_t image, uint32_t slot);
+/* Why image's new image (size bytes) stayed marked after a restart, as far as the device tells, into out
+ * (" ..."): no bootloader, or no room for swap-using-move. Returns whether it found such a cause. */
+bool dfu_not_swapped_reason(Device *d, uint32_t image, size_t size, char *out, size_t out_size);
 /* Hands an event to o->event (and the debug log). */
 void dfu_options_emit(const DfuOptions *o, DfuEventKind kind, const char *step, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

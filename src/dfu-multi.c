@@ -210,6 +210,13 @@ static int multi_mark_all(Multi *m, bool *any)
 	return 0;
 }
 
+static bool multi_waits(const Multi *m, size_t i, const MgmtImageList *list)
+{
+	const MgmtImageSlot *s1 = mgmt_image_list_entry(list, m->imgs[i].image, m->target[i]);
+
+	return !m->res->images[i].running && !m->imgs[i].xip && dfu_slot_holds(s1, &m->imgs[i]) && s1->pending;
+}
+
 /* Still waiting: one of the new images is listed pending in its secondary slot. A direct-xip image is
  * listed pending while it is the newer one, before the reset and after a boot that passed it over alike;
  * nothing moves, so the first answer after the reset's grace tells (multi_check_running). */
@@ -218,13 +225,30 @@ static bool multi_some_pending(void *userdata, const MgmtImageList *list)
 	Multi *m = userdata;
 
 	m->res->final_list = *list;
-	for (size_t i = 0; i < m->count; i++) {
-		const MgmtImageSlot *s1 = mgmt_image_list_entry(list, m->imgs[i].image, m->target[i]);
-
-		if (!m->res->images[i].running && !m->imgs[i].xip && dfu_slot_holds(s1, &m->imgs[i]) && s1->pending)
+	for (size_t i = 0; i < m->count; i++)
+		if (multi_waits(m, i, list))
 			return true;
-	}
 	return false;
+}
+
+/* dfu.c dfu_not_swapped, for the first image still waiting: a reset whose answer was lost may never have
+ * reached the device (campaign seed 925); the reset is never sent twice, so the next run does it. */
+static int multi_not_swapped(Multi *m)
+{
+	char reason[320];
+	size_t i = 0;
+
+	while (i + 1 < m->count && !multi_waits(m, i, &m->list))
+		i++;
+	if (!dfu_not_swapped_reason(m->d, m->imgs[i].image, m->imgs[i].size, reason, sizeof(reason)) &&
+	    m->d->reset_answer_lost)
+		return multi_outcome(m, DFU_NOT_BACK, "the device never answered the reset and still lists image %u "
+				     "marked for the next boot: the reset may not have reached it (a lossy link?); "
+				     "run the same command again: it resets the device without uploading again",
+				     m->imgs[i].image);
+	return multi_outcome(m, DFU_NOT_SWAPPED, "the device restarted but did not swap in every new image: "
+			     "image %u still waits in its secondary slot, marked for the next boot.%s", m->imgs[i].image,
+			     reason);
 }
 
 static int multi_wait_swapped(Multi *m, uint64_t reset_at, uint64_t deadline)
@@ -235,9 +259,7 @@ static int multi_wait_swapped(Multi *m, uint64_t reset_at, uint64_t deadline)
 		return multi_outcome(m, DFU_NOT_BACK, "the device did not come back within the reset timeout: it may "
 				     "still be swapping; check with 'smpctl image list' (raise --reset-timeout)");
 	if (r == DFU_NOT_SWAPPED)
-		return multi_outcome(m, DFU_NOT_SWAPPED, "the device restarted but did not swap in every new image: "
-				     "one still waits in its secondary slot, marked for the next boot. Is MCUboot "
-				     "built for %zu images, with the key that signed them?", m->count);
+		return multi_not_swapped(m);
 	return r;
 }
 
@@ -279,6 +301,25 @@ static bool multi_any_xip(const Multi *m)
 	return false;
 }
 
+/* dfu.c dfu_restarted_unseen (campaign seed 925, README "Reliability"): the reset's answer was lost and the
+ * device answered every probe after it, so it never got the request or restarted between two probes. Only
+ * the slots tell: it restarted when no new image waits any longer (a direct-xip one: its slot runs). */
+static bool multi_restarted_unseen(Multi *m)
+{
+	if (!m->d->reset_still_answering || multi_read_list(m) != 0)
+		return false;
+	for (size_t i = 0; i < m->count; i++) {
+		const MgmtImageSlot *s = multi_slot(m, i, m->target[i]);
+		bool holds = dfu_slot_holds(s, &m->imgs[i]);
+
+		if (m->res->images[i].running)
+			continue;
+		if (m->imgs[i].xip ? !(holds && s->active) : holds && s->pending)
+			return false;
+	}
+	return true;
+}
+
 static int multi_reset_and_check(Multi *m)
 {
 	uint64_t reset_at;
@@ -288,6 +329,8 @@ static int multi_reset_and_check(Multi *m)
 			 "Resetting the device: MCUboot direct-xip starts the newest image where it lies" :
 			 "Resetting the device: MCUboot swaps the images before it starts");
 	r = device_reset(m->d, false);
+	if (r == -ETIMEDOUT && multi_restarted_unseen(m))
+		r = 0;
 	if (r)
 		return r;
 	reset_at = now_usec();

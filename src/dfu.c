@@ -212,31 +212,33 @@ static int dfu_erase_settings(Dfu *f)
  * slots of equal size, room: the move needs one free sector and the trailer another (swap_run():
  * "Not enough free space to run swap upgrade"). Room is named only when the image could lack it:
  * a slot size that is not known, or an image over half the slot. Returns whether it found such a cause. */
-static bool dfu_not_swapped_reason(Dfu *f, char *out, size_t out_size)
+bool dfu_not_swapped_reason(Device *d, uint32_t image, size_t size, char *out, size_t out_size)
 {
 	MgmtBootloaderInfo boot;
 	MgmtSlotInfo info;
 	uint64_t slot = 0;
 	char slot_text[64] = "";
 
-	if (device_bootloader_info(f->d, &boot) == DEVICE_STATUS_ERROR && f->d->status.kind == SMP_STATUS_RC &&
-	    f->d->status.rc == SMP_RC_ENOTSUP) {
+	if (device_bootloader_info(d, &boot) == DEVICE_STATUS_ERROR && d->status.kind == SMP_STATUS_RC &&
+	    d->status.rc == SMP_RC_ENOTSUP) {
 		snprintf(out, out_size, " The device reports no bootloader (bootloader info answers rc 8): without "
 			 "MCUboot (a native_sim build, for one) nothing swaps it in");
 		return true;
 	}
-	if (device_slot_info(f->d, &info) == 0 && info.count && info.images[0].slot_count > 1 &&
-	    info.images[0].slots[1].has_size) {
-		slot = info.images[0].slots[1].size;
-		snprintf(slot_text, sizeof(slot_text), ", the slot %" PRIu64 " bytes", slot);
-	}
-	if (slot && f->img->size <= slot / 2) {
+	if (device_slot_info(d, &info) == 0)
+		for (size_t i = 0; i < info.count; i++)
+			if (info.images[i].image == image && info.images[i].slot_count > 1 &&
+			    info.images[i].slots[1].has_size) {
+				slot = info.images[i].slots[1].size;
+				snprintf(slot_text, sizeof(slot_text), ", the slot %" PRIu64 " bytes", slot);
+			}
+	if (slot && size <= slot / 2) {
 		snprintf(out, out_size, " Is MCUboot built with the key that signed it, and for this slot layout?");
 		return false;
 	}
 	snprintf(out, out_size, " With swap-using-move an image must be two flash sectors smaller than the slot "
 		 "(this one is %zu bytes%s): build a smaller image, and 'smpctl image erase' clears slot 1",
-		 f->img->size, slot_text);
+		 size, slot_text);
 	return true;
 }
 
@@ -249,7 +251,7 @@ static int dfu_not_swapped(Dfu *f)
 	 * itself may have been lost, and a device that never restarted lists the same slots (campaign seed
 	 * 925). With no cause for MCUboot to refuse in sight, that is the likelier story; the reset is never
 	 * sent twice, so the next run does it. */
-	if (!dfu_not_swapped_reason(f, reason, sizeof(reason)) && f->d->reset_answer_lost)
+	if (!dfu_not_swapped_reason(f->d, 0, f->img->size, reason, sizeof(reason)) && f->d->reset_answer_lost)
 		return dfu_outcome(f, DFU_NOT_BACK, "the device never answered the reset and still lists the new "
 				   "image marked for the next boot: the reset may not have reached it (a lossy link?); "
 				   "run the same command again: it resets the device without uploading again");

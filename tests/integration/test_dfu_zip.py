@@ -136,6 +136,30 @@ class DfuPackage(unittest.TestCase):
         self.assertTrue(e[(1, 0)]["active"] and e[(1, 0)]["confirmed"])
         self.assertEqual(e[(0, 0)]["version"], "1.0.0+0")  # image 0 untouched
 
+    def test_reset_answer_lost_device_restarted_unseen(self):
+        """As dfu.c (campaign seed 925): the answer to the reset is lost and the device, back at once, answers
+        every probe; the slots show it restarted, so the update goes on, the reset sent once."""
+        self.sim.close()
+        self.sim = Sim("--images", "2", "--lose-reset-answer", "--verbose")
+        r = self.dfu(self.package())
+        self.assertEqual(r.code, EXIT_OK, r)
+        self.assertTrue(all(u["running"] and u["confirmed"] for u in r.json_lines()[-1]["updates"]), r)
+        self.assertEqual(self.sim.output().count("answer to the reset is lost"), 1)
+
+    def test_reset_request_lost(self):
+        """The reset request and the first probe after it are lost: the device never restarted and still
+        lists both images pending: the reset may not have reached it (exit 4); a rerun finishes."""
+        self.sim.close()
+        self.sim = Sim("--images", "2", "--lose-request", "0:5:1", "--lose-request", "0:0:1", "--verbose")
+        pkg = self.package()
+        r = run(["--json", "--timeout", "1", "--reset-timeout", "15", "dfu", pkg], device=self.sim.address)
+        self.assertEqual(r.code, EXIT_TIMEOUT, r)
+        self.assertIn("the reset may not have reached it", r.err)
+        e = entries(self.sim.address)
+        self.assertTrue(e[(0, 1)]["pending"] and e[(1, 1)]["pending"], e)
+        r = run(["--json", "--timeout", "1", "--reset-timeout", "15", "dfu", pkg], device=self.sim.address)
+        self.assertEqual(r.code, EXIT_OK, r)
+
     def test_erase_settings_once_and_erase_ahead_per_image(self):
         r = self.dfu(self.package(), "--erase-settings", "--require-erase-settings", "--erase-ahead")
         self.assertEqual(r.code, EXIT_OK, r)
