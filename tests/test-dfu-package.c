@@ -407,6 +407,31 @@ static void test_generator_output(void)
 	free(buf);
 }
 
+/* The generator's direct-xip package (mk-ncs-zip.py --direct-xip, committed): both variants, one per slot,
+ * signed for the slot addresses of smpctl-sim --direct-xip. */
+static void test_generator_direct_xip(void)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	DfuPackage p;
+	Image img;
+	char why[320] = "";
+
+	CHECK_INT(image_file_read(SMPCTL_TEST_VECTORS "/ncs-direct-xip.zip", DFU_PACKAGE_FILE_MAX, &buf, &len, why,
+				  sizeof(why)), 0);
+	CHECK_INT(dfu_package_parse(buf, len, &p, why, sizeof(why)), 0);
+	CHECK_STR(why, "");
+	CHECK(p.direct_xip && p.count == 2);
+	CHECK_STR(p.files[0].file, "app.signed.bin");
+	CHECK_STR(p.files[1].file, "mcuboot_secondary_app.signed.bin");
+	CHECK(p.files[0].slot == 0 && p.files[1].slot == 1 && p.files[1].image_index == 0);
+	CHECK_STR(p.files[1].version_mcuboot, "2.0.0");
+	CHECK_INT(image_parse(p.files[1].data, p.files[1].data_len, &img, NULL, 0), 0);
+	CHECK(img.flags & IMAGE_F_ROM_FIXED);
+	CHECK_INT(img.load_addr, 0x43000);
+	free(buf);
+}
+
 int main(void)
 {
 	static const TapTest tests[] = {
@@ -419,6 +444,7 @@ int main(void)
 		TAP_TEST(test_direct_xip_package),
 		TAP_TEST(test_direct_xip_needs_both),
 		TAP_TEST(test_generator_output),
+		TAP_TEST(test_generator_direct_xip),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

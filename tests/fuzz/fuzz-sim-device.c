@@ -16,20 +16,23 @@ static void ignore(void *userdata, const uint8_t *frame, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static SimDevice *dev;
+	static SimDevice *devs[2]; /* swap-using-move, and MCUboot direct-xip (its own slot rules) */
 	SimConfig cfg;
 	uint64_t offline;
 
-	if (!dev) {
-		sim_config_default(&cfg);
-		/* Every optional handler on, so that all of them read the hostile bytes. */
-		cfg.stat_sample = cfg.taskstat = cfg.shell = cfg.enumeration = cfg.enum_details = cfg.datetime = true;
-		cfg.fs = cfg.fs_sha256 = true;
-		if (sim_device_new(&cfg, &dev) < 0)
-			return 0;
+	for (size_t i = 0; i < 2; i++) {
+		if (!devs[i]) {
+			sim_config_default(&cfg);
+			/* Every optional handler on, so that all of them read the hostile bytes. */
+			cfg.stat_sample = cfg.taskstat = cfg.shell = cfg.enumeration = cfg.enum_details = true;
+			cfg.datetime = cfg.fs = cfg.fs_sha256 = true;
+			cfg.direct_xip = i == 1;
+			if (sim_device_new(&cfg, &devs[i]) < 0)
+				return 0;
+		}
+		sim_device_process(devs[i], data, size, ignore, NULL);
+		if (sim_device_take_reset(devs[i], &offline))
+			sim_device_reboot(devs[i]);
 	}
-	sim_device_process(dev, data, size, ignore, NULL);
-	if (sim_device_take_reset(dev, &offline))
-		sim_device_reboot(dev);
 	return 0;
 }
