@@ -388,18 +388,26 @@ static void test_direct_xip_needs_both(void)
 	free(v1);
 }
 
+/* A committed package of tests/vectors, parsed into p; the caller frees what it returns (p points into it). */
+static uint8_t *vector_package(const char *name, DfuPackage *p)
+{
+	char path[256], why[320] = "";
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", SMPCTL_TEST_VECTORS, name);
+	CHECK_INT(image_file_read(path, DFU_PACKAGE_FILE_MAX, &buf, &len, why, sizeof(why)), 0);
+	CHECK_INT(dfu_package_parse(buf, len, p, why, sizeof(why)), 0);
+	CHECK_STR(why, "");
+	return buf;
+}
+
 /* The generator's own output (tests/tools/mk-ncs-zip.py, committed): the reader takes it whole. */
 static void test_generator_output(void)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	DfuPackage p;
-	char why[320] = "";
+	uint8_t *buf = vector_package("ncs-app-net.zip", &p);
 
-	CHECK_INT(image_file_read(SMPCTL_TEST_VECTORS "/ncs-app-net.zip", DFU_PACKAGE_FILE_MAX, &buf, &len, why,
-				  sizeof(why)), 0);
-	CHECK_INT(dfu_package_parse(buf, len, &p, why, sizeof(why)), 0);
-	CHECK_STR(why, "");
 	CHECK_INT(p.count, 2);
 	CHECK_STR(p.files[0].file, "app.bin");
 	CHECK_STR(p.files[1].file, "net.bin");
@@ -411,16 +419,10 @@ static void test_generator_output(void)
  * signed for the slot addresses of smpctl-sim --direct-xip. */
 static void test_generator_direct_xip(void)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
 	DfuPackage p;
+	uint8_t *buf = vector_package("ncs-direct-xip.zip", &p);
 	Image img;
-	char why[320] = "";
 
-	CHECK_INT(image_file_read(SMPCTL_TEST_VECTORS "/ncs-direct-xip.zip", DFU_PACKAGE_FILE_MAX, &buf, &len, why,
-				  sizeof(why)), 0);
-	CHECK_INT(dfu_package_parse(buf, len, &p, why, sizeof(why)), 0);
-	CHECK_STR(why, "");
 	CHECK(p.direct_xip && p.count == 2);
 	CHECK_STR(p.files[0].file, "app.signed.bin");
 	CHECK_STR(p.files[1].file, "mcuboot_secondary_app.signed.bin");
