@@ -107,6 +107,8 @@ typedef struct Cli {
 	JsonWriter json_out;
 	/* one device of a rack: its lines on stderr start with "[label] ", and what the table shows */
 	const char *label;
+	Device *kept;                /* with keep_device: the open session cli_open_device hands out again */
+	bool keep_device;            /* provision: one link for its steps */
 	const char *rack_words;      /* the words after the address on its --devices line, tab-separated */
 	struct CliOutcome *outcome;
 	const bool *deadline_passed; /* the rack stopped this device at --deadline (reported as a timeout) */
