@@ -89,6 +89,7 @@ typedef struct Cli {
 	size_t devices_owned_from; /* entries from here on were read from the file (cli_free_devices) */
 	const char *devices_file;
 	size_t parallel;
+	size_t links_per_adapter;    /* --links-per-adapter; 0: RACK_LINKS_PER_ADAPTER */
 	uint64_t deadline_usec;
 	const char *value_type;  /* settings: --type */
 	unsigned value_width;    /* settings write: --width (0: 4 bytes) */

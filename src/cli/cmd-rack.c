@@ -17,7 +17,9 @@
 #include "util.h"
 
 /* Bluetooth controllers hold a few LE links at a time (Core spec leaves the number to the controller;
- * common ones: 7 to 20); beyond it a Connect fails. Devices of one adapter wait for a free link. */
+ * common ones: 7 to 20); beyond it a Connect fails. Devices of one adapter wait for a free link. The
+ * default suits most built-in controllers; --links-per-adapter raises it for one built for more (Zephyr's
+ * hci_uart with CONFIG_BT_MAX_CONN=16, say). */
 #define RACK_LINKS_PER_ADAPTER 7
 #define RACK_MAX_DEVICES 1024
 
@@ -324,7 +326,7 @@ int cli_rack_run(Cli *cli, int (*run)(Cli *cli), bool needs_file)
 	_cleanup_free_ RackJob *jobs = calloc(cli->ndevices, sizeof(*jobs));
 	RackOptions o = {
 		.parallel = cli->parallel,
-		.per_group = RACK_LINKS_PER_ADAPTER,
+		.per_group = cli->links_per_adapter ? cli->links_per_adapter : RACK_LINKS_PER_ADAPTER,
 		.deadline_usec = cli->deadline_usec,
 		.cancel = &cli->interrupted,
 		.run = rack_job_run,

@@ -14,7 +14,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (EXIT_DOWNGRADE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_TRANSPORT,  # noqa: E402
+from harness import (EXIT_DOWNGRADE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_TRANSPORT, EXIT_USAGE,  # noqa: E402
                      JSON_SCHEMA_VERSION, SMPCTL, BluezSim, Sim, json_envelope, mkimage, run)
 
 
@@ -238,6 +238,31 @@ class RackOverBluetooth(unittest.TestCase):
                 b.log.flush()
                 with open(b.log.name) as f:
                     self.assertGreater(f.read().count("(fault knob)"), 0)  # the failures did happen
+
+    def test_links_per_adapter(self):
+        """A controller that holds one link (--max-links 1): --links-per-adapter 1 connects the boards one
+        after the other, so none meets the controller's refusal; the default 7 would."""
+        boards = ["ble:C0:FF:EE:00:00:0%d" % i for i in range(1, 4)]
+        options = ["--max-links", "1", "--verbose"]
+        for a in boards:
+            options += ["--device", a[4:]]
+        with tempfile.TemporaryDirectory() as tmp:
+            image = mkimage(os.path.join(tmp, "app.bin"), "--size", "8000", "--version", "1.1.0")
+            self.links_per_adapter(options, boards, image)
+        r = run(["--links-per-adapter", "0", "echo", "x"], device="udp:127.0.0.1:9")
+        self.assertEqual(r.code, EXIT_USAGE, r)
+
+    def links_per_adapter(self, options, boards, image):
+        # In real time, so that the links last (an upload of 8 kB: a fraction of a second each).
+        for extra, refused in ((["--links-per-adapter", "1"], False), ([], True)):
+            with BluezSim(*options, time_scale="1") as b:
+                r = b.run(extra + devices_args(boards) + ["upload", image], device=None)
+                b.log.flush()
+                with open(b.log.name) as f:
+                    log = f.read()
+                self.assertEqual("(--max-links): Memory Capacity Exceeded" in log, refused, (extra, log))
+                if not refused:
+                    self.assertEqual(r.code, EXIT_OK, r)
 
     def test_two_adapters(self):
         """ble:hciN/ADDR spreads a rack over adapters: each board connects through the one named."""
