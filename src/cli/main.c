@@ -162,6 +162,7 @@ static void print_help(void)
 	       "  -d, --device ADDR      ble:AA:BB:CC:DD:EE:FF, ble:name=NAME, udp:HOST[:PORT] (port 1337),\n"
 	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE); more than once for a rack\n"
 	       "      --devices FILE     a rack: one device per line, ADDR [image=F] [key=F] [mode=M] [adapter=HCI]\n"
+	       "                         [passkey=N] [label=TEXT]\n"
 	       "      --parallel K       a rack: at most K devices at once (default: all; 7 per Bluetooth adapter)\n"
 	       "      --deadline S       bound each device's whole command to S seconds (exit 4 when passed)\n"
 	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
