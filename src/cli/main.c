@@ -164,6 +164,7 @@ static void print_help(void)
 	       "  -d, --device ADDR      ble:AA:BB:CC:DD:EE:FF, ble:name=NAME, udp:HOST[:PORT] (port 1337),\n"
 	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE); more than once for a rack\n"
 	       "      --devices FILE     a rack: one device per line, ADDR [image=F] [key=F] [mode=M] [adapter=HCI]\n"
+	       "                         [passkey=N] [label=TEXT]\n"
 	       "      --parallel K       a rack: at most K devices at once (default: all; 7 per Bluetooth adapter)\n"
 	       "      --links-per-adapter N  a rack: at most N links through one Bluetooth adapter (default 7)\n"
 	       "      --deadline S       bound each device's whole command to S seconds (exit 4 when passed)\n"
