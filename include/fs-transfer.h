@@ -6,7 +6,7 @@
  * file's current length, and one that does not is refused with FILE_OFFSET_NOT_VALID and the length,
  * after which the transfer goes on from there. An upload may start at an offset: the device then
  * appends to the file it has (a resume). Returns 0, DEVICE_STATUS_ERROR (the device's error is in
- * Device.status) or a negative errno, as the device calls do.
+ * Device.status), FS_FILE_CHANGED or a negative errno, as the device calls do.
  */
 #pragma once
 
@@ -14,6 +14,10 @@
 #include <stdint.h>
 
 #include "device.h"
+
+enum {
+	FS_FILE_CHANGED = 2,   /* download: an answer did not fit the length the first one told */
+};
 
 typedef void (*FsProgressFn)(void *userdata, uint64_t done, uint64_t total);
 
@@ -29,7 +33,9 @@ typedef struct FsTransferResult {
 int fs_upload_run(Device *d, const char *remote, const uint8_t *data, size_t len, uint64_t start_off,
 		  FsProgressFn progress, void *userdata, FsTransferResult *res);
 
-/* Reads remote whole into *out (malloc'd, the caller frees), at most max_len bytes (-EFBIG beyond). */
+/* Reads remote whole into *out (malloc'd, the caller frees), at most max_len bytes (-EFBIG beyond),
+ * keeping up to the window of requests for successive chunks in flight; answers may come in any order.
+ * FS_FILE_CHANGED: the file was written during the download. */
 int fs_download_run(Device *d, const char *remote, size_t max_len, uint8_t **out, size_t *out_len,
 		    FsProgressFn progress, void *userdata, FsTransferResult *res);
 
