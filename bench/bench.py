@@ -55,9 +55,17 @@ def full_slot_ceiling(nbytes, link=None):
     return nbytes / (erase + nbytes / min(flash_ceiling(nbytes, blank=True), link or float("inf")))
 
 
+def exchange_usec(up=251, down=0):
+    """One exchange on the 2M PHY (Core Vol 6 Part B 2.1: preamble 2, access address 4, header 2, payload,
+    CRC 3 bytes at 4 us each), T_IFS (150 us) after each packet: src/bluez-sim/link-model.c's arithmetic."""
+    return sum((2 + 4 + 2 + n + 3) * 4 + 150 for n in (up, down))
+
+
 def link_ceiling(interval_ms, packets_per_event=6, payload=244):
-    """One direction of the BLE link: 6 LL packets of 244 bytes per connection event."""
-    return packets_per_event * payload / (interval_ms / 1000)
+    """One direction of the BLE link: 6 LL packets of 244 bytes per connection event (REFERENCE.md §14), as
+    many of them as the interval holds: a full exchange takes 1392 us, so 7.5 ms holds 5, not 6."""
+    fit = min(packets_per_event, int(interval_ms * 1000 // exchange_usec()))
+    return fit * payload / (interval_ms / 1000)
 
 
 def wait_ready(path, proc, what, timeout=15):

@@ -4,7 +4,8 @@
 # RSS, and crashes (with the reproducer's path; leaks and timeouts count as crashes, as libFuzzer stops
 # on them). Issue 19: 0 crashes, 0 leaks, 0 timeouts.
 #
-#   bench/fuzz.sh [SECONDS]        (default 600: ten CPU-minutes per fuzzer, one process each)
+#   bench/fuzz.sh [SECONDS [FUZZER...]]   (default 600: ten CPU-minutes per fuzzer, one process each;
+#                                          FUZZER names such as fuzz-smp-response pick some, default all)
 #
 # Builds build-fuzz/ with clang (CC=clang meson setup build-fuzz -Dfuzz=true -Db_lundef=false) when it is
 # not there. New inputs found stay in build-fuzz/fuzz-corpus/<fuzzer>/; to grow a committed corpus, merge
@@ -12,6 +13,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-600}
+shift || true
+only=" $* "
 build=build-fuzz
 
 if [ ! -d "$build/meson-private" ]; then
@@ -24,6 +27,7 @@ status=0
 for fuzzer in "$build"/tests/fuzz/fuzz-*; do
   [ -f "$fuzzer" ] && [ -x "$fuzzer" ] || continue
   name=$(basename "$fuzzer")
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || continue
   corpus="$build/fuzz-corpus/$name"
   artifacts="$build/fuzz-artifacts/$name/"
   rm -rf "$artifacts"

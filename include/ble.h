@@ -96,3 +96,8 @@ void ble_scan_free(BleScan *s);
  * adapter). */
 int ble_scan(sd_event *event, const char *adapter, uint64_t duration_usec, BleScanResult *out, size_t max,
 	     size_t *count, char *err, size_t err_size);
+
+/* Every ble: transport of the process shares one connection to BlueZ, opened by the first and closed
+ * by the last (smpctl(1) RACKS). keep(true) holds it between links too, until keep(false), so that a
+ * rack stays one client (one unique bus name) to BlueZ while its devices come and go. Opens nothing. */
+void ble_connection_keep(bool keep);

@@ -50,6 +50,7 @@ typedef struct DeviceOptions {
 } DeviceOptions;
 
 typedef struct Device {
+	unsigned refs;      /* device_ref(); device_free() frees at the last */
 	SmpClient *client;
 	DeviceOptions options;
 	char address[256];
@@ -76,6 +77,8 @@ typedef struct Device {
 
 /* Creates the session (no I/O yet). err gets one line on failure (bad address). */
 int device_new(sd_event *event, const DeviceOptions *options, Device **out, char *err, size_t err_size);
+/* Another owner of the same session (one link for several commands in a row); device_free() by each. */
+Device *device_ref(Device *d);
 void device_free(Device *d);
 void device_freep(Device **d);
 

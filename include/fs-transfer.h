@@ -7,7 +7,7 @@
  * after which the transfer goes on from there. An upload may start at an offset: the device then
  * appends to the file it has (a resume). A lost link is reconnected (up to 5 times, 60 s each) and the
  * transfer resumes from the device's offset. Returns 0, DEVICE_STATUS_ERROR (the device's error is in
- * Device.status) or a negative errno, as the device calls do.
+ * Device.status), FS_FILE_CHANGED or a negative errno, as the device calls do.
  */
 #pragma once
 
@@ -15,6 +15,10 @@
 #include <stdint.h>
 
 #include "device.h"
+
+enum {
+	FS_FILE_CHANGED = 2,   /* download: an answer did not fit the length the first one told */
+};
 
 typedef void (*FsProgressFn)(void *userdata, uint64_t done, uint64_t total);
 
@@ -31,7 +35,9 @@ typedef struct FsTransferResult {
 int fs_upload_run(Device *d, const char *remote, const uint8_t *data, size_t len, uint64_t start_off,
 		  FsProgressFn progress, void *userdata, FsTransferResult *res);
 
-/* Reads remote whole into *out (malloc'd, the caller frees), at most max_len bytes (-EFBIG beyond). */
+/* Reads remote whole into *out (malloc'd, the caller frees), at most max_len bytes (-EFBIG beyond),
+ * keeping up to the window of requests for successive chunks in flight; answers may come in any order.
+ * FS_FILE_CHANGED: the file was written during the download. */
 int fs_download_run(Device *d, const char *remote, size_t max_len, uint8_t **out, size_t *out_len,
 		    FsProgressFn progress, void *userdata, FsTransferResult *res);
 

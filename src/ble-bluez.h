@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <systemd/sd-bus.h>
 
+#include "ble-bus.h"
 #include "ble.h"
 
 #define BLUEZ_SERVICE "org.bluez"
@@ -82,8 +83,10 @@ int ble_match_properties_changed(sd_bus *bus, sd_bus_slot **slot, sd_bus_message
  * the negative errno that fits the error. */
 int ble_bus_error_explain(const sd_bus_error *e, const char *what, char *out, size_t size);
 
-/* org.bluez.Agent1 on our bus connection, registered with capability KeyboardDisplay (ISSUE-NOTES 19).
- * Answers only for the device it is told about; a passkey, when given, is the one the device shows. */
+/* org.bluez.Agent1 on our bus connection, registered once with capability KeyboardDisplay (ISSUE-NOTES 19)
+ * however many transports share the connection: BlueZ takes one agent per sender. Each transport holds a
+ * BleAgent, its share of it: the agent's calls go to the share told about the device they name; a
+ * passkey, when given, is the one that device shows. */
 typedef struct BleAgent BleAgent;
 typedef struct BleAgentOptions {
 	bool has_passkey;
@@ -94,12 +97,17 @@ typedef struct BleAgentOptions {
 	int (*confirm_number)(const char *who, uint32_t number);
 	void (*notice)(const char *line);
 } BleAgentOptions;
-int ble_agent_new(sd_bus *bus, const BleAgentOptions *options, BleAgent **out);
+int ble_agent_new(BleBus *bus, const BleAgentOptions *options, BleAgent **out);
 void ble_agent_set_device(BleAgent *a, const char *device_path);
 /* Why the agent refused or what it could not do, for the user; NULL if nothing went wrong. */
 const char *ble_agent_problem(const BleAgent *a);
 /* BlueZ asked the agent for a passkey, a PIN or a confirmation, or told it one to show: the pairing was
  * not Just Works. */
 bool ble_agent_was_asked(const BleAgent *a);
-/* Unregisters (asynchronously) and frees. */
+/* BlueZ's agent has one request at a time and fails a second pairing's with EBUSY (bluez@5.66
+ * src/agent.c agent_request_passkey() and its kin: "if (agent->request) return -EBUSY"): one Pair() at
+ * a time per connection. True when the turn is a's (taken now, or already), false while another has it. */
+bool ble_agent_turn_take(BleAgent *a);
+void ble_agent_turn_end(BleAgent *a);
+/* Frees the share; the last one unregisters the agent (asynchronously). */
 void ble_agent_free(BleAgent *a);

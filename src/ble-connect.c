@@ -176,11 +176,7 @@ int ble_connect(Transport *t)
 						  on_retry_connect, t);
 	}
 	s->scan_timer = sd_event_source_disable_unref(s->scan_timer);
-	if (s->scanning) {
-		s->scanning = false;
-		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
-					 NULL, NULL);
-	}
+	ble_discovery_leave(s->shared, &s->scan); /* found: the session stops when the last one is found */
 	if (s->agent)
 		ble_agent_set_device(s->agent, s->device);
 	s->step = BLE_CONNECTING;

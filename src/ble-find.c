@@ -98,30 +98,15 @@ int ble_get_objects(Transport *t)
 /* ------------------------------------------------------------------------------------------------ */
 /* Scanning                                                                                          */
 
-static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
+/* BlueZ refused the adapter's discovery session (ble-bus.c), which this transport had joined. */
+static void on_discovery_failed(BleDiscoveryUser *u, sd_bus_message *reply, const char *what)
 {
-	Transport *t = userdata;
-	const sd_bus_error *err = ble_reply_error(m);
+	Transport *t = u->userdata;
 
-	(void)e;
-	/* InProgress: this connection's session already runs (BLUEZ.md §2); fine. */
-	if (err && ble_error_kind(err->name, err->message) != BLE_ERROR_IN_PROGRESS)
-		ble_fail_call(t, m, "StartDiscovery");
-	return 0;
-}
-
-static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
-{
-	Transport *t = userdata;
-	BleState *s = t->state;
-
-	(void)e;
-	if (ble_reply_error(m)) {
-		ble_fail_call(t, m, "SetDiscoveryFilter");
-		return 0;
-	}
-	s->scanning = true;
-	return ble_call_step(t, s->adapter, BLUEZ_ADAPTER, "StartDiscovery", 0, on_discovery_started);
+	if (reply)
+		ble_fail_call(t, reply, what);
+	else
+		ble_fail(t, -EIO, "%s could not be sent to BlueZ", what);
 }
 
 /* "… not found after 30 s of scanning: is it advertising and in range? Seen: NAME (ADDR, -60 dBm), …" */
@@ -157,8 +142,9 @@ static int on_scan_timeout(sd_event_source *src, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* Not among the known objects: scan, filtered on LE only (ISSUE-NOTES 18: advertisements often omit
- * the 128-bit UUID, so connecting never filters on it). */
+/* Not among the known objects: scan, through the adapter's one discovery session that every transport
+ * of the process shares (ble-bus.c), filtered on LE only (ISSUE-NOTES 18: advertisements often omit the
+ * 128-bit UUID, so connecting never filters on it). */
 int ble_scan_for_device(Transport *t)
 {
 	BleState *s = t->state;
@@ -186,8 +172,9 @@ int ble_scan_for_device(Transport *t)
 							       : t->options.open_timeout_usec) / 1e6);
 		t->options.status(line);
 	}
-	return ble_call(s->bus, &s->call, s->adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, t,
-			"a{sv}", 1, "Transport", "s", "le");
+	s->scan.failed = on_discovery_failed;
+	s->scan.userdata = t;
+	return ble_discovery_join(s->shared, &s->scan, s->adapter);
 }
 
 /* Remembers a device heard while scanning (latest name and RSSI), for the not-found message. */

@@ -20,7 +20,6 @@
 
 #define BLE_NOTIFY_TIMEOUT_USEC (3 * USEC_PER_SEC)   /* 5.66 may never answer AcquireNotify (BLUEZ.md §4) */
 #define BLE_TXQ_MAX (256u * 1024)
-#define BLE_WRITES_IN_FLIGHT 32u /* a bus allows 128 pending replies per connection */
 
 static int ble_write_start(Transport *t);
 static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata);
@@ -82,6 +81,14 @@ static int ble_take_fd(sd_bus_message *m, int *fd, uint16_t *mtu)
 	return *fd < 0 ? -errno : 0;
 }
 
+static int ble_start_notify(Transport *t);
+
+static int on_stale_stopped(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	(void)m, (void)e;
+	return ble_start_notify(userdata);
+}
+
 static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
@@ -91,6 +98,14 @@ static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (err && ble_error_kind(err->name, err->message) == BLE_ERROR_NEEDS_PAIRING)
 		return ble_pair(t);
+	/* One session per sender, and the connection outlives a link (ble-bus.c): ours from before a link
+	 * loss that BlueZ has not registered again yet (notify_id 0: InProgress, gatt-client.c
+	 * characteristic_start_notify()). Stop it and start afresh, once. A registered one answers success. */
+	if (err && !s->notify_restarted && ble_error_kind(err->name, err->message) == BLE_ERROR_IN_PROGRESS) {
+		log_debug("ble: a StartNotify session of ours on %s is still pending: StopNotify, then again", s->chr);
+		s->notify_restarted = true;
+		return ble_call_step(t, s->chr, BLUEZ_CHAR, "StopNotify", 0, on_stale_stopped);
+	}
 	if (err) {
 		ble_fail_call(t, m, "StartNotify");
 		return 0;
@@ -277,6 +292,8 @@ void ble_forget_link(BleState *s)
 	if (s->write_fd >= 0)
 		close(TAKE_FD(s->write_fd));
 	s->call = sd_bus_slot_unref(s->call);
+	for (size_t i = 0; i < BLE_WRITES_IN_FLIGHT; i++)
+		s->writes[i] = sd_bus_slot_unref(s->writes[i]);
 	s->txq_len = s->rx.len = 0;
 	s->writes_pending = 0;
 	s->start_notify = s->write_value = false;
@@ -307,9 +324,12 @@ static int on_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (ble_reply_error(m))
 		log_debug("ble: WriteValue failed: %s", sd_bus_message_get_error(m)->message);
-	if (s->writes_pending)
-		s->writes_pending--;
-	while (s->step == BLE_OPEN && s->txq_len && s->writes_pending < BLE_WRITES_IN_FLIGHT) {
+	for (size_t i = 0; i < BLE_WRITES_IN_FLIGHT; i++)
+		if (s->writes[i] && s->writes[i] == sd_bus_get_current_slot(s->bus)) {
+			s->writes[i] = sd_bus_slot_unref(s->writes[i]);
+			s->writes_pending--;
+		}
+	while (s->step == BLE_OPEN && s->txq_len && s->writes_pending < ble_bus_write_share(s->shared)) {
 		uint8_t piece[BLE_WRITE_MAX];
 		size_t n = MIN(ble_queue_head(s), sizeof(piece));
 
@@ -372,13 +392,18 @@ static int ble_write_value(Transport *t, const uint8_t *p, size_t n)
 	BleState *s = t->state;
 	_cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
 	int r = sd_bus_message_new_method_call(s->bus, &m, BLUEZ_SERVICE, s->chr, BLUEZ_CHAR, "WriteValue");
+	size_t i = 0;
 
 	if (r >= 0)
 		r = sd_bus_message_append_array(m, 'y', p, n);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "a{sv}", 1, "type", "s", "command");
+	while (i < BLE_WRITES_IN_FLIGHT && s->writes[i])
+		i++;
+	if (r >= 0 && i == BLE_WRITES_IN_FLIGHT)
+		r = -ENOBUFS; /* callers check writes_pending first */
 	if (r >= 0)
-		r = sd_bus_call_async(s->bus, NULL, m, on_write_value, t, 0);
+		r = sd_bus_call_async(s->bus, &s->writes[i], m, on_write_value, t, 0);
 	if (r >= 0)
 		s->writes_pending++;
 	return r;
@@ -409,7 +434,7 @@ int ble_write_one(Transport *t, const uint8_t *p, size_t n)
 	int r;
 
 	if (s->write_value)
-		return s->writes_pending < BLE_WRITES_IN_FLIGHT && !s->txq_len ? ble_write_value(t, p, n)
+		return s->writes_pending < ble_bus_write_share(s->shared) && !s->txq_len ? ble_write_value(t, p, n)
 										 : ble_queue(s, p, n);
 	if (s->txq_len == 0) {
 		if (send(s->write_fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)

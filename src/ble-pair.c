@@ -12,6 +12,7 @@
 #include "log.h"
 
 #define BLE_PAIR_TIMEOUT_USEC (60 * USEC_PER_SEC)
+#define BLE_PAIR_TURN_POLL_USEC (100 * USEC_PER_MSEC)
 
 static int on_paired(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
@@ -21,6 +22,7 @@ static int on_paired(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	const char *problem = ble_agent_problem(s->agent);
 
 	(void)e;
+	ble_agent_turn_end(s->agent);
 	if (!err || ble_error_kind(err->name, err->message) == BLE_ERROR_ALREADY_PAIRED) {
 		log_debug("ble: %s with %s", err ? "already paired" : "paired", s->device);
 		s->dev_paired = true;
@@ -35,6 +37,16 @@ static int on_paired(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	else
 		ble_fail_call(t, m, "pairing");
 	return 0;
+}
+
+static int on_pair_turn(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Transport *t = userdata;
+	BleState *s = t->state;
+
+	(void)src, (void)usec;
+	s->retry = sd_event_source_disable_unref(s->retry);
+	return ble_pair(t);
 }
 
 /* The characteristic needs an encrypted or authenticated link (Zephyr's
@@ -60,10 +72,18 @@ int ble_pair(Transport *t)
 	}
 	if (s->dev_paired)
 		return ble_remove_bond(t);
+	if (!ble_agent_turn_take(s->agent)) {
+		if (s->step != BLE_PAIRING)
+			log_debug("ble: %s needs pairing: waiting while another device of this process pairs", s->device);
+		s->step = BLE_PAIRING;
+		s->retry = sd_event_source_disable_unref(s->retry);
+		return sd_event_add_time_relative(t->event, &s->retry, CLOCK_MONOTONIC, BLE_PAIR_TURN_POLL_USEC, 0,
+						  on_pair_turn, t);
+	}
 	s->step = BLE_PAIRING;
 	if (s->agent)
 		ble_agent_set_device(s->agent, s->device);
-	log_debug("ble: %s needs pairing: Device1.Pair()", s->device);
+	log_debug("ble: pairing with %s: Device1.Pair()", s->device);
 	return ble_call_step(t, s->device, BLUEZ_DEVICE, "Pair", ble_budget(s, BLE_PAIR_TIMEOUT_USEC), on_paired);
 }
 

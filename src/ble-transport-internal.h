@@ -33,7 +33,9 @@ typedef enum BleStep {
 typedef struct BleState {
 	BleAddress want;
 	BleAgentOptions agent_options;
+	BleBus *shared;               /* the process's connection (ble-bus.c); bus is its sd_bus */
 	sd_bus *bus;
+	BleDiscoveryUser scan;        /* joined while this transport scans */
 	sd_bus_slot *match_added, *match_removed, *match_props, *call;
 	sd_event_source *retry, *deadline, *lost_later;
 	uint64_t deadline_usec;
@@ -43,7 +45,7 @@ typedef struct BleState {
 	bool dev_connected, dev_paired;   /* as BlueZ last said */
 	bool paired_before;               /* a bond from an earlier session, not from this open */
 	bool was_connected, we_connected; /* Disconnect only a link we made */
-	bool scanning, bond_removed;
+	bool bond_removed;
 	bool we_paired;          /* our Pair() succeeded in this open */
 	bool pair_first;         /* the device needs pairing: Pair() before the notification setup */
 	bool blip;               /* Connected=true seen during this Connect */
@@ -52,11 +54,15 @@ typedef struct BleState {
 	sd_event_source *notify_io, *write_io;
 	uint16_t mtu;
 	bool start_notify, notify_started, write_value;
+	bool notify_restarted;        /* a stale StartNotify session of ours was stopped once */
 	size_t reassembly;
 	BleRx rx;
 	uint8_t *txq;           /* writes waiting for POLLOUT or a WriteValue slot: [u16 length][bytes]… */
 	size_t txq_len;
 	unsigned writes_pending;
+	/* WriteValue calls awaiting their answer: slots of this transport, so that none of its callbacks
+	 * runs after it closed on the connection that stays (ble-bus.c). */
+	sd_bus_slot *writes[BLE_WRITES_IN_FLIGHT];
 	unsigned connect_tries, resolve_tries, scans;
 	uint64_t scan_started_usec;
 	sd_event_source *scan_timer;  /* --scan-timeout */

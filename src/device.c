@@ -30,13 +30,20 @@ int device_new(sd_event *event, const DeviceOptions *options, Device **out, char
 	smp_client_set_cancel_flag(d->client, options->cancel);
 	d->frame_size = DEVICE_DEFAULT_BUF_SIZE;
 	d->window = 1;
+	d->refs = 1;
 	*out = d;
 	return 0;
 }
 
+Device *device_ref(Device *d)
+{
+	d->refs++;
+	return d;
+}
+
 void device_free(Device *d)
 {
-	if (!d)
+	if (!d || --d->refs > 0)
 		return;
 	smp_client_free(d->client);
 	free(d);

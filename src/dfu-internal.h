@@ -23,6 +23,9 @@ const MgmtImageSlot *dfu_slot(Dfu *f, uint32_t slot);
 int dfu_read_list(Dfu *f);
 /* DFU_DOWNGRADE unless the image is newer than what s (the slot that boots) holds, or allowed. */
 int dfu_check_version(Dfu *f, const MgmtImageSlot *s);
+/* After the reset and the wait: slot 0 must hold the image and run it, else DFU_REVERTED with a message that
+ * starts with who ("after the reset the device") and says why_not. Sets res->running and res->confirmed. */
+int dfu_check_running(Dfu *f, const char *who, const char *why_not);
 /* Confirms the running image (the application's image state write) and reads it back. */
 int dfu_confirm_running(Dfu *f);
 

@@ -145,8 +145,6 @@ static int recovery_wait_application(Dfu *f)
 
 static int recovery_reset_and_check(Dfu *f)
 {
-	const MgmtImageSlot *s0;
-	char version[MGMT_VERSION_TEXT + 8] = "-";
 	int r;
 
 	dfu_emit(f, DFU_EVENT_STATE, "reset", "Resetting the device: MCUboot boots the primary slot as it is, no swap");
@@ -160,16 +158,9 @@ static int recovery_reset_and_check(Dfu *f)
 	r = recovery_wait_application(f);
 	if (r)
 		return r;
-	s0 = dfu_slot(f, 0);
-	if (s0)
-		mgmt_version_text(s0->version, version, sizeof(version));
-	if (!dfu_slot_holds(s0, f->img) || !s0->active)
-		return dfu_outcome(f, DFU_REVERTED, "the application came up but runs %s, not the new image: MCUboot did "
-				   "not boot it (is it signed with the bootloader's key, and built for this board?)",
-				   s0 ? version : "no listed image");
-	f->res->running = true;
-	f->res->confirmed = s0->confirmed;
-	dfu_emit(f, DFU_EVENT_STATE, "check", "The application runs the new image (version %s)", version);
+	r = dfu_check_running(f, "the application came up but", "MCUboot did not boot it");
+	if (r)
+		return r;
 	if (f->res->confirmed) {
 		dfu_emit(f, DFU_EVENT_STATE, "done", "Update complete: version %s runs and is confirmed", f->img->version);
 		return 0;

@@ -326,8 +326,6 @@ static bool dfu_restarted_unseen(Dfu *f)
 
 static int dfu_reset_and_check(Dfu *f)
 {
-	const MgmtImageSlot *s0;
-	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
 	uint64_t reset_at;
 	int r;
 
@@ -347,16 +345,22 @@ static int dfu_reset_and_check(Dfu *f)
 	r = dfu_wait_swapped(f, reset_at, now_usec() + f->o->reset_timeout_usec);
 	if (r)
 		return r;
-	s0 = dfu_slot(f, 0);
+	return dfu_check_running(f, "after the reset the device", "MCUboot did not boot it or reverted");
+}
+
+int dfu_check_running(Dfu *f, const char *who, const char *why_not)
+{
+	const MgmtImageSlot *s0 = dfu_slot(f, 0);
+	char hash[2 * MGMT_HASH_MAX + 1], version[MGMT_VERSION_TEXT + 8];
+
 	if (s0)
 		mgmt_version_text(s0->version, version, sizeof(version));
 	if (!dfu_slot_holds(s0, f->img) || !s0->active)
 		return dfu_outcome(f, DFU_REVERTED,
-				   "after the reset the device runs %s%s (hash %s), not the new image: MCUboot did not "
-				   "boot it or reverted (is it signed with the bootloader's key, and built for this "
-				   "board?)",
-				   s0 ? "version " : "no listed image", s0 ? version : "",
-				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-");
+				   "%s runs %s%s (hash %s), not the new image: %s (is it signed with the bootloader's "
+				   "key, and built for this board?)",
+				   who, s0 ? "version " : "no listed image", s0 ? version : "",
+				   s0 ? hex_encode(s0->hash, s0->hash_len, hash) : "-", why_not);
 	f->res->running = true;
 	f->res->confirmed = s0->confirmed;
 	dfu_emit(f, DFU_EVENT_STATE, "check", "The device runs the new image (version %s)", version);

@@ -35,10 +35,11 @@ struct Transfer {
 	uint8_t *dst;             /* download: the file, once its length is known */
 	size_t max_len;
 	uint8_t *scratch;         /* download: one answer's data */
+	uint8_t *have;            /* download: which chunks arrived, by off / chunk */
 	bool len_known;
 	uint64_t len;
 	uint64_t device_off;      /* upload: the file's length as the device last said it */
-	uint64_t done_until;      /* download: [0, done_until) received */
+	uint64_t done_until;      /* download: [0, done_until) received, in order */
 	uint64_t next;            /* next offset to ask for or send */
 	size_t chunk;             /* download: the device's chunk (its first answer's data) */
 	size_t window;
@@ -166,7 +167,10 @@ static void transfer_fill(Transfer *t)
 			r = upload_send(t, 0);
 	} else {
 		while (r >= 0 && t->in_flight < t->window && t->next < t->len) {
-			r = t->upload ? upload_send(t, t->next) : download_send(t, t->next);
+			if (!t->upload && t->have[t->next / t->chunk])
+				r = (int)t->chunk; /* it came before an earlier, lost answer */
+			else
+				r = t->upload ? upload_send(t, t->next) : download_send(t, t->next);
 			if (r >= 0)
 				t->next += (uint64_t)r;
 		}
@@ -228,29 +232,52 @@ static int download_first(Transfer *t, const MgmtFsData *a)
 	if (!t->dst)
 		return -ENOMEM;
 	t->next = t->chunk;
-	return t->chunk == 0 && t->len > 0 ? -EBADMSG : 0;
+	if (t->chunk == 0)
+		return t->len > 0 ? -EBADMSG : 0;
+	t->have = calloc((size_t)((t->len + t->chunk - 1) / t->chunk), 1);
+	return t->have ? 0 : -ENOMEM;
 }
 
-static void download_handle(Transfer *t, const SmpResponse *rsp)
+/* fs_mgmt_file_download() answers the offset asked with what one read of its fixed chunk gives
+ * (MCUMGR_GRP_FS_DL_CHUNK_SIZE, fs_mgmt_config.h): min(chunk, len - off) bytes of a file that has not
+ * changed since the first answer told its length. */
+static int download_check(const Transfer *t, const Slot *s, const MgmtFsData *a)
+{
+	if (a->off != s->off || a->data_len > t->chunk)
+		return -EBADMSG;
+	return a->data_len == MIN((uint64_t)t->chunk, t->len - a->off) ? 0 : FS_FILE_CHANGED;
+}
+
+/* Answers are kept wherever they land; the file is done once every chunk is there. */
+static void download_store(Transfer *t, const MgmtFsData *a)
+{
+	uint64_t before = t->done_until;
+
+	if (t->len == 0 || t->have[a->off / t->chunk])
+		return;
+	memcpy(t->dst + a->off, a->data, a->data_len);
+	t->have[a->off / t->chunk] = 1;
+	t->progressed = true;
+	while (t->done_until < t->len && t->have[t->done_until / t->chunk])
+		t->done_until = MIN(t->done_until + t->chunk, t->len);
+	if (t->done_until > before)
+		transfer_report(t, t->done_until);
+}
+
+static void download_handle(Transfer *t, const Slot *s, const SmpResponse *rsp)
 {
 	MgmtFsData a = { .data = t->scratch, .data_size = FS_DOWNLOAD_DATA_MAX };
 	int r = mgmt_decode_fs_download(rsp->body, &a);
 
 	if (r == 0 && !t->len_known)
 		r = download_first(t, &a);
-	if (r == 0 && (a.off > t->len || a.data_len > t->len - a.off))
-		r = -EBADMSG;
-	if (r < 0) {
+	if (r == 0)
+		r = download_check(t, s, &a);
+	if (r != 0) {
 		transfer_finish(t, r);
 		return;
 	}
-	memcpy(t->dst + a.off, a.data, a.data_len);
-	if (a.off == t->done_until) {
-		t->done_until += a.data_len;
-		transfer_report(t, t->done_until);
-	} else if (a.off > t->done_until) {
-		t->draining = true; /* an earlier answer was lost */
-	}
+	download_store(t, &a);
 	if (t->done_until >= t->len)
 		transfer_finish(t, 0);
 }
@@ -278,7 +305,7 @@ static void on_answer(void *userdata, int err, SmpResponse *rsp)
 	} else if (t->upload) {
 		upload_handle(t, rsp);
 	} else {
-		download_handle(t, rsp);
+		download_handle(t, s, rsp); /* s still tells what was asked */
 	}
 	if (!t->done && !t->renew_link && t->draining && t->in_flight == 0)
 		transfer_after_drain(t);
@@ -393,6 +420,7 @@ int fs_download_run(Device *d, const char *remote, size_t max_len, uint8_t **out
 		return -ENOMEM;
 	r = transfer_run(&t);
 	free(t.scratch);
+	free(t.have);
 	if (r != 0) {
 		free(t.dst);
 		return r;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ble.h"
 #include "fiber.h"
 #include "log.h"
 #include "rack.h"
@@ -103,6 +104,8 @@ int rack_run(sd_event *event, RackJob *jobs, size_t count, const RackOptions *op
 	FiberSet *fibers = NULL;
 	int err;
 
+	/* One BlueZ client for the whole rack, also while no device of it has a link (ble.h). */
+	ble_connection_keep(true);
 	err = fiber_set_new(event, rack_after_turn, &r, &fibers);
 	for (size_t i = 0; err >= 0 && i < count; i++) {
 		jobs[i].rack = (struct Rack *)&r;
@@ -112,6 +115,7 @@ int rack_run(sd_event *event, RackJob *jobs, size_t count, const RackOptions *op
 	if (err >= 0)
 		err = fiber_set_run(fibers);
 	fiber_set_free(fibers);
+	ble_connection_keep(false);
 	for (size_t i = 0; i < count; i++)
 		jobs[i].rack = NULL;
 	return err < 0 ? err : 0;

@@ -20,7 +20,9 @@
  * This file holds the operation table and what it calls; the steps live in ble-find.c (FINDING,
  * SCANNING), ble-connect.c (CONNECTING, RESOLVING, and Disconnect), ble-pair.c (PAIRING, REMOVING),
  * ble-gatt-io.c (NOTIFYING, WRITING, and the open link's I/O) and ble-link.c (BlueZ's signals, and
- * ending an open or a link). They share BleState (ble-transport-internal.h).
+ * ending an open or a link). They share BleState (ble-transport-internal.h). Every transport of the
+ * process talks to BlueZ over one connection, with one discovery session per adapter and one agent
+ * (ble-bus.c, ble-agent.c): BlueZ keys those by sender.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -74,16 +76,18 @@ static int ble_open_start(Transport *t)
 	uint64_t budget = t->options.open_timeout_usec;
 	int r;
 
-	/* A new bus connection per link: BlueZ re-arms notify sessions of a connection that stays. */
-	r = ble_bus_open(t->event, &s->bus);
+	/* One connection for every transport of the process (ble-bus.c): BlueZ sees one client. Matches and
+	 * calls are this transport's own slots on it. */
+	r = ble_bus_ref(t->event, &s->shared);
 	if (r < 0) {
 		snprintf(s->error, sizeof(s->error), "cannot reach the system bus: %s", strerror(-r));
 		return r;
 	}
+	s->bus = ble_bus_get(s->shared);
 	r = ble_add_matches(t);
 	if (r < 0)
 		return r;
-	if (ble_agent_new(s->bus, &s->agent_options, &s->agent) < 0)
+	if (ble_agent_new(s->shared, &s->agent_options, &s->agent) < 0)
 		log_debug("ble: no pairing agent (Just Works only)");
 	if (budget) {
 		/* A little before the caller's own deadline, so that the message says where it stuck. */
@@ -106,7 +110,7 @@ static int ble_open(Transport *t)
 	s->adapter[0] = s->device[0] = s->chr[0] = '\0';
 	s->error[0] = s->last_connect_error[0] = '\0';
 	s->dev_connected = s->dev_paired = s->paired_before = s->was_connected = false;
-	s->bond_removed = s->start_notify = s->notify_started = s->write_value = false;
+	s->bond_removed = s->start_notify = s->notify_started = s->write_value = s->notify_restarted = false;
 	s->we_paired = s->pair_first = s->blip = false;
 	s->connect_tries = s->resolve_tries = s->scans = s->blip_failures = 0;
 	s->deadline_usec = 0;
@@ -120,8 +124,9 @@ static int ble_open(Transport *t)
 	return r;
 }
 
-/* Releases everything; says goodbye to BlueZ only for what we started. */
-/* Everything of the link but the bus connection: nothing of this transport runs after it. */
+/* Everything of the link but the bus connection: nothing of this transport runs after it. Says goodbye
+ * to BlueZ only for what we started: on a connection that stays, BlueZ would keep a notify session and
+ * re-arm it on the next link (gatt-client.c btd_gatt_client_ready() -> register_notify()). */
 void ble_quiesce(Transport *t)
 {
 	BleState *s = t->state;
@@ -130,11 +135,10 @@ void ble_quiesce(Transport *t)
 		return;
 	if (s->step != BLE_OPEN && s->step != BLE_IDLE && !s->error[0])
 		ble_describe_step(t); /* how far opening got, before the state goes */
-	if (s->bus && s->notify_started)
+	if (s->bus && s->chr[0] && (s->notify_started || s->start_notify))
 		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->chr, BLUEZ_CHAR, "StopNotify", NULL, NULL, NULL);
-	if (s->bus && s->scanning)
-		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
-					 NULL, NULL);
+	if (s->shared)
+		ble_discovery_leave(s->shared, &s->scan);
 	if (s->bus && s->we_connected && s->device[0])
 		sd_bus_call_method_async(s->bus, NULL, BLUEZ_SERVICE, s->device, BLUEZ_DEVICE, "Disconnect", NULL, NULL,
 					 NULL);
@@ -152,7 +156,7 @@ void ble_quiesce(Transport *t)
 	free(TAKE_PTR(s->txq));
 	s->txq_len = s->rx.len = 0;
 	s->writes_pending = 0;
-	s->scanning = s->we_connected = s->notify_started = false;
+	s->we_connected = s->notify_started = false;
 	s->step = BLE_IDLE;
 }
 
@@ -163,7 +167,8 @@ void ble_close(Transport *t)
 	if (!s)
 		return;
 	ble_quiesce(t);
-	s->bus = sd_bus_flush_close_unref(s->bus);
+	ble_bus_unref(TAKE_PTR(s->shared));
+	s->bus = NULL;
 }
 
 static void ble_close_op(Transport *t)

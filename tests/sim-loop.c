@@ -82,6 +82,21 @@ static void loop_collect(void *userdata, const uint8_t *frame, size_t len)
 	loop.queue_len[loop.queued++] = len;
 }
 
+static void reverse_queue(size_t count)
+{
+	static uint8_t tmp[LOOP_FRAME_MAX];
+
+	for (size_t i = 0, j = count - 1; i < j && count; i++, j--) {
+		size_t len = loop.queue_len[i];
+
+		memcpy(tmp, loop.queue[i], LOOP_FRAME_MAX);
+		memcpy(loop.queue[i], loop.queue[j], LOOP_FRAME_MAX);
+		memcpy(loop.queue[j], tmp, LOOP_FRAME_MAX);
+		loop.queue_len[i] = loop.queue_len[j];
+		loop.queue_len[j] = len;
+	}
+}
+
 static int loop_deliver(sd_event_source *s, void *userdata)
 {
 	Transport *t = userdata;
@@ -91,6 +106,8 @@ static int loop_deliver(sd_event_source *s, void *userdata)
 	(void)s;
 	loop.deliver = sd_event_source_disable_unref(loop.deliver);
 	/* Answers queued by requests sent from these callbacks wait for the next round. */
+	if (loop.faults.reverse_answers)
+		reverse_queue(count);
 	for (size_t i = 0; i < count && loop.open; i++) {
 		unsigned n = ++loop.stats.answers;
 
@@ -140,6 +157,8 @@ static int loop_send(Transport *t, const uint8_t *frame, size_t len)
 	}
 	if (nth(n, loop.faults.reboot_at))
 		sim_device_reboot(loop.dev);
+	if (loop.faults.before_request)
+		loop.faults.before_request(n, loop.faults.before_request_userdata);
 	if (nth(n, loop.faults.drop_request) || every(n, loop.faults.drop_every)) {
 		loop.stats.max_outstanding_after_drop = 0;
 		return 0;

@@ -24,6 +24,10 @@ typedef struct SimLoopFaults {
 	unsigned garble_answer_at;  /* replace the Nth answer's CBOR with garbage */
 	unsigned refuse_opens;      /* this many open() attempts fail after a lost link */
 	unsigned hold_max;          /* drop a request that finds this many unanswered (no free net_buf) */
+	bool reverse_answers;       /* the answers that wait together come last first */
+	/* called with the request's number before the device handles it (another client's turn) */
+	void (*before_request)(unsigned n, void *userdata);
+	void *before_request_userdata;
 } SimLoopFaults;
 
 typedef struct SimLoopStats {

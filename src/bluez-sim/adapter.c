@@ -172,6 +172,7 @@ static int start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	int r;
 
 	(void)error;
+	stats_client_call(a->stand, m, a->path);
 	if (!a->powered)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	c = client_get(a, sd_bus_message_get_sender(m));
@@ -193,6 +194,7 @@ static int stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error
 	int r;
 
 	(void)error;
+	stats_client_call(a->stand, m, a->path);
 	if (!a->powered)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	c = client_find(a, sd_bus_message_get_sender(m));
@@ -296,6 +298,7 @@ static int set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error 
 	DiscoveryClient *c;
 
 	(void)error;
+	stats_client_call(a->stand, m, a->path);
 	if (!a->powered)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	if (parse_filter(m, &f) < 0)

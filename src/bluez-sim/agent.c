@@ -42,6 +42,12 @@ static Stand *peer_stand(const Peer *p)
 	return p->adapter->stand;
 }
 
+/* The passkey the device shows: its own (passkey= of --device), else --passkey. */
+static uint32_t peer_passkey(const Peer *p)
+{
+	return p->radio->has_passkey ? p->radio->passkey : peer_stand(p)->passkey;
+}
+
 static Agent *agent_of(Stand *s, const char *owner)
 {
 	for (size_t i = 0; i < MAX_AGENTS; i++)
@@ -116,7 +122,7 @@ static int on_agent_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
 		return 0;
 	}
 	if (p->pair_method == PAIR_HOST_ENTERS) {
-		if (sd_bus_message_read(m, "u", &passkey) < 0 || passkey != peer_stand(p)->passkey) {
+		if (sd_bus_message_read(m, "u", &passkey) < 0 || passkey != peer_passkey(p)) {
 			/* SMP Confirm Value Failed: the kernel reports MGMT_STATUS_AUTH_FAILED */
 			pairing_end(p, ERR_AUTH_FAILED, "Authentication Failed");
 			return 0;
@@ -145,6 +151,25 @@ static int agent_call(Peer *p, const char *method, const char *types, ...)
 	return r;
 }
 
+/* An agent has one request at a time: agent_request_passkey(), agent_request_confirmation() and their kin
+ * open with "if (agent->request) return -EBUSY" (bluez@5.66 src/agent.c), and the pairing then fails
+ * (device_request_passkey() < 0: a negative reply, AuthenticationFailed). DisplayPasskey is sent without
+ * a request (agent_display_passkey()). */
+static bool agent_busy(const Peer *p)
+{
+	const Stand *s = peer_stand(p);
+
+	for (size_t i = 0; i < s->n_adapters; i++)
+		for (size_t j = 0; j < s->n_radios; j++) {
+			const Peer *q = &s->adapters[i].peers[j];
+
+			if (q != p && q->agent_call && q->pair_owner && p->pair_owner && !strcmp(q->pair_owner, p->pair_owner) &&
+			    (q->pair_method == PAIR_HOST_ENTERS || q->pair_method == PAIR_COMPARE))
+				return true;
+		}
+	return false;
+}
+
 static void pairing_run(Peer *p)
 {
 	Stand *s = peer_stand(p);
@@ -153,6 +178,11 @@ static void pairing_run(Peer *p)
 
 	p->pairing_started = true;
 	p->pair_method = methods[s->device_io][p->pair_cap];
+	if ((p->pair_method == PAIR_HOST_ENTERS || p->pair_method == PAIR_COMPARE) && agent_busy(p)) {
+		stand_log(s, "%s: the agent of %s has a request pending (EBUSY)", p->radio->address, p->pair_owner);
+		pairing_end(p, ERR_AUTH_FAILED, "Authentication Failed");
+		return;
+	}
 	switch (p->pair_method) {
 	case PAIR_JUST_WORKS:
 		pairing_later(p, pdus);
@@ -161,11 +191,11 @@ static void pairing_run(Peer *p)
 		r = agent_call(p, "RequestPasskey", "o", p->path);
 		break;
 	case PAIR_COMPARE:
-		r = agent_call(p, "RequestConfirmation", "ou", p->path, s->passkey);
+		r = agent_call(p, "RequestConfirmation", "ou", p->path, peer_passkey(p));
 		break;
 	case PAIR_HOST_DISPLAYS:
 		/* The host shows a passkey and the user types it on the device. */
-		r = agent_call(p, "DisplayPasskey", "ouq", p->path, s->passkey, (uint16_t)0);
+		r = agent_call(p, "DisplayPasskey", "ouq", p->path, peer_passkey(p), (uint16_t)0);
 		pairing_later(p, pdus + TYPING_USEC);
 		break;
 	}
@@ -272,6 +302,7 @@ static int register_agent(sd_bus_message *m, void *userdata, sd_bus_error *error
 	int r = sd_bus_message_read(m, "os", &path, &cap);
 
 	(void)error;
+	stats_client_call(s, m, "/org/bluez");
 	if (r < 0)
 		return r;
 	if (agent_of(s, sender))

@@ -46,6 +46,7 @@
 #define MAX_RADIOS AIRTIME_LINKS_MAX /* 32: eight per adapter on four adapters, or all on one */
 #define MAX_CLIENTS 16      /* discovery clients per adapter, notify sessions per characteristic */
 #define MAX_AGENTS 16
+#define MAX_SEEN_CLIENTS 64 /* distinct senders remembered for --stats-file */
 #define MAX_FILTER_UUIDS 8
 #define PDU_QUEUE 1024
 #define ATT_VALUE_MAX 512   /* BT_ATT_MAX_VALUE_LEN */
@@ -127,6 +128,8 @@ struct Radio {
 	bool random_address;
 	bool uuid_in_adv;
 	int16_t rssi;
+	bool has_passkey;        /* passkey= of --device: the one this device shows, over --passkey */
+	uint32_t passkey;
 	SimDevice *dev;
 	SimIdleHost idle;        /* --idle-erase: the firmware's idle erase of slot 1 */
 	bool offline;            /* resetting: neither advertising nor connectable */
@@ -189,6 +192,7 @@ struct Peer {
 	void (*pair_done)(Peer *p, const char *error, const char *message);
 	/* GATT client (gatt.c) */
 	char *notify_clients[MAX_CLIENTS];
+	bool notify_registered[MAX_CLIENTS]; /* the client's notify_id is set (gatt-client.c) */
 	size_t n_notify_clients;
 	bool notifying;
 	bool write_acquired, notify_acquired;
@@ -270,6 +274,8 @@ struct Stand {
 	bool verbose;
 	const char *ready_file;
 	const char *stats_file;  /* --stats-file: air time and bytes per adapter, written at exit */
+	char *seen_clients[MAX_SEEN_CLIENTS]; /* unique names that called Connect, discovery or agent methods */
+	size_t n_seen_clients;
 };
 
 /* bluez-sim.c */
@@ -339,3 +345,5 @@ void radio_air_free(Adapter *a);
 
 /* stats.c: --stats-file */
 int stats_write(Stand *s, const char *path);
+/* Logs "OBJECT: METHOD from SENDER" and remembers the sender, for the clients line of --stats-file. */
+void stats_client_call(Stand *s, sd_bus_message *m, const char *object);

@@ -274,6 +274,7 @@ static int device_connect(sd_bus_message *m, void *userdata, sd_bus_error *error
 	Peer *p = userdata;
 
 	(void)error;
+	stats_client_call(p->adapter->stand, m, p->radio->address);
 	if (!p->adapter->powered)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	/* LE: success, not AlreadyConnected, even while a Disconnect's 2 s timer runs: the link then

@@ -56,6 +56,9 @@ void gatt_link_down(Peer *p)
 	if (p->notify_fd >= 0)
 		release_notify(p);
 	p->ccc_msg = sd_bus_message_unref(p->ccc_msg);
+	/* clear_notify_id(): the StartNotify sessions stay, unregistered until the next link. */
+	for (size_t i = 0; i < p->n_notify_clients; i++)
+		p->notify_registered[i] = false;
 }
 
 bool gatt_subscribed(const Peer *p)
@@ -243,6 +246,7 @@ static void remove_client(Peer *p, size_t i)
 {
 	stand_free_owner(&p->notify_clients[i]);
 	p->notify_clients[i] = p->notify_clients[--p->n_notify_clients];
+	p->notify_registered[i] = p->notify_registered[p->n_notify_clients];
 	p->notify_clients[p->n_notify_clients] = NULL;
 	if (p->n_notify_clients == 0 && p->notifying) {
 		p->notifying = false;
@@ -266,6 +270,8 @@ static void start_notify_done(Peer *p, const char *error, const char *message)
 			remove_client(p, (size_t)i);
 		reply_error(m, ERR_NOT_PERMITTED, "Not paired"); /* ATT 0x05/0x0f, gatt-client.c:269-297 */
 	} else {
+		if (i >= 0)
+			p->notify_registered[i] = true;
 		if (!p->notifying) {
 			p->notifying = true;
 			peer_emit(p, IFACE_CHAR, "Notifying");
@@ -279,16 +285,23 @@ static int start_notify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	Peer *p = userdata;
 	const char *sender = sd_bus_message_get_sender(m);
+	int i;
 
 	(void)error;
 	if (p->disconnecting)
 		return reply_error(m, ERR_NOT_CONNECTED, "Not Connected");
 	if (p->notify_acquired)
 		return reply_error(m, ERR_NOT_PERMITTED, "Notify acquired");
-	if (find_client(p, sender) >= 0)
-		return p->ccc_msg ? reply_error(m, ERR_IN_PROGRESS, "In Progress") : sd_bus_reply_method_return(m, NULL);
+	/* One session per sender: a repeat succeeds once BlueZ registered it (notify_id set), and is
+	 * InProgress before, also between a link loss and the next link (gatt-client.c
+	 * characteristic_start_notify(), clear_notify_id()). */
+	i = find_client(p, sender);
+	if (i >= 0)
+		return p->notify_registered[i] ? sd_bus_reply_method_return(m, NULL)
+					       : reply_error(m, ERR_IN_PROGRESS, "In Progress");
 	if (p->n_notify_clients == MAX_CLIENTS || p->ccc_msg)
 		return reply_error(m, ERR_FAILED, "Failed allocate notify session");
+	p->notify_registered[p->n_notify_clients] = false;
 	p->notify_clients[p->n_notify_clients++] = stand_strdup(sender);
 	if (!connected(p))
 		return sd_bus_reply_method_return(m, NULL); /* armed for the next connection */
@@ -314,9 +327,12 @@ static int stop_notify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return sd_bus_reply_method_return(m, NULL);
 }
 
-/* Re-arms the StartNotify sessions of clients still on the bus (gatt-client.c:2178-2204). */
+/* Re-arms the StartNotify sessions of clients still on the bus (gatt-client.c:2178-2204,
+ * btd_gatt_client_ready() -> register_notify(): each gets its notify_id again). */
 void gatt_link_up(Peer *p)
 {
+	for (size_t i = 0; i < p->n_notify_clients; i++)
+		p->notify_registered[i] = true;
 	if (p->n_notify_clients && radio_security_ok(p->radio) && !p->notifying) {
 		p->notifying = true;
 		peer_emit(p, IFACE_CHAR, "Notifying");

@@ -17,7 +17,7 @@ static void usage(void)
 	       "behind the SMP GATT characteristic.\n\n"
 	       "Adapters and devices:\n"
 	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4; 0: none)\n"
-	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public]\n"
+	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public][,passkey=N]\n"
 	       "                               a device (repeatable, up to 32; default C0:FF:EE:00:00:01 'smpctl-sim');\n"
 	       "                               each is reachable through every adapter, one link at a time\n"
 	       "  --max-links N                LE links one adapter takes at once, 1..250 (default 16: Zephyr's\n"
@@ -158,6 +158,11 @@ static int parse_device_key(Radio *r, const char *key, size_t klen, const char *
 		r->uuid_in_adv = strcmp(value, "0") != 0;
 		return strcmp(value, "0") && strcmp(value, "1") ? -EINVAL : 0;
 	}
+	if (klen == 7 && !strncmp(key, "passkey", 7) && parse_number(value, 0, 999999, &v) == 0) {
+		r->passkey = (uint32_t)v;
+		r->has_passkey = true;
+		return 0;
+	}
 	if (klen == 4 && !strncmp(key, "rssi", 4) && parse_number(value, -127, 20, &v) == 0) {
 		r->rssi = (int16_t)v;
 		return 0;
@@ -165,7 +170,8 @@ static int parse_device_key(Radio *r, const char *key, size_t klen, const char *
 	return -EINVAL;
 }
 
-/* ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=N][,type=random|public]; a name may not hold a comma. */
+/* ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=N][,type=random|public][,passkey=N]; a name may not hold a
+ * comma. */
 static int add_device(Stand *s, const char *spec)
 {
 	Radio *r;

@@ -8,9 +8,12 @@
  *   link hci0 ADDRESS bytes_up= bytes_down= air_usec= events= skipped=
  * active_usec runs from the adapter's first event to the end of its last; busy_share and up_bytes_per_s
  * are over that span.
+ *   clients N NAME…   the distinct D-Bus senders that called Device1.Connect, Start/StopDiscovery,
+ *                     SetDiscoveryFilter or RegisterAgent: BlueZ keys its sessions by sender
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "bluez-sim.h"
 
@@ -41,6 +44,21 @@ static void write_adapter(FILE *f, Adapter *a)
 	}
 }
 
+void stats_client_call(Stand *s, sd_bus_message *m, const char *object)
+{
+	const char *sender = sd_bus_message_get_sender(m);
+	size_t i;
+
+	if (!sender)
+		return;
+	stand_log(s, "%s: %s from %s", object, sd_bus_message_get_member(m), sender);
+	for (i = 0; i < s->n_seen_clients; i++)
+		if (!strcmp(s->seen_clients[i], sender))
+			return;
+	if (i < MAX_SEEN_CLIENTS)
+		s->seen_clients[s->n_seen_clients++] = stand_strdup(sender);
+}
+
 int stats_write(Stand *s, const char *path)
 {
 	char tmp[4096];
@@ -55,6 +73,10 @@ int stats_write(Stand *s, const char *path)
 		s->link.packets_per_event);
 	for (size_t i = 0; i < s->n_adapters; i++)
 		write_adapter(f, &s->adapters[i]);
+	fprintf(f, "clients %zu", s->n_seen_clients);
+	for (size_t i = 0; i < s->n_seen_clients; i++)
+		fprintf(f, " %s", s->seen_clients[i]);
+	fputc('\n', f);
 	if (fclose(f) != 0)
 		return -errno;
 	return rename(tmp, path) < 0 ? -errno : 0;

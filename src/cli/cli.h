@@ -89,6 +89,7 @@ typedef struct Cli {
 	size_t devices_owned_from; /* entries from here on were read from the file (cli_free_devices) */
 	const char *devices_file;
 	size_t parallel;
+	size_t links_per_adapter;    /* --links-per-adapter; 0: RACK_LINKS_PER_ADAPTER */
 	uint64_t deadline_usec;
 	const char *value_type;  /* settings: --type */
 	unsigned value_width;    /* settings write: --width (0: 4 bytes) */
@@ -107,6 +108,8 @@ typedef struct Cli {
 	JsonWriter json_out;
 	/* one device of a rack: its lines on stderr start with "[label] ", and what the table shows */
 	const char *label;
+	Device *kept;                /* with keep_device: the open session cli_open_device hands out again */
+	bool keep_device;            /* provision: one link for its steps */
 	const char *rack_words;      /* the words after the address on its --devices line, tab-separated */
 	struct CliOutcome *outcome;
 	const bool *deadline_passed; /* the rack stopped this device at --deadline (reported as a timeout) */

@@ -280,6 +280,9 @@ int cmd_fs_download(Cli *cli)
 	if (r == -EFBIG)
 		return cli_fail(cli, EXIT_FAILURE_GENERIC, "%s is larger than smpctl takes (%u MiB)", remote,
 				FS_FILE_MAX >> 20);
+	if (r == FS_FILE_CHANGED)
+		return cli_fail(cli, EXIT_VERIFY, "%s changed on the device during the download: download it again",
+				remote);
 	if (r)
 		return cli_device_fail(cli, d, r);
 	type = fs_pick_hash(d);

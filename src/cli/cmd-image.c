@@ -377,6 +377,11 @@ static int erase_slot(Cli *cli, unsigned long *slot, bool *given)
 		*slot = 1;
 		*given = false;
 	}
+	/* "--image 1 --slot 1" would erase image 0's secondary: say so rather than erase the wrong image. */
+	if (cli->image_given && *slot / 2 != cli->image)
+		return cli_fail(cli, EXIT_USAGE, "slot %lu belongs to image %lu, not image %u: image %u has slots %u and %u "
+				"(--slot counts every image's slots)", *slot, *slot / 2, cli->image, cli->image,
+				2 * cli->image, 2 * cli->image + 1);
 	return 0;
 }
 

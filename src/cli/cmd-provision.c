@@ -4,6 +4,7 @@
  * the image (dfu: nothing is sent when it already runs confirmed), then the settings its line names
  * (each read first and written only when it differs, then saved once), then the files (fs upload, which
  * sends nothing when the device's hash already matches). A rerun changes nothing that is already right.
+ * The steps share one link (Cli.keep_device): over Bluetooth every connection costs seconds.
  * Each step is a line on stderr, or a JSON line with the device and the step.
  *
  * Words of a devices-file line (smpctl(1) RACKS): set:NAME=[TYPE:]VALUE with TYPE string (the default),
@@ -172,15 +173,17 @@ int cmd_provision(Cli *cli)
 	for (char *w = copy ? strtok_r(copy, "\t", &save) : NULL; w && count < ARRAY_SIZE(words);
 	     w = strtok_r(NULL, "\t", &save))
 		words[count++] = w;
-	if (cli->nargs > 0) {
-		r = cmd_dfu(cli);
-		if (r)
-			return r;
-	}
-	r = provision_settings(cli, words, count);
+	/* One link for every step: the first that needs the device opens it, the others take it over. */
+	cli->keep_device = true;
+	r = cli->nargs > 0 ? cmd_dfu(cli) : 0;
+	if (!r)
+		r = provision_settings(cli, words, count);
 	if (!r)
 		r = provision_files(cli, words, count);
 	if (!r)
 		cli_event(cli, "state", "provisioned", "Provisioned: image, settings and files as the devices file says");
+	cli->keep_device = false;
+	device_free(cli->kept);
+	cli->kept = NULL;
 	return r;
 }

@@ -12,12 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ble.h"
 #include "cli.h"
 #include "rack.h"
 #include "util.h"
 
 /* Bluetooth controllers hold a few LE links at a time (Core spec leaves the number to the controller;
- * common ones: 7 to 20); beyond it a Connect fails. Devices of one adapter wait for a free link. */
+ * common ones: 7 to 20); beyond it a Connect fails. Devices of one adapter wait for a free link. The
+ * default suits most built-in controllers; --links-per-adapter raises it for one built for more (Zephyr's
+ * hci_uart with CONFIG_BT_MAX_CONN=16, say). */
 #define RACK_LINKS_PER_ADAPTER 7
 #define RACK_MAX_DEVICES 1024
 
@@ -70,7 +73,7 @@ int cli_add_device(Cli *cli, const char *address)
 	return 0;
 }
 
-/* One line: ADDRESS [image=PATH] [key=PATH] [mode=MODE] [adapter=HCI] [label=TEXT]. Kept as one string
+/* One line: ADDRESS [image=PATH] [key=PATH] [mode=MODE] [adapter=HCI] [passkey=N] [label=TEXT]. Kept as one string
  * "ADDRESS\tkey=value\t…" per device: the words are split again when the device's job starts. */
 static int parse_devices_line(Cli *cli, char *line, const char *dir, unsigned number)
 {
@@ -87,9 +90,15 @@ static int parse_devices_line(Cli *cli, char *line, const char *dir, unsigned nu
 		bool step = strncmp(w, "set:", 4) == 0 || strncmp(w, "file:", 5) == 0; /* provision's (cmd-provision.c) */
 
 		if (used > 0 && (!value || (!path && !step && strncmp(w, "mode=", 5) != 0 &&
-					    strncmp(w, "adapter=", 8) != 0 && strncmp(w, "label=", 6) != 0)))
+					    strncmp(w, "adapter=", 8) != 0 && strncmp(w, "passkey=", 8) != 0 &&
+					    strncmp(w, "label=", 6) != 0)))
 			return cli_fail(cli, EXIT_USAGE, "--devices line %u: '%s' is not image=, key=, mode=, adapter=, "
-						 "label=, set:NAME=VALUE or file:REMOTE=LOCAL", number, w);
+						 "passkey=, label=, set:NAME=VALUE or file:REMOTE=LOCAL", number, w);
+		uint32_t passkey;
+
+		if (strncmp(w, "passkey=", 8) == 0 && ble_passkey_parse(value + 1, &passkey) < 0)
+			return cli_fail(cli, EXIT_USAGE, "--devices line %u: passkey= takes the 6 digits the device shows, "
+						 "not '%s'", number, value + 1);
 		if (strncmp(w, "file:", 5) == 0 && value[1] != '/' && dir)
 			used += (size_t)snprintf(entry + used, sizeof(entry) - used, "\t%.*s%s/%s", (int)(value - w + 1), w,
 						 dir, value + 1);
@@ -175,6 +184,8 @@ static void slot_apply_words(RackSlot *s, char *words)
 			s->cli.mode = v;
 		} else if (strncmp(w, "adapter=", 8) == 0) {
 			s->cli.transport.adapter = v;
+		} else if (strncmp(w, "passkey=", 8) == 0) {
+			s->cli.transport.passkey = v; /* the one this device shows, over --passkey */
 		} else if (strncmp(w, "label=", 6) == 0) {
 			s->cli.label = v;
 		}
@@ -372,7 +383,7 @@ int cli_rack_run(Cli *cli, int (*run)(Cli *cli), bool needs_file)
 	_cleanup_free_ RackJob *jobs = calloc(cli->ndevices, sizeof(*jobs));
 	RackOptions o = {
 		.parallel = cli->parallel,
-		.per_group = RACK_LINKS_PER_ADAPTER,
+		.per_group = cli->links_per_adapter ? cli->links_per_adapter : RACK_LINKS_PER_ADAPTER,
 		.deadline_usec = cli->deadline_usec,
 		.cancel = &cli->interrupted,
 		.run = rack_job_run,

@@ -101,6 +101,7 @@ enum {
 	OPT_SCAN_TIMEOUT,
 	OPT_DEVICES,
 	OPT_PARALLEL,
+	OPT_LINKS_PER_ADAPTER,
 	OPT_DEADLINE,
 	OPT_ALLOW_DOWNGRADE,
 	OPT_TYPE,
@@ -114,6 +115,7 @@ static const struct option options[] = {
 	{ "device", required_argument, NULL, 'd' },
 	{ "devices", required_argument, NULL, OPT_DEVICES },
 	{ "parallel", required_argument, NULL, OPT_PARALLEL },
+	{ "links-per-adapter", required_argument, NULL, OPT_LINKS_PER_ADAPTER },
 	{ "deadline", required_argument, NULL, OPT_DEADLINE },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
@@ -162,7 +164,9 @@ static void print_help(void)
 	       "  -d, --device ADDR      ble:AA:BB:CC:DD:EE:FF, ble:name=NAME, udp:HOST[:PORT] (port 1337),\n"
 	       "                         udp:[IPV6]:PORT (default $SMPCTL_DEVICE); more than once for a rack\n"
 	       "      --devices FILE     a rack: one device per line, ADDR [image=F] [key=F] [mode=M] [adapter=HCI]\n"
+	       "                         [passkey=N] [label=TEXT]\n"
 	       "      --parallel K       a rack: at most K devices at once (default: all; 7 per Bluetooth adapter)\n"
+	       "      --links-per-adapter N  a rack: at most N links through one Bluetooth adapter (default 7)\n"
 	       "      --deadline S       bound each device's whole command to S seconds (exit 4 when passed)\n"
 	       "  -j, --json             JSON on stdout (JSON lines for upload and dfu)\n"
 	       "  -t, --timeout S        seconds to wait for each answer (default 5)\n"
@@ -321,6 +325,14 @@ static int parse_option(Cli *cli, int c, const char *arg, const char *word)
 		if (parse_uint(arg, 1024, &v) < 0 || v == 0)
 			return usage_error(cli, "--parallel takes a number from 1 to 1024, not '%s'", arg);
 		cli->parallel = v;
+		return 0;
+	}
+	case OPT_LINKS_PER_ADAPTER: {
+		unsigned long v;
+
+		if (parse_uint(arg, 64, &v) < 0 || v == 0)
+			return usage_error(cli, "--links-per-adapter takes a number from 1 to 64, not '%s'", arg);
+		cli->links_per_adapter = v;
 		return 0;
 	}
 	case OPT_DEADLINE:

@@ -168,6 +168,10 @@ int cli_open_device(Cli *cli, Device **out)
 	Device *d;
 	int r;
 
+	if (cli->kept) {
+		*out = device_ref(cli->kept);
+		return 0;
+	}
 	if (!cli->device || !cli->device[0])
 		return cli_fail(cli, EXIT_USAGE, "no device given: use --device ADDR (e.g. udp:127.0.0.1 or "
 						 "ble:name=NAME) or set SMPCTL_DEVICE");
@@ -197,6 +201,8 @@ int cli_open_device(Cli *cli, Device **out)
 		device_free(d);
 		return code;
 	}
+	if (cli->keep_device)
+		cli->kept = device_ref(d);
 	*out = d;
 	return 0;
 }

@@ -167,7 +167,7 @@ run_checks() {
     expect_exactly "smpctl info --fo" --format
     expect_exactly "smpctl image info x.bin --" --key --device --json --timeout --tries --verbose --quiet \
         --reset-timeout --scan-timeout --adapter --passkey --default-agent --smp-version --help --version \
-        --devices --parallel --deadline
+        --devices --parallel --links-per-adapter --deadline
     expect "smpctl dfu x.bin --al" --allow-downgrade
 
     # Option values, also in the --opt=VALUE form (bash replaces what follows the '=').
@@ -303,7 +303,7 @@ if command -v zsh >/dev/null && zsh -fc 'zmodload zsh/zpty' 2>/dev/null; then
     zsh_expect "smpctl echo "
     zsh_expect "smpctl --timeout 3 ima" image
     zsh_expect "smpctl image upload x.bin --" --adapter --deadline --default-agent --device --devices --force \
-        --frame-size --help --image --json --key --parallel --passkey --quiet --reset-timeout --scan-timeout \
+        --frame-size --help --image --json --key --links-per-adapter --parallel --passkey --quiet --reset-timeout --scan-timeout \
         --smp-version --timeout --tries --upgrade --verbose --version --window
     zsh_expect "smpctl --tr" --tries
     zsh_expect "smpctl --scan-timeout 5 ima" image

@@ -7,7 +7,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import EXIT_OK, EXIT_USAGE, Sim, mkimage, run  # noqa: E402
+from harness import EXIT_OK, EXIT_USAGE, SIM_ADDRESS, BluezSim, Sim, mkimage, run  # noqa: E402
 
 
 class Provision(unittest.TestCase):
@@ -72,6 +72,24 @@ class Provision(unittest.TestCase):
         written = [(x["device"], x["message"]) for x in self.steps(r) if x["step"] == "setting"
                    and "written" in x["message"]]
         self.assertEqual(written, [(s.address, "prov/serial written (7 bytes)")])
+
+    def test_one_link_for_every_step(self):
+        """Over Bluetooth each connection costs seconds: the steps share one link, and only the update's
+        reset makes a second one."""
+        with open(self.devices, "w") as f:
+            f.write("%s image=app.bin set:prov/serial=SN-1 set:prov/count=uint32:7 file:/lfs1/cal.json=cal.json\n"
+                    % SIM_ADDRESS)
+        with BluezSim("--settings", "--fs", "--fs-sha256", "--verbose") as b:
+            def connects():
+                b.log.seek(0)
+                return b.log.read().count("connected via")
+
+            r = b.run(["--devices", self.devices, "provision"], device=None)
+            self.assertEqual(r.code, EXIT_OK, r)
+            self.assertEqual(connects(), 2, "the first link and the one after the reset")
+            r = b.run(["--devices", self.devices, "provision"], device=None)
+            self.assertEqual(r.code, EXIT_OK, r)
+            self.assertEqual(connects(), 3, "the rerun resets nothing: one link")
 
     def test_bad_words(self):
         with open(self.devices, "w") as f:

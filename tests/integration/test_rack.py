@@ -7,6 +7,7 @@ or Ctrl-C stops devices without leaving any marked for an image that did not ver
 import json
 import importlib.util
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (EXIT_DOWNGRADE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_TRANSPORT,  # noqa: E402
+from harness import (EXIT_DOWNGRADE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_TRANSPORT, EXIT_USAGE,  # noqa: E402
                      JSON_SCHEMA_VERSION, SMPCTL, BluezSim, Sim, json_envelope, mkimage, run)
 
 
@@ -270,6 +271,31 @@ class RackOverBluetooth(unittest.TestCase):
                 with open(b.log.name) as f:
                     self.assertGreater(f.read().count("(fault knob)"), 0)  # the failures did happen
 
+    def test_links_per_adapter(self):
+        """A controller that holds one link (--max-links 1): --links-per-adapter 1 connects the boards one
+        after the other, so none meets the controller's refusal; the default 7 would."""
+        boards = ["ble:C0:FF:EE:00:00:0%d" % i for i in range(1, 4)]
+        options = ["--max-links", "1", "--verbose"]
+        for a in boards:
+            options += ["--device", a[4:]]
+        with tempfile.TemporaryDirectory() as tmp:
+            image = mkimage(os.path.join(tmp, "app.bin"), "--size", "8000", "--version", "1.1.0")
+            self.links_per_adapter(options, boards, image)
+        r = run(["--links-per-adapter", "0", "echo", "x"], device="udp:127.0.0.1:9")
+        self.assertEqual(r.code, EXIT_USAGE, r)
+
+    def links_per_adapter(self, options, boards, image):
+        # In real time, so that the links last (an upload of 8 kB: a fraction of a second each).
+        for extra, refused in ((["--links-per-adapter", "1"], False), ([], True)):
+            with BluezSim(*options, time_scale="1") as b:
+                r = b.run(extra + devices_args(boards) + ["upload", image], device=None)
+                b.log.flush()
+                with open(b.log.name) as f:
+                    log = f.read()
+                self.assertEqual("(--max-links): Memory Capacity Exceeded" in log, refused, (extra, log))
+                if not refused:
+                    self.assertEqual(r.code, EXIT_OK, r)
+
     def test_two_adapters(self):
         """ble:hciN/ADDR spreads a rack over adapters: each board connects through the one named."""
         with tempfile.TemporaryDirectory() as tmp:
@@ -289,6 +315,114 @@ class RackOverBluetooth(unittest.TestCase):
                 r = b.run(["echo", "x"], device="ble:hci7/C0:FF:EE:00:00:01")
                 self.assertEqual(r.code, EXIT_TRANSPORT, r)
                 self.assertIn("hci7", r.err)
+
+
+
+def sim_calls(log, member):
+    """(object, sender) of each call the stand-in logged as "OBJECT: MEMBER from SENDER"."""
+    return re.findall(r"^smpctl-bluez-sim: (\S+): %s from (\S+)$" % member, log, re.M)
+
+
+class RackOneBluezConnection(unittest.TestCase):
+    """A rack is one client to BlueZ (smpctl(1) RACKS): one bus connection, hence one unique name, one
+    discovery session, one pairing agent, and notify sessions that outlive a link of one device."""
+
+    def rack(self, options, args, boards, stats=None, devices=None):
+        """Runs smpctl on the boards (--device each, or the --devices file given) against a stand-in with
+        the boards (ADDR[,key=value…] of its --device); returns the result and the stand-in's log."""
+        options = list(options) + ["--verbose"]
+        for a in boards:
+            options += ["--device", a]
+        if stats:
+            options += ["--stats-file", stats]
+        on = ["--devices", devices] if devices else devices_args(["ble:" + a.split(",")[0] for a in boards])
+        with BluezSim(*options) as b:
+            r = b.run(["--json"] + on + args, device=None)
+            b.proc.terminate()  # --stats-file is written at exit
+            b.proc.wait(timeout=10)
+            b.log.flush()
+            with open(b.log.name) as f:
+                log = f.read()
+        return r, log
+
+    def one_sender(self, log):
+        senders = {who for _, who in sim_calls(log, "Connect") + sim_calls(log, "StartDiscovery")
+                   + sim_calls(log, "RegisterAgent")}
+        self.assertEqual(len(senders), 1, senders)
+        return senders.pop()
+
+    def test_one_bus_name_and_one_discovery(self):
+        """Three boards BlueZ does not know yet: one unique name at the stand-in (its stats line and its
+        log), found through one discovery session, stopped once, when the last board was found."""
+        boards = ["C0:FF:EE:00:00:0%d" % i for i in range(1, 4)]
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "app.bin")
+            stats = os.path.join(tmp, "stats")
+            mkimage(image, "--size", "20000", "--version", "1.1.0")
+            r, log = self.rack([], ["dfu", image], boards, stats)
+            self.assertEqual(r.code, EXIT_OK, r)
+            with open(stats) as f:
+                clients = [line.split() for line in f if line.startswith("clients ")]
+        sender = self.one_sender(log)
+        self.assertEqual(clients, [["clients", "1", sender]])
+        self.assertEqual(len(sim_calls(log, "StartDiscovery")), 1, log)
+        self.assertEqual(len(sim_calls(log, "SetDiscoveryFilter")), 1, log)
+        self.assertEqual(len(sim_calls(log, "StopDiscovery")), 1, log)
+        # Every board was found through it, and it stopped when the last one was: that board's Connect
+        # follows the stop.
+        start, stop = log.index("StartDiscovery from"), log.index("StopDiscovery from")
+        first_connects = [log.index("%s: Connect from" % a) for a in boards]
+        self.assertLess(start, min(first_connects), log)
+        self.assertLess(stop, max(first_connects), log)
+
+    def test_two_boards_pair_with_passkeys(self):
+        """Two boards that need an authenticated pairing, each showing its own passkey (passkey= on its
+        --devices line): the process's one agent answers each board's request with that board's passkey
+        (dispatched by the device the request names), and the pairings take turns (BlueZ's agent has one
+        request at a time)."""
+        boards = ["C0:FF:EE:00:00:01,passkey=111111", "C0:FF:EE:00:00:02,passkey=222222"]
+        with tempfile.TemporaryDirectory() as tmp:
+            devices = os.path.join(tmp, "devices")
+            with open(devices, "w") as f:
+                f.write("ble:C0:FF:EE:00:00:01 passkey=111111\nble:C0:FF:EE:00:00:02 passkey=222222 label=b\n")
+            r, log = self.rack(["--authen"], ["echo", "x"], boards, devices=devices)
+        self.assertEqual(r.code, EXIT_OK, (r, log))
+        summary = json.loads(r.out.splitlines()[-1])
+        self.assertEqual([d["exit_code"] for d in summary["devices"]], [0, 0], r)
+        self.one_sender(log)
+        self.assertEqual(len(sim_calls(log, "RegisterAgent")), 1, log)
+        for a in boards:
+            self.assertIn("%s: paired (authenticated)" % a.split(",")[0], log)
+        self.assertNotIn("EBUSY", log)
+
+    def test_devices_line_passkey_checked(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            devices = os.path.join(tmp, "devices")
+            with open(devices, "w") as f:
+                f.write("ble:C0:FF:EE:00:00:01 passkey=12x\n")
+            r = run(["--devices", devices, "echo", "x"])
+        self.assertEqual(r.code, EXIT_USAGE, r)
+        self.assertIn("passkey= takes the 6 digits", r.err)
+
+    def test_link_loss_of_one_board(self):
+        """One board's link drops half way through its upload (its notifications through StartNotify, a
+        session BlueZ keeps per sender across the link; its writes through WriteValue, answers still due
+        when the link goes): it reconnects, its notify session is set up again on the same connection,
+        and both boards finish."""
+        boards = ["C0:FF:EE:00:00:01", "C0:FF:EE:00:00:02"]
+        with tempfile.TemporaryDirectory() as tmp:
+            image = os.path.join(tmp, "app.bin")
+            mkimage(image, "--size", "40000", "--version", "1.1.0")
+            r, log = self.rack(["--disconnect-after-bytes", "15000", "--acquire-notify-hangs",
+                                "--acquire-write-fails"],
+                               ["dfu", image], boards)
+        self.assertEqual(r.code, EXIT_OK, (r, log))
+        summary = json.loads(r.out.splitlines()[-1])
+        self.assertEqual([d["exit_code"] for d in summary["devices"]], [0, 0], r)
+        self.assertEqual(log.count("(fault knob)") - log.count("AcquireNotify hangs"), 1, log)
+        self.one_sender(log)
+        lost = re.search(r"^smpctl-bluez-sim: (\S+): link lost after", log, re.M).group(1)
+        self.assertGreaterEqual(len([o for o, _ in sim_calls(log, "Connect") if o == lost]), 2, log)
 
 
 if __name__ == "__main__":

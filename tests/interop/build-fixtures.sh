@@ -34,7 +34,7 @@ OUT=$HERE/fixtures
 mkdir -p "$BR" "$OUT"
 
 # name | app | UDP port | SMP buffer size | extra fragments (after conf/native-sim.conf, overlay-udp.conf,
-# conf/udp-nsos.conf; fragments named overlay-* are the sample's own)
+# conf/udp-nsos.conf; fragments named overlay-* are the sample's own; *.overlay ones are devicetree overlays)
 MATRIX='
 smp-svr-b128-params    smp_svr  1340  128   conf/params.conf
 smp-svr-b128-noparams  smp_svr  1341  128   -
@@ -43,6 +43,7 @@ smp-svr-b2475-full     smp_svr  1343  2475  conf/params.conf;conf/os-info.conf;o
 smp-svr-b2475-noparams smp_svr  1344  2475  -
 smpctl-fw              firmware 1345  2475  -
 smp-svr-b2475-settings smp_svr  1346  2475  conf/params.conf;conf/settings.conf
+smp-svr-b2475-2images  smp_svr  1347  2475  conf/params.conf;conf/two-images.conf;conf/two-images.overlay
 '
 only=${FIXTURES:-}   # FIXTURES="name ..." rebuilds only those (the manifest keeps the others' entries)
 
@@ -65,15 +66,18 @@ echo "$MATRIX" | while read -r name app port size extra; do
   else
     confs="$HERE/conf/native-sim.conf;$SAMPLE/overlay-udp.conf;$HERE/conf/udp-nsos.conf"
     frags="smp_svr/prj.conf;tests/interop/conf/native-sim.conf;smp_svr/overlay-udp.conf;tests/interop/conf/udp-nsos.conf"
+    dts=()
     if [ "$extra" != - ]; then
-      for f in ${extra//;/ }; do confs="$confs;$(frag_path "$f")"; done
+      for f in ${extra//;/ }; do
+        case $f in *.overlay) dts=(-DDTC_OVERLAY_FILE="$(frag_path "$f")") ;; *) confs="$confs;$(frag_path "$f")" ;; esac
+      done
       for f in ${extra//;/ }; do
         case $f in overlay-*) frags="$frags;smp_svr/$f" ;; *) frags="$frags;tests/interop/$f" ;; esac
       done
     fi
     rm -rf "$b"
     if ! cmake -GNinja -B "$b" -S "$SAMPLE" -DBOARD=native_sim/native/64 -DPython3_EXECUTABLE="$SMPCTL_PY" \
-        -DZEPHYR_EXTRA_MODULES="$HERE/zephyr-module" -DEXTRA_CONF_FILE="$confs" "${common[@]}" "${version[@]}" \
+        -DZEPHYR_EXTRA_MODULES="$HERE/zephyr-module" -DEXTRA_CONF_FILE="$confs" "${dts[@]}" "${common[@]}" "${version[@]}" \
         >"$b.log" 2>&1 || ! ninja -C "$b" >>"$b.log" 2>&1; then
       grep -n -B2 -A10 -m6 -E 'error|FAILED' "$b.log" | head -60 >&2
       echo "FAILED: $name (log: $b.log)" >&2; exit 1
@@ -109,7 +113,8 @@ keys = ["MCUMGR_TRANSPORT_UDP_PORT", "MCUMGR_TRANSPORT_UDP_MTU", "MCUMGR_TRANSPO
         "MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME", "MCUMGR_GRP_FS_MAX_FILE_SIZE_64KB", "MCUMGR_GRP_FS_CHECKSUM_IEEE_CRC32",
         "MCUMGR_GRP_SHELL_BACKEND_DUMMY_BUF_SIZE", "MCUMGR_GRP_SETTINGS_NAME_LEN", "MCUMGR_GRP_SETTINGS_VALUE_LEN",
         "SETTINGS_NVS", "SHELL_BACKEND_DUMMY_BUF_SIZE", "FILE_SYSTEM_LITTLEFS",
-        "BOOTLOADER_MCUBOOT", "USE_DT_CODE_PARTITION", "FLASH_LOAD_OFFSET", "NET_NATIVE_OFFLOADED_SOCKETS"]
+        "BOOTLOADER_MCUBOOT", "USE_DT_CODE_PARTITION", "FLASH_LOAD_OFFSET", "NET_NATIVE_OFFLOADED_SOCKETS",
+        "MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER"]
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 entry = {

@@ -1,7 +1,8 @@
 """smpctl's statistics, shell, task stats, date-time, groups, mpstat and fs commands (issue 16) against the
 real Zephyr 4.1.0 server smp-svr-b2475-full (smp_svr with the fs and shell overlays), the settings commands
-against smp-svr-b2475-settings (settings_story.py, also told to smpctl-sim), and the missing-group message
-against smpctl-fw, which has no shell.
+against smp-svr-b2475-settings (settings_story.py, also told to smpctl-sim), --image 1 and an NCS package
+against smp-svr-b2475-2images (two image pairs), and the missing-group message against smpctl-fw, which
+has no shell.
 
 The fixtures listen on fixed ports (manifest.json). When the kernel allows it the test runs in a network
 namespace of its own (loopback only), so that it never meets another run of the interop suite on the
@@ -9,6 +10,7 @@ same machine; otherwise the ports must be free, as for test_interop.py.
 """
 import ctypes
 import fcntl
+import importlib.util
 import os
 import socket
 import struct
@@ -20,9 +22,13 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import EXIT_DEVICE, EXIT_OK, run  # noqa: E402
+from harness import EXIT_DEVICE, EXIT_OK, EXIT_REVERTED, EXIT_USAGE, key, mkimage, run  # noqa: E402
 from fixture import Fixture  # noqa: E402
 from settings_story import SettingsStory  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location("mk_ncs_zip", os.path.join(HERE, "..", "tools", "mk-ncs-zip.py"))
+NCS = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(NCS)
 
 CLONE_NEWUSER, CLONE_NEWNET = 0x10000000, 0x40000000
 SIOCSIFFLAGS, IFF_UP = 0x8914, 0x1
@@ -166,6 +172,62 @@ class SettingsServer(SettingsStory, unittest.TestCase):
         self.assertEqual(found["source"], "enumeration")
         self.assertEqual([(g["id"], g.get("name")) for g in found["groups"]],
                          [(10, "enumeration"), (1, "image"), (0, "os"), (3, "settings"), (2, "stat")])
+
+
+class TwoImages(unittest.TestCase):
+    """smp-svr-b2475-2images: img_mgmt with two image pairs (slots 0-3), as a build with an application and a
+    network core has. --image 1 uploads to slot 3, test marks by hash, erase counts every image's slots."""
+
+    def test_image_1(self):
+        with tempfile.TemporaryDirectory(prefix="smpctl-interop-2img-") as tmp, \
+                Fixture("smp-svr-b2475-2images") as fx:
+            net = mkimage(os.path.join(tmp, "net.bin"), "--size", "40000", "--version", "2.0.0",
+                          "--key", key("ec-p256", pub=False))
+            app = mkimage(os.path.join(tmp, "app.bin"), "--size", "30000", "--version", "1.5.0",
+                          "--key", key("ec-p256", pub=False))
+
+            def listed():
+                r = smpctl(fx, "image", "list")
+                self.assertEqual(r.code, EXIT_OK, r)
+                return {(x["image"], x["slot"]): x for x in r.json()["images"]}
+
+            r = smpctl(fx, "upload", "--image", "1", net)
+            self.assertEqual(r.code, EXIT_OK, r)
+            h_net = r.json_lines()[-1]["hash"]
+            self.assertEqual(list(listed()), [(1, 1)])
+            self.assertEqual(smpctl(fx, "upload", app).code, EXIT_OK)
+            slots = smpctl(fx, "image", "slots").json()
+            self.assertEqual([(i["image"], [(x["slot"], x.get("upload_image_id")) for x in i["slots"]])
+                              for i in slots["images"]], [(0, [(0, None), (1, 0)]), (1, [(0, None), (1, 1)])], slots)
+            self.assertEqual(smpctl(fx, "image", "test", h_net).code, EXIT_OK)
+            now = listed()
+            self.assertEqual((now[(1, 1)]["hash"], now[(1, 1)]["pending"], now[(0, 1)]["pending"]),
+                             (h_net, True, False), now)
+            # Zephyr refuses to erase a slot marked for the next boot (NO_FREE_SLOT)...
+            r = smpctl(fx, "image", "erase", "--image", "1")
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            self.assertIn("NO_FREE_SLOT", r.json_lines()[-1]["error"])
+            # ... "slot" is absolute: slot 1 is image 0's, which smpctl will not erase for --image 1.
+            self.assertEqual(smpctl(fx, "image", "erase", "--image", "1", "--slot", "1").code, EXIT_USAGE)
+            self.assertEqual(smpctl(fx, "image", "erase", "--image", "0").json(), {"erased_slot": 1})
+            self.assertEqual(list(listed()), [(1, 1)])
+
+    def test_package(self):
+        """An NCS dfu_application.zip (application and network core): both images uploaded, both marked by
+        hash, the reset sent; without MCUboot nothing swaps, which smpctl reports (exit 9)."""
+        with tempfile.TemporaryDirectory(prefix="smpctl-interop-2img-") as tmp, \
+                Fixture("smp-svr-b2475-2images") as fx:
+            files = [mkimage(os.path.join(tmp, name), "--size", size, "--version", version,
+                             "--key", key("ec-p256", pub=False))
+                     for name, size, version in (("app.bin", "30000", "1.5.0"), ("net.bin", "40000", "2.0.0"))]
+            pkg = NCS.write(os.path.join(tmp, "dfu_application.zip"), files,
+                            NCS.ncs_params("app.bin", "net.bin", version="1.5.0"))
+            r = smpctl(fx, "dfu", pkg, "--mode", "test-only", "--key", key("ec-p256"), "--reset-timeout", "20")
+            self.assertEqual(r.code, EXIT_REVERTED, r)
+            self.assertEqual(fx.reboots(), 1)
+            r = smpctl(fx, "image", "list")
+            pending = sorted((x["image"], x["slot"], x["version"]) for x in r.json()["images"] if x["pending"])
+            self.assertEqual(pending, [(0, 1, "1.5.0+0"), (1, 1, "2.0.0+0")], r)
 
 
 class FirmwareWithoutShell(unittest.TestCase):

@@ -370,8 +370,8 @@ class Case(unittest.TestCase):
         """--image 1 on smp_svr (one updatable image): nothing listed, no secondary hash to test, and erasing
         its secondary (slot 3) is FLASH_OPEN_FAILED: img_mgmt's uint8_t area id turns -1 into 255."""
         r = self.smpctl("image", "list", "--image", "1")
-        if not self.lists_images():
-            return
+        if not self.lists_images() or self.info["kconfig"].get("MCUMGR_GRP_IMG_UPDATABLE_IMAGE_NUMBER", 1) > 1:
+            return  # smp-svr-b2475-2images has an image 1: test_groups.py TwoImages
         self.assertEqual((r.code, r.json()["images"]), (EXIT_OK, []), r)
         r = self.smpctl("image", "test", "--image", "1")
         self.assertEqual(r.code, EXIT_DEVICE, r)

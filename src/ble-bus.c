@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One connection to BlueZ for the whole process (ble-bus.h). BlueZ keys discovery sessions, pairing
+ * agents and notify sessions by the D-Bus sender (BLUEZ.md §2-§4), so a rack of N devices sharing one
+ * connection is one client to BlueZ: this file holds what must then be shared, the connection and each
+ * adapter's discovery session; the agent is ble-agent.c's, kept here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ble-bluez.h"
+#include "log.h"
+#include "util.h"
+
+#define BLE_BUS_ADAPTERS 8
+#define BLE_BUS_REPLIES 96u    /* of the 128 pending replies a connection may have, for WriteValue */
+
+typedef enum DiscoveryState {
+	DISCOVERY_IDLE,
+	DISCOVERY_FILTERING, /* SetDiscoveryFilter sent */
+	DISCOVERY_STARTING,  /* StartDiscovery sent */
+	DISCOVERY_ON,
+} DiscoveryState;
+
+typedef struct BleDiscovery {
+	BleBus *bus;
+	char adapter[64];
+	unsigned users;
+	DiscoveryState state;
+	sd_bus_slot *call;
+} BleDiscovery;
+
+struct BleBus {
+	unsigned refs;
+	sd_event *event;
+	sd_bus *bus;
+	BleDiscovery discoveries[BLE_BUS_ADAPTERS];
+	BleDiscoveryUser *users;
+	BleAgentHost *agents;
+};
+
+static BleBus *the_bus;
+static bool keep_open; /* ble_connection_keep(): a rack holds the connection between its devices' links */
+
+int ble_bus_ref(sd_event *event, BleBus **out)
+{
+	BleBus *b = the_bus;
+	int r;
+
+	if (b && b->event != event)
+		return -EBUSY;
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		r = ble_bus_open(event, &b->bus);
+		if (r < 0) {
+			free(b);
+			return r;
+		}
+		b->event = sd_event_ref(event);
+		for (size_t i = 0; i < BLE_BUS_ADAPTERS; i++)
+			b->discoveries[i].bus = b;
+		the_bus = b;
+	}
+	b->refs++;
+	*out = b;
+	return 0;
+}
+
+static void bus_free(BleBus *b)
+{
+	for (size_t i = 0; i < BLE_BUS_ADAPTERS; i++)
+		sd_bus_slot_unref(b->discoveries[i].call);
+	/* What the transports sent last (StopNotify, StopDiscovery, Disconnect) goes out before the close. */
+	sd_bus_flush_close_unref(b->bus);
+	sd_event_unref(b->event);
+	if (the_bus == b)
+		the_bus = NULL;
+	free(b);
+}
+
+void ble_bus_unref(BleBus *b)
+{
+	if (b && --b->refs == 0 && !keep_open)
+		bus_free(b);
+}
+
+void ble_connection_keep(bool keep)
+{
+	keep_open = keep;
+	if (!keep && the_bus && the_bus->refs == 0)
+		bus_free(the_bus);
+}
+
+sd_bus *ble_bus_get(const BleBus *b)
+{
+	return b->bus;
+}
+
+unsigned ble_bus_write_share(const BleBus *b)
+{
+	unsigned share = BLE_BUS_REPLIES / (b->refs ? b->refs : 1);
+
+	return MIN(MAX(share, 2u), BLE_WRITES_IN_FLIGHT);
+}
+
+BleAgentHost **ble_bus_agent_host(BleBus *b)
+{
+	return &b->agents;
+}
+
+/* ------------------------------------------------------------------------------------------------ */
+/* The discovery session of each adapter                                                            */
+
+static BleDiscovery *discovery_of(BleBus *b, const char *adapter, bool create)
+{
+	BleDiscovery *free_one = NULL;
+
+	for (size_t i = 0; i < BLE_BUS_ADAPTERS; i++) {
+		BleDiscovery *d = &b->discoveries[i];
+
+		if (!strcmp(d->adapter, adapter))
+			return d;
+		if (!free_one && !d->adapter[0])
+			free_one = d;
+	}
+	if (create && free_one)
+		snprintf(free_one->adapter, sizeof(free_one->adapter), "%s", adapter);
+	return create ? free_one : NULL;
+}
+
+/* BlueZ refused the session: every user of the adapter hears it, each taken out first (its failed()
+ * may close its transport). */
+static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *what)
+{
+	BleBus *b = d->bus;
+	BleDiscoveryUser *u;
+
+	d->state = DISCOVERY_IDLE;
+	do {
+		for (u = b->users; u && strcmp(u->adapter, d->adapter); u = u->next)
+			;
+		if (u) {
+			ble_discovery_leave(b, u);
+			u->failed(u, m, what);
+		}
+	} while (u);
+}
+
+static void discovery_stop(BleDiscovery *d)
+{
+	log_debug("ble: nobody scans on %s any more: StopDiscovery", d->adapter);
+	d->state = DISCOVERY_IDLE;
+	sd_bus_call_method_async(d->bus->bus, NULL, BLUEZ_SERVICE, d->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
+				 NULL, NULL);
+}
+
+static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	BleDiscovery *d = userdata;
+	const sd_bus_error *err = sd_bus_message_is_method_error(m, NULL) ? sd_bus_message_get_error(m) : NULL;
+
+	(void)e;
+	d->call = sd_bus_slot_unref(d->call);
+	/* InProgress: a session of this connection already runs (BLUEZ.md §2); it is ours, fine. */
+	if (err && ble_error_kind(err->name, err->message) != BLE_ERROR_IN_PROGRESS) {
+		discovery_failed(d, m, "StartDiscovery");
+		return 0;
+	}
+	d->state = DISCOVERY_ON;
+	/* StopDiscovery while the start is pending is refused (InProgress, adapter.c stop_discovery()):
+	 * the last user may have left meanwhile. */
+	if (!d->users)
+		discovery_stop(d);
+	return 0;
+}
+
+static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	BleDiscovery *d = userdata;
+	int r;
+
+	(void)e;
+	d->call = sd_bus_slot_unref(d->call);
+	if (sd_bus_message_is_method_error(m, NULL)) {
+		discovery_failed(d, m, "SetDiscoveryFilter");
+		return 0;
+	}
+	if (!d->users) {
+		d->state = DISCOVERY_IDLE;
+		return 0;
+	}
+	d->state = DISCOVERY_STARTING;
+	r = ble_call(d->bus->bus, &d->call, d->adapter, BLUEZ_ADAPTER, "StartDiscovery", 0, on_discovery_started, d,
+		     NULL);
+	if (r < 0)
+		discovery_failed(d, NULL, "StartDiscovery");
+	return 0;
+}
+
+/* The filter is the session's (one per sender): LE only, no UUIDs (ISSUE-NOTES 18: advertisements often
+ * omit the 128-bit UUID), which is what every transport wants. */
+int ble_discovery_join(BleBus *b, BleDiscoveryUser *u, const char *adapter)
+{
+	BleDiscovery *d;
+	int r;
+
+	if (u->joined)
+		return 0;
+	d = discovery_of(b, adapter, true);
+	if (!d)
+		return -ENOSPC;
+	snprintf(u->adapter, sizeof(u->adapter), "%s", adapter);
+	u->next = b->users;
+	b->users = u;
+	u->joined = true;
+	d->users++;
+	if (d->state != DISCOVERY_IDLE) {
+		log_debug("ble: joining the discovery session on %s (%u scanning)", adapter, d->users);
+		return 0;
+	}
+	d->state = DISCOVERY_FILTERING;
+	r = ble_call(b->bus, &d->call, adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, d, "a{sv}", 1,
+		     "Transport", "s", "le");
+	if (r < 0) {
+		d->state = DISCOVERY_IDLE;
+		ble_discovery_leave(b, u);
+	}
+	return r;
+}
+
+void ble_discovery_leave(BleBus *b, BleDiscoveryUser *u)
+{
+	BleDiscovery *d;
+
+	if (!u->joined)
+		return;
+	for (BleDiscoveryUser **p = &b->users; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	u->joined = false;
+	u->next = NULL;
+	d = discovery_of(b, u->adapter, false);
+	if (!d || --d->users > 0)
+		return;
+	/* While filtering or starting, the reply's handler sees nobody left and stops or does not start. */
+	if (d->state == DISCOVERY_ON)
+		discovery_stop(d);
+}
