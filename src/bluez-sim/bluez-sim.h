@@ -331,6 +331,7 @@ int radio_init(Radio *r, Stand *s, unsigned index);
 void radio_free(Radio *r);
 void radio_connected(Radio *r, Peer *p);
 void radio_disconnected(Radio *r);
+void radio_ccc_disabled(Radio *r);
 void radio_client_write(Radio *r, const uint8_t *data, size_t len);
 bool radio_security_ok(const Radio *r);
 uint64_t radio_air_now(Adapter *a);

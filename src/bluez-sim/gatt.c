@@ -33,11 +33,25 @@ static void release_write(Peer *p)
 	}
 }
 
+static bool connected(const Peer *p)
+{
+	return p->connected && p->radio->conn == p;
+}
+
+/* bt_gatt_client_unregister_notify(): the last session gone, the CCC is written 0 on a live link. */
+static void ccc_off(Peer *p)
+{
+	if (connected(p))
+		radio_ccc_disabled(p->radio);
+}
+
 static void release_notify(Peer *p)
 {
 	p->notify_io = sd_event_source_disable_unref(p->notify_io);
-	if (p->notify_fd >= 0)
+	if (p->notify_fd >= 0) {
 		close(p->notify_fd);
+		ccc_off(p); /* the socket exists once the CCC write succeeded */
+	}
 	p->notify_fd = -1;
 	stand_free_owner(&p->notify_owner);
 	p->notify_msg = sd_bus_message_unref(p->notify_msg);
@@ -158,11 +172,6 @@ static int reply_socket(sd_bus_message *m, Peer *p, bool write)
 	return r;
 }
 
-static bool connected(const Peer *p)
-{
-	return p->connected && p->radio->conn == p;
-}
-
 static int acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	Peer *p = userdata;
@@ -245,6 +254,7 @@ static void remove_client(Peer *p, size_t i)
 	p->notify_clients[i] = p->notify_clients[--p->n_notify_clients];
 	p->notify_clients[p->n_notify_clients] = NULL;
 	if (p->n_notify_clients == 0 && p->notifying) {
+		ccc_off(p);
 		p->notifying = false;
 		peer_emit(p, IFACE_CHAR, "Notifying");
 	}

@@ -564,6 +564,17 @@ void radio_disconnected(Radio *r)
 	}
 }
 
+/* The client turned notifications off (BlueZ writes 0 to the CCC when its last session goes: StopNotify,
+ * the acquired socket closed, the client gone from the bus). smp_bt_ccc_changed() drops a partial frame,
+ * so a client killed half way through a frame leaves nothing that the next client's request would join
+ * (zephyr subsys/mgmt/mcumgr/transport/src/smp_bt.c). */
+void radio_ccc_disabled(Radio *r)
+{
+	if (r->rx_active)
+		stand_log(radio_stand(r), "%s: notifications off: the partial frame is dropped", r->address);
+	r->rx_active = false;
+}
+
 int radio_init(Radio *r, Stand *s, unsigned index)
 {
 	r->stand = s;
