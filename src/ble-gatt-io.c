@@ -82,6 +82,16 @@ static int ble_take_fd(sd_bus_message *m, int *fd, uint16_t *mtu)
 	return *fd < 0 ? -errno : 0;
 }
 
+/* What 5.66 answers while another client's notify lock or session is in the way for a moment, or when
+ * the device refused the CCC write for lack of resources (BLUEZ.md §4): subscribing again later is safe. */
+static bool start_notify_transient(const sd_bus_error *err)
+{
+	return ble_error_kind(err->name, err->message) == BLE_ERROR_IN_PROGRESS ||
+	       sd_bus_error_has_name(err, "org.bluez.Error.Failed") ||
+	       (sd_bus_error_has_name(err, "org.bluez.Error.NotPermitted") && err->message &&
+		!strcmp(err->message, "Notify acquired"));
+}
+
 static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
@@ -91,6 +101,8 @@ static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	(void)e;
 	if (err && ble_error_kind(err->name, err->message) == BLE_ERROR_NEEDS_PAIRING)
 		return ble_pair(t);
+	if (err && start_notify_transient(err) && s->connect_tries < BLE_CONNECT_TRIES)
+		return ble_retry_connect_later(t, err->message ? err->message : err->name);
 	if (err) {
 		ble_fail_call(t, m, "StartNotify");
 		return 0;

@@ -239,6 +239,9 @@ typedef struct Faults {
 	double connect_failures;
 	unsigned connect_failures_run, connect_failures_in_row;
 	uint64_t connect_seed;
+	/* --gatt-errors P: AcquireWrite, AcquireNotify and StartNotify answer a transient error with
+	 * probability P, drawn from connect_seed too */
+	double gatt_errors;
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;
@@ -289,6 +292,7 @@ void peer_export(Peer *p);
 void peer_export_gatt(Peer *p);
 void peer_unexport(Peer *p);
 int reply_error(sd_bus_message *m, const char *name, const char *message);
+uint64_t stand_random(Faults *f);
 
 /* adapter.c */
 extern const sd_bus_vtable adapter_vtable[];

@@ -172,6 +172,20 @@ static int reply_socket(sd_bus_message *m, Peer *p, bool write)
 	return r;
 }
 
+/* --gatt-errors: what bluez@5.66 answers while another client's lock or session is in the way, which
+ * lasts a moment: an acquired socket whose close bluetoothd has not yet seen ("Write acquired", "Notify
+ * acquired", BLUEZ.md §4), a StartNotify session of another client (AcquireNotify: InProgress), or a CCC
+ * write the device refused (StartNotify: create_gatt_dbus_error(), gatt-client.c:269-297). Seeded. */
+static bool gatt_error_drawn(Peer *p, const char *call)
+{
+	Faults *f = &peer_stand(p)->faults;
+
+	if (f->gatt_errors <= 0 || !f->connect_seed || (double)(stand_random(f) % 1000000) >= f->gatt_errors * 1e6)
+		return false;
+	stand_log(peer_stand(p), "%s: %s answers a transient error (fault knob)", p->radio->address, call);
+	return true;
+}
+
 static int acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	Peer *p = userdata;
@@ -179,7 +193,7 @@ static int acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	(void)error;
 	if (!connected(p))
 		return reply_error(m, ERR_FAILED, "Not connected");
-	if (p->write_acquired)
+	if (p->write_acquired || gatt_error_drawn(p, "AcquireWrite"))
 		return reply_error(m, ERR_NOT_PERMITTED, "Write acquired");
 	if (peer_stand(p)->faults.acquire_write_fails)
 		return reply_error(m, ERR_NOT_SUPPORTED, "Operation is not supported");
@@ -228,7 +242,7 @@ static int acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *error
 		return reply_error(m, ERR_FAILED, "Not connected");
 	if (p->notify_acquired)
 		return reply_error(m, ERR_NOT_PERMITTED, "Notify acquired");
-	if (p->n_notify_clients)
+	if (p->n_notify_clients || gatt_error_drawn(p, "AcquireNotify"))
 		return reply_error(m, ERR_IN_PROGRESS, "In Progress");
 	p->notify_acquired = true; /* chrc->notify_io is set before the CCC write */
 	p->notify_msg = sd_bus_message_ref(m);
@@ -295,6 +309,10 @@ static int start_notify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return reply_error(m, ERR_NOT_CONNECTED, "Not Connected");
 	if (p->notify_acquired)
 		return reply_error(m, ERR_NOT_PERMITTED, "Notify acquired");
+	if (connected(p) && gatt_error_drawn(p, "StartNotify"))
+		return (stand_random(&peer_stand(p)->faults) & 1) ?
+			reply_error(m, ERR_NOT_PERMITTED, "Notify acquired") :
+			reply_error(m, ERR_FAILED, "Operation failed with ATT error: 0x11"); /* Insufficient Resources */
 	if (find_client(p, sender) >= 0)
 		return p->ccc_msg ? reply_error(m, ERR_IN_PROGRESS, "In Progress") : sd_bus_reply_method_return(m, NULL);
 	if (p->n_notify_clients == MAX_CLIENTS || p->ccc_msg)

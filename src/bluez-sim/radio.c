@@ -307,8 +307,8 @@ static void device_next(Radio *r)
 		device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
 	}
 	/* A page of the idle erase in progress is finished first. */
-	stand_timer(s, &r->work, sim_idle_host_wait_usec(&r->idle) + stand_scaled(s, (double)device_usec),
-		    on_work_done, r);
+	stand_timer(s, &r->work, sim_idle_host_wait_usec(&r->idle) + stand_scaled(s, (double)device_usec) +
+				     sim_device_take_stall_usec(r->dev), on_work_done, r);
 }
 
 static uint64_t xorshift(uint64_t *x)
