@@ -125,6 +125,7 @@ class Plan:
         self.kill = r.choice(KILLS) if r.random() < 0.25 else None
         self.kill_after = r.uniform(0.05, 1.4)
         self.options = [o for k in self.kinds for o in table[k][0]]
+        self.erase_s = int(table["slow-erase"][0][1]) / 1000.0 if "slow-erase" in self.kinds else 0.0
         self.costs = [table[k][1] for k in self.kinds]
 
     def label(self):
@@ -254,6 +255,10 @@ def run_seed(seed, image, file_hash, factory_hash, verbose=False):
         if seconds > plan.bound():
             violations.append("took %.1f s, bound %.1f s" % (seconds, plan.bound()))
         dev.faults_off()
+        if code != 0:
+            # A run that ended during the first chunk leaves the device erasing: the faults are off, but an
+            # erase that began goes on, and the checks must not count that wait against the device.
+            time.sleep(plan.erase_s)
         images = dev.slots()
         check_state(images, file_hash, factory_hash, violations, "after the faulty run")
         if code == 0:
