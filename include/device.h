@@ -65,6 +65,8 @@ typedef struct Device {
 	bool answered;            /* the device has answered something in this session */
 	bool reset_answer_lost;   /* the last device_reset counted a lost link / silence as the reset */
 	bool reset_still_answering; /* ... or failed (-ETIMEDOUT): no answer, yet the device stayed */
+	uint64_t oversized_entries; /* the last answer was too large (-E2BIG): the entries its list declared */
+	bool oversized_images;      /* ... and it was an image list */
 	/* groups the device listed (enumeration, asked once after an rc 8; device_group_present()) */
 	int groups_known;         /* 0 not asked, 1 listed, -1 the device cannot list them */
 	MgmtGroupList groups;

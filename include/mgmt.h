@@ -16,7 +16,8 @@
 #include <cbor.h>
 
 #define MGMT_HASH_MAX 64     /* SHA-512 hash TLV; never assume 32 (REFERENCE.md §5) */
-#define MGMT_MAX_IMAGES 8    /* entries kept from an image list */
+#define MGMT_MAX_IMAGES 8    /* image list entries smpctl handles: Zephyr 4.1 lists 2 slots for each of at
+                                * most 3 images (CONFIG_UPDATEABLE_IMAGE_NUMBER, range 1..3) */
 #define MGMT_VERSION_TEXT 48
 
 /* OS group */
@@ -72,6 +73,7 @@ typedef struct MgmtImageList {
 	size_t count;
 	bool has_split_status;
 	int64_t split_status;
+	uint64_t reported;  /* entries the device listed: over MGMT_MAX_IMAGES, decoding fails with -E2BIG */
 } MgmtImageList;
 int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out);
 /* The entry of image's slot (0 primary, 1 secondary: img_mgmt_state_encode_slot() sends "image" as

@@ -46,6 +46,8 @@ typedef struct SimConfig {
 	bool verbose_errors;        /* add "rsn" to v1 errors (CONFIG_MCUMGR_SMP_VERBOSE_ERR_RESPONSE) */
 	bool new_image_crashes;     /* a tested image never confirms: the watchdog resets, MCUboot reverts */
 	bool power_loss_in_swap;    /* the power fails once half way through MCUboot's swap */
+	uint32_t slow_erase_ms;     /* fault: the first chunk of an upload is answered this much later, in real
+				     * time (not scaled): a flash slow to erase the slot (0: off) */
 	bool frugal_list;           /* CONFIG_MCUMGR_GRP_IMG_FRUGAL_LIST: image list without false flags and
 				     * splitStatus (default off: every flag, true or false, as the seed device) */
 	bool slot_info;             /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image command 6 (false → rc 8) */
@@ -122,6 +124,9 @@ void sim_device_reboot(SimDevice *dev);
 /* The injected faults of the device model (power_loss_in_swap) are off from now on; what it is
  * (new_image_crashes, the firmware's options) stays. */
 void sim_device_faults_off(SimDevice *dev);
+/* Real time (µs, not scaled: a fault, not the flash model) the request just handled stalls the device on
+ * top of its device time (SimConfig.slow_erase_ms); hosts add it to their wait. Returns it once. */
+uint64_t sim_device_take_stall_usec(SimDevice *dev);
 
 /* The idle erase of slot 1 (SimConfig.idle_erase_ms; firmware/src/idle-erase.c). The device keeps no
  * clock, so its host drives it with one timer. sim_device_idle_erase_plan() returns true once each time

@@ -30,6 +30,11 @@
  * -E2BIG (too deep or too many items). */
 int smp_cbor_check(const uint8_t *buf, size_t len);
 
+/* For a body that smp_cbor_check() refused with -E2BIG: the entry count that the first array value of
+ * its top-level map declares, read from the heads alone (a definite array; the keys before it are
+ * skipped within the same limits). Returns 0, or -ENOENT (no such array), -EBADMSG, -E2BIG. */
+int smp_cbor_peek_array_count(const uint8_t *buf, size_t len, uint64_t *count);
+
 /* smp_cbor_check() then cbor_load(). On success *out holds a new reference (cbor_decref it). */
 int smp_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out);
 

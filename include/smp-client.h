@@ -33,12 +33,14 @@ typedef struct SmpResponse {
 	SmpHeader header;
 	cbor_item_t *body; /* owned; released by smp_response_clear */
 	SmpStatus status;
+	uint64_t oversized_entries; /* -E2BIG: the entries the body's first array declares (0: unknown) */
 } SmpResponse;
 
 void smp_response_clear(SmpResponse *rsp);
 
 /* err: 0 (rsp valid, borrowed for the call), -ETIMEDOUT, -ECONNRESET (link lost), -EBADMSG (the
- * answer was malformed), -ECANCELED (client closing). */
+ * answer was malformed), -E2BIG (well-formed but over SMP_CBOR_MAX_ITEMS or _DEPTH: rsp holds only
+ * oversized_entries), -ECANCELED (client closing). */
 typedef void (*SmpResponseFn)(void *userdata, int err, SmpResponse *rsp);
 
 /* Link events reach the owner too (after the client has failed its pending requests). */

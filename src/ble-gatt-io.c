@@ -89,6 +89,16 @@ static int on_stale_stopped(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return ble_start_notify(userdata);
 }
 
+/* What 5.66 answers while another client's notify lock or session is in the way for a moment, or when
+ * the device refused the CCC write for lack of resources (BLUEZ.md §4): subscribing again later is safe. */
+static bool start_notify_transient(const sd_bus_error *err)
+{
+	return ble_error_kind(err->name, err->message) == BLE_ERROR_IN_PROGRESS ||
+	       sd_bus_error_has_name(err, "org.bluez.Error.Failed") ||
+	       (sd_bus_error_has_name(err, "org.bluez.Error.NotPermitted") && err->message &&
+		!strcmp(err->message, "Notify acquired"));
+}
+
 static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
@@ -106,6 +116,8 @@ static int on_start_notify(sd_bus_message *m, void *userdata, sd_bus_error *e)
 		s->notify_restarted = true;
 		return ble_call_step(t, s->chr, BLUEZ_CHAR, "StopNotify", 0, on_stale_stopped);
 	}
+	if (err && start_notify_transient(err) && s->connect_tries < BLE_CONNECT_TRIES)
+		return ble_retry_connect_later(t, err->message ? err->message : err->name);
 	if (err) {
 		ble_fail_call(t, m, "StartNotify");
 		return 0;

@@ -5,6 +5,7 @@
 
 #include "device.h"
 #include "log.h"
+#include "smp-cbor.h"
 #include "smp-error.h"
 #include "util.h"
 
@@ -118,6 +119,8 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 		return body_len;
 	d->sent_times = 0;
 	d->reset_still_answering = false;
+	d->oversized_entries = 0;
+	d->oversized_images = false;
 	do {
 		d->sent_times++;
 		smp_response_clear(&rsp);
@@ -142,8 +145,13 @@ static int device_exchange(Device *d, uint8_t op, uint16_t group, uint8_t id, co
 			r = -ECONNRESET;
 		}
 	} while ((r == -ETIMEDOUT || r == -ECONNRESET || r == -ENOTCONN) && d->sent_times < tries);
-	if (r == 0 && decode && decode(rsp.body, out) < 0)
-		r = -EBADMSG;
+	if (r == -E2BIG)
+		d->oversized_entries = rsp.oversized_entries;
+	if (r == 0 && decode) {
+		r = decode(rsp.body, out);
+		if (r < 0 && r != -E2BIG)
+			r = -EBADMSG;
+	}
 	smp_response_clear(&rsp);
 	return r;
 }
@@ -375,9 +383,15 @@ static int decode_image_list(const cbor_item_t *body, void *out)
 int device_image_list(Device *d, MgmtImageList *out)
 {
 	uint8_t body[8];
+	int r = device_exchange(d, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_STATE, body,
+				mgmt_build_empty(body, sizeof(body)), decode_image_list, out);
 
-	return device_exchange(d, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_STATE, body,
-			       mgmt_build_empty(body, sizeof(body)), decode_image_list, out);
+	if (r == -E2BIG) {
+		d->oversized_images = true;
+		if (out->reported)
+			d->oversized_entries = out->reported;
+	}
+	return r;
 }
 
 static int decode_slot_info(const cbor_item_t *body, void *out)
@@ -838,6 +852,24 @@ static void describe_device_status(Device *d)
 	snprintf(d->error, sizeof(d->error), "%s%s%s", line, hint ? ": " : "", hint ? hint : "");
 }
 
+/* Well-formed, but more than smpctl takes: no Zephyr server sends such a list (issue 19's hostile device). */
+static void describe_oversized(Device *d)
+{
+	if (d->oversized_images && d->oversized_entries)
+		snprintf(d->error, sizeof(d->error),
+			 "%s reported %llu image slots; smpctl handles at most %d (Zephyr lists 2 for each of at most "
+			 "3 images): check the firmware's image management", d->address,
+			 (unsigned long long)d->oversized_entries, MGMT_MAX_IMAGES);
+	else if (d->oversized_entries)
+		snprintf(d->error, sizeof(d->error),
+			 "%s sent an answer listing %llu entries, more than smpctl takes (%d CBOR items): check the "
+			 "firmware", d->address, (unsigned long long)d->oversized_entries, SMP_CBOR_MAX_ITEMS);
+	else
+		snprintf(d->error, sizeof(d->error),
+			 "%s sent an answer larger than smpctl takes (over %d CBOR items or %d levels deep): check "
+			 "the firmware", d->address, SMP_CBOR_MAX_ITEMS, SMP_CBOR_MAX_DEPTH);
+}
+
 const char *device_describe_error(Device *d, int err)
 {
 	const char *detail = transport_error_text(smp_client_transport(d->client));
@@ -871,6 +903,9 @@ const char *device_describe_error(Device *d, int err)
 		snprintf(d->error, sizeof(d->error),
 			 "%s sent a malformed response (not valid SMP/CBOR): run with -v to see it, and check the firmware",
 			 d->address);
+		break;
+	case -E2BIG:
+		describe_oversized(d);
 		break;
 	case -ECANCELED:
 		snprintf(d->error, sizeof(d->error), "interrupted");

@@ -189,7 +189,11 @@ int mgmt_decode_image_list(const cbor_item_t *body, MgmtImageList *out)
 	*out = (MgmtImageList){ 0 };
 	if (!images || !cbor_isa_array(images))
 		return -EBADMSG;
-	for (size_t i = 0; i < cbor_array_size(images) && out->count < MGMT_MAX_IMAGES; i++) {
+	/* Keeping the first entries of a longer list would hide slots that matter (a pending one). */
+	out->reported = cbor_array_size(images);
+	if (out->reported > MGMT_MAX_IMAGES)
+		return -E2BIG;
+	for (size_t i = 0; i < cbor_array_size(images); i++) {
 		r = decode_slot(cbor_array_handle(images)[i], &out->slots[out->count]);
 		if (r < 0)
 			return r;

@@ -188,6 +188,42 @@ int smp_cbor_check(const uint8_t *buf, size_t len)
 	return w.left == 0 ? 0 : -EBADMSG;
 }
 
+int smp_cbor_peek_array_count(const uint8_t *buf, size_t len, uint64_t *count)
+{
+	Walk w = { .p = buf, .left = len };
+	Head h;
+	int r = walk_head(&w, &h);
+
+	if (r < 0)
+		return r;
+	if (h.major != CBOR_MAP)
+		return -ENOENT;
+	for (uint64_t i = 0; h.indefinite || i < h.arg; i++) {
+		Walk value;
+		Head v;
+
+		if (h.indefinite && w.left > 0 && w.p[0] == CBOR_BREAK)
+			return -ENOENT;
+		r = walk_item(&w, 1); /* the key */
+		if (r < 0)
+			return r;
+		value = w;
+		r = walk_head(&value, &v);
+		if (r < 0)
+			return r;
+		if (v.major == CBOR_ARRAY && !v.indefinite) {
+			if (v.arg > value.left)
+				return -EBADMSG; /* each entry takes a byte at least (walk_definite) */
+			*count = v.arg;
+			return 0;
+		}
+		r = walk_item(&w, 1);
+		if (r < 0)
+			return r;
+	}
+	return -ENOENT;
+}
+
 int smp_cbor_decode(const uint8_t *buf, size_t len, cbor_item_t **out)
 {
 	struct cbor_load_result result;

@@ -88,6 +88,12 @@ static int client_decode(const SmpHeader *h, const uint8_t *frame, size_t len, S
 		return -EBADMSG;
 	rsp->header = *h;
 	r = smp_cbor_decode(frame + SMP_HEADER_SIZE, h->len, &rsp->body);
+	if (r == -E2BIG) {
+		/* Too large to decode, not malformed: say how large, when the body tells (a long list). */
+		if (smp_cbor_peek_array_count(frame + SMP_HEADER_SIZE, h->len, &rsp->oversized_entries) < 0)
+			rsp->oversized_entries = 0;
+		return r;
+	}
 	if (r < 0)
 		return -EBADMSG;
 	r = smp_status_decode(rsp->body, &rsp->status);
@@ -139,7 +145,7 @@ static void client_on_frame(void *userdata, const uint8_t *frame, size_t len)
 			int r = client_decode(&h, frame, len, &rsp);
 
 			client_learn_version(c, &p->header, &h);
-			pending_finish(c, p, r, r < 0 ? NULL : &rsp);
+			pending_finish(c, p, r, r < 0 && r != -E2BIG ? NULL : &rsp);
 			smp_response_clear(&rsp);
 		}
 		frame += frame_len;
@@ -428,7 +434,7 @@ static void call_on_response(void *userdata, int err, SmpResponse *rsp)
 
 	w->done = true;
 	w->err = err;
-	if (err == 0) {
+	if (err == 0 || err == -E2BIG) {
 		/* Keep the body beyond the callback: take the reference. */
 		*w->rsp = *rsp;
 		rsp->body = NULL;

@@ -199,7 +199,8 @@ static void test_image_list_refusals(void)
 	}
 }
 
-/* A hash longer than 64 bytes is refused; a list longer than MGMT_MAX_IMAGES is cut. */
+/* A hash longer than 64 bytes is refused; a list longer than MGMT_MAX_IMAGES is refused with its length
+ * (keeping the first entries would hide the others); MGMT_MAX_IMAGES entries pass. */
 static void test_image_list_limits(void)
 {
 	char hex[1400] = "a1 66 696d61676573 81 a2 64 736c6f74 00 64 68617368 58 41";
@@ -211,19 +212,24 @@ static void test_image_list_limits(void)
 	m = cbor_from_spaced_hex(hex);
 	CHECK_INT(mgmt_decode_image_list(m, &list), -EBADMSG);
 	smp_cbor_freep(&m);
-	strcpy(hex, "a1 66 696d61676573 9f");
-	for (int i = 0; i < 12; i++) {
-		char entry[32];
+	for (int entries = MGMT_MAX_IMAGES; entries <= 12; entries += 12 - MGMT_MAX_IMAGES) {
+		strcpy(hex, "a1 66 696d61676573 9f");
+		for (int i = 0; i < entries; i++) {
+			char entry[32];
 
-		snprintf(entry, sizeof(entry), " a1 64 736c6f74 %02x", i);
-		strcat(hex, entry);
+			snprintf(entry, sizeof(entry), " a1 64 736c6f74 %02x", i);
+			strcat(hex, entry);
+		}
+		strcat(hex, " ff");
+		m = cbor_from_spaced_hex(hex);
+		CHECK_INT(mgmt_decode_image_list(m, &list), entries > MGMT_MAX_IMAGES ? -E2BIG : 0);
+		CHECK_INT(list.reported, entries);
+		if (entries == MGMT_MAX_IMAGES) {
+			CHECK_INT(list.count, MGMT_MAX_IMAGES);
+			CHECK_INT(list.slots[MGMT_MAX_IMAGES - 1].slot, MGMT_MAX_IMAGES - 1);
+		}
+		smp_cbor_freep(&m);
 	}
-	strcat(hex, " ff");
-	m = cbor_from_spaced_hex(hex);
-	CHECK_INT(mgmt_decode_image_list(m, &list), 0);
-	CHECK_INT(list.count, MGMT_MAX_IMAGES);
-	CHECK_INT(list.slots[MGMT_MAX_IMAGES - 1].slot, MGMT_MAX_IMAGES - 1);
-	smp_cbor_freep(&m);
 }
 
 /* Key heads of the slot info answers below. */

@@ -158,6 +158,36 @@ static void test_item_cap(void)
 	free(buf);
 }
 
+/* An answer refused for its size still tells how long its list is: the first array value of the top map,
+ * after keys with other values, in definite and indefinite maps (the entries follow as zero bytes); none,
+ * a count larger than the bytes left, or a cut head is said so. */
+static void test_peek_array_count(void)
+{
+	static const struct {
+		const char *hex;
+		size_t entries;
+		int r;
+	} cases[] = {
+		{ "a2 62 72 63 00 66 696d61676573 99 01 2c", 300, 0 }, /* {"rc": 0, "images": [300 entries]} */
+		{ "bf 61 61 a1 61 62 01 61 6c 99 10 00", 4096, 0 },      /* {_ "a": {"b": 1}, "l": [4096]} */
+		{ "a1 61 6c 99 10 00", 4095, -EBADMSG },                 /* one entry short */
+		{ "a1 61 6c 9f ff", 0, -ENOENT },                        /* an indefinite array: no count */
+		{ "a1 62 72 63 00", 0, -ENOENT },                        /* no array */
+		{ "83 01 02 03", 0, -ENOENT },                           /* not a map */
+		{ "a1 61 6c 9b", 0, -EBADMSG },                          /* a cut head */
+	};
+	static uint8_t buf[64 + 4096];
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		size_t n = bytes_from_spaced_hex(cases[i].hex, buf, 64);
+		uint64_t count = 0;
+
+		memset(buf + n, 0x00, cases[i].entries);
+		CHECK_INT(smp_cbor_peek_array_count(buf, n + cases[i].entries, &count), cases[i].r);
+		CHECK_INT(count, cases[i].r == 0 ? cases[i].entries : 0);
+	}
+}
+
 /* Lookups work in indefinite maps with chunked keys; duplicates resolve to the first; types are checked. */
 static void test_lookups(void)
 {
@@ -426,6 +456,7 @@ int main(void)
 		TAP_TEST(test_depth_cap),
 		TAP_TEST(test_deep_maps_refused),
 		TAP_TEST(test_item_cap),
+		TAP_TEST(test_peek_array_count),
 		TAP_TEST(test_lookups),
 		TAP_TEST(test_definite_map_and_chunked_values),
 		TAP_TEST(test_text_cut),

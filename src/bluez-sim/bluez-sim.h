@@ -244,6 +244,9 @@ typedef struct Faults {
 	double connect_failures;
 	unsigned connect_failures_run, connect_failures_in_row;
 	uint64_t connect_seed;
+	/* --gatt-errors P: AcquireWrite, AcquireNotify and StartNotify answer a transient error with
+	 * probability P, drawn from connect_seed too */
+	double gatt_errors;
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;
@@ -296,6 +299,7 @@ void peer_export(Peer *p);
 void peer_export_gatt(Peer *p);
 void peer_unexport(Peer *p);
 int reply_error(sd_bus_message *m, const char *name, const char *message);
+uint64_t stand_random(Faults *f);
 
 /* adapter.c */
 extern const sd_bus_vtable adapter_vtable[];
@@ -338,6 +342,7 @@ int radio_init(Radio *r, Stand *s, unsigned index);
 void radio_free(Radio *r);
 void radio_connected(Radio *r, Peer *p);
 void radio_disconnected(Radio *r);
+void radio_ccc_disabled(Radio *r);
 void radio_client_write(Radio *r, const uint8_t *data, size_t len);
 bool radio_security_ok(const Radio *r);
 uint64_t radio_air_now(Adapter *a);

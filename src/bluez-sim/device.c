@@ -125,7 +125,7 @@ typedef enum TransientFailure {
 	TRANSIENT_DROP_UNRESOLVED, /* Connect succeeds, the link drops before ServicesResolved */
 } TransientFailure;
 
-static uint64_t stand_random(Faults *f)
+uint64_t stand_random(Faults *f)
 {
 	f->connect_seed ^= f->connect_seed << 13;
 	f->connect_seed ^= f->connect_seed >> 7;

@@ -33,11 +33,25 @@ static void release_write(Peer *p)
 	}
 }
 
+static bool connected(const Peer *p)
+{
+	return p->connected && p->radio->conn == p;
+}
+
+/* bt_gatt_client_unregister_notify(): the last session gone, the CCC is written 0 on a live link. */
+static void ccc_off(Peer *p)
+{
+	if (connected(p))
+		radio_ccc_disabled(p->radio);
+}
+
 static void release_notify(Peer *p)
 {
 	p->notify_io = sd_event_source_disable_unref(p->notify_io);
-	if (p->notify_fd >= 0)
+	if (p->notify_fd >= 0) {
 		close(p->notify_fd);
+		ccc_off(p); /* the socket exists once the CCC write succeeded */
+	}
 	p->notify_fd = -1;
 	stand_free_owner(&p->notify_owner);
 	p->notify_msg = sd_bus_message_unref(p->notify_msg);
@@ -161,9 +175,18 @@ static int reply_socket(sd_bus_message *m, Peer *p, bool write)
 	return r;
 }
 
-static bool connected(const Peer *p)
+/* --gatt-errors: what bluez@5.66 answers while another client's lock or session is in the way, which
+ * lasts a moment: an acquired socket whose close bluetoothd has not yet seen ("Write acquired", "Notify
+ * acquired", BLUEZ.md §4), a StartNotify session of another client (AcquireNotify: InProgress), or a CCC
+ * write the device refused (StartNotify: create_gatt_dbus_error(), gatt-client.c:269-297). Seeded. */
+static bool gatt_error_drawn(Peer *p, const char *call)
 {
-	return p->connected && p->radio->conn == p;
+	Faults *f = &peer_stand(p)->faults;
+
+	if (f->gatt_errors <= 0 || !f->connect_seed || (double)(stand_random(f) % 1000000) >= f->gatt_errors * 1e6)
+		return false;
+	stand_log(peer_stand(p), "%s: %s answers a transient error (fault knob)", p->radio->address, call);
+	return true;
 }
 
 static int acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -173,7 +196,7 @@ static int acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	(void)error;
 	if (!connected(p))
 		return reply_error(m, ERR_FAILED, "Not connected");
-	if (p->write_acquired)
+	if (p->write_acquired || gatt_error_drawn(p, "AcquireWrite"))
 		return reply_error(m, ERR_NOT_PERMITTED, "Write acquired");
 	if (peer_stand(p)->faults.acquire_write_fails)
 		return reply_error(m, ERR_NOT_SUPPORTED, "Operation is not supported");
@@ -222,7 +245,7 @@ static int acquire_notify(sd_bus_message *m, void *userdata, sd_bus_error *error
 		return reply_error(m, ERR_FAILED, "Not connected");
 	if (p->notify_acquired)
 		return reply_error(m, ERR_NOT_PERMITTED, "Notify acquired");
-	if (p->n_notify_clients)
+	if (p->n_notify_clients || gatt_error_drawn(p, "AcquireNotify"))
 		return reply_error(m, ERR_IN_PROGRESS, "In Progress");
 	p->notify_acquired = true; /* chrc->notify_io is set before the CCC write */
 	p->notify_msg = sd_bus_message_ref(m);
@@ -249,6 +272,7 @@ static void remove_client(Peer *p, size_t i)
 	p->notify_registered[i] = p->notify_registered[p->n_notify_clients];
 	p->notify_clients[p->n_notify_clients] = NULL;
 	if (p->n_notify_clients == 0 && p->notifying) {
+		ccc_off(p);
 		p->notifying = false;
 		peer_emit(p, IFACE_CHAR, "Notifying");
 	}
@@ -292,13 +316,17 @@ static int start_notify(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		return reply_error(m, ERR_NOT_CONNECTED, "Not Connected");
 	if (p->notify_acquired)
 		return reply_error(m, ERR_NOT_PERMITTED, "Notify acquired");
+	if (connected(p) && gatt_error_drawn(p, "StartNotify"))
+		return (stand_random(&peer_stand(p)->faults) & 1) ?
+			reply_error(m, ERR_NOT_PERMITTED, "Notify acquired") :
+			reply_error(m, ERR_FAILED, "Operation failed with ATT error: 0x11"); /* Insufficient Resources */
 	/* One session per sender: a repeat succeeds once BlueZ registered it (notify_id set), and is
-	 * InProgress before, also between a link loss and the next link (gatt-client.c
-	 * characteristic_start_notify(), clear_notify_id()). */
+	 * InProgress before, also between a link loss and the next link and while the CCC write is under way
+	 * (gatt-client.c characteristic_start_notify(), clear_notify_id()). */
 	i = find_client(p, sender);
 	if (i >= 0)
-		return p->notify_registered[i] ? sd_bus_reply_method_return(m, NULL)
-					       : reply_error(m, ERR_IN_PROGRESS, "In Progress");
+		return p->notify_registered[i] && !p->ccc_msg ? sd_bus_reply_method_return(m, NULL)
+							     : reply_error(m, ERR_IN_PROGRESS, "In Progress");
 	if (p->n_notify_clients == MAX_CLIENTS || p->ccc_msg)
 		return reply_error(m, ERR_FAILED, "Failed allocate notify session");
 	p->notify_registered[p->n_notify_clients] = false;

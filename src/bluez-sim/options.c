@@ -69,7 +69,13 @@ static void usage(void)
 	       "                               caused connection abort, or the link drops before the services\n"
 	       "                               resolve (BLUEZ.md §3)\n"
 	       "  --connect-failures-run N     at most N such failures in a row (default 3)\n"
+	       "  --gatt-errors P              AcquireWrite, AcquireNotify and StartNotify answer, with probability\n"
+	       "                               P (0..1), what 5.66 says while another client's lock is in the way:\n"
+	       "                               NotPermitted \"Write/Notify acquired\", InProgress, or Failed with the\n"
+	       "                               ATT error of a refused CCC write (0x11)\n"
 	       "  --power-loss-in-swap         the power fails once half way through MCUboot's swap (it resumes)\n"
+	       "  --slow-erase MS              the first chunk of every upload is answered MS ms late (real time,\n"
+	       "                               not scaled): a flash slow to erase the slot\n"
 	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the devices keep their state)\n"
 	       "  --seed N                     seed of the fault draws (default 1): runs repeat exactly\n"
 	       "Other:\n"
@@ -87,7 +93,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -114,7 +120,8 @@ static const struct option options[] = {
 	{ "flood-notify", 1, NULL, O_FLOOD_NOTIFY }, { "verbose", 0, NULL, O_VERBOSE }, { "help", 0, NULL, O_HELP },
 	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
 	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, { "fs", 0, NULL, O_FS }, { "fs-sha256", 0, NULL, O_FS_SHA256 },
-	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED }, {}
+	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED },
+	{ "slow-erase", 1, NULL, O_SLOW_ERASE }, { "gatt-errors", 1, NULL, O_GATT_ERRORS }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -248,10 +255,12 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_DISC_RANDOM: s->faults.random_seed = (uint64_t)v + 1; return 0;
 	case O_DROP_NOTIFY: s->faults.drop_notify = (unsigned)v; return 0;
 	case O_CONN_FAIL: if (v > 1) return -EINVAL; s->faults.connect_failures = v; return 0;
+	case O_GATT_ERRORS: if (v > 1) return -EINVAL; s->faults.gatt_errors = v; return 0;
 	case O_CONN_RUN: if (v > 1000) return -EINVAL; s->faults.connect_failures_run = (unsigned)v; return 0;
 	case O_SEED: s->faults.connect_seed = (uint64_t)v; return 0;
 	case O_DELAY_NOTIFY: if (v > 60000) return -EINVAL; s->faults.delay_notify_ms = (unsigned)v; return 0;
 	case O_FLOOD_NOTIFY: if (v > 10000) return -EINVAL; s->faults.flood_notify = (unsigned)v; return 0;
+	case O_SLOW_ERASE: if (v > 600000) return -EINVAL; s->cfg.slow_erase_ms = (uint32_t)v; return 0;
 	default: return parse_link(s, c, v);
 	}
 }

@@ -307,8 +307,8 @@ static void device_next(Radio *r)
 		device_usec = sim_device_process(r->dev, r->queue[0].data, r->queue[0].len, collect_response, r);
 	}
 	/* A page of the idle erase in progress is finished first. */
-	stand_timer(s, &r->work, sim_idle_host_wait_usec(&r->idle) + stand_scaled(s, (double)device_usec),
-		    on_work_done, r);
+	stand_timer(s, &r->work, sim_idle_host_wait_usec(&r->idle) + stand_scaled(s, (double)device_usec) +
+				     sim_device_take_stall_usec(r->dev), on_work_done, r);
 }
 
 static uint64_t xorshift(uint64_t *x)
@@ -570,6 +570,17 @@ void radio_disconnected(Radio *r)
 		r->response_pdus = 0;
 		device_done(r);
 	}
+}
+
+/* The client turned notifications off (BlueZ writes 0 to the CCC when its last session goes: StopNotify,
+ * the acquired socket closed, the client gone from the bus). smp_bt_ccc_changed() drops a partial frame,
+ * so a client killed half way through a frame leaves nothing that the next client's request would join
+ * (zephyr subsys/mgmt/mcumgr/transport/src/smp_bt.c). */
+void radio_ccc_disabled(Radio *r)
+{
+	if (r->rx_active)
+		stand_log(radio_stand(r), "%s: notifications off: the partial frame is dropped", r->address);
+	r->rx_active = false;
 }
 
 int radio_init(Radio *r, Stand *s, unsigned index)

@@ -19,7 +19,7 @@ int cli_exit_code(int err)
 	case UPLOAD_MATCH_FAILED: return EXIT_VERIFY;
 	case UPLOAD_GAVE_UP: return EXIT_TRANSPORT;
 	case -ETIMEDOUT: return EXIT_TIMEOUT;
-	case -EBADMSG: return EXIT_PROTOCOL;
+	case -EBADMSG: case -E2BIG: return EXIT_PROTOCOL;
 	case -ECANCELED: return EXIT_INTERRUPTED;
 	case -ECONNRESET: case -ECONNREFUSED: case -ENOTCONN: case -EHOSTUNREACH: case -ENETUNREACH:
 	case -ENODEV: case -ENXIO: case -EPIPE: case -ENOENT: case -EACCES: case -EPERM: case -EIO:

@@ -313,6 +313,15 @@ bool sim_device_take_reset(SimDevice *dev, uint64_t *offline_usec)
 void sim_device_faults_off(SimDevice *dev)
 {
 	dev->cfg.power_loss_in_swap = false;
+	dev->cfg.slow_erase_ms = 0;
+}
+
+uint64_t sim_device_take_stall_usec(SimDevice *dev)
+{
+	uint64_t usec = dev->stall_usec;
+
+	dev->stall_usec = 0;
+	return usec;
 }
 
 void sim_device_reboot(SimDevice *dev)

@@ -537,6 +537,9 @@ static SimStatus image_upload(SimDevice *dev, const SimRequest *req, SmpCborWrit
 			return SIM_OK;
 		}
 		upload_erase_up_front(dev);
+		/* The fault: img_mgmt_upload() answers the first chunk once the slot is erased, and this flash
+		 * erases slowly (the client waits up to its first-chunk timeout, smpctl(1) --timeout). */
+		dev->stall_usec += (uint64_t)dev->cfg.slow_erase_ms * 1000;
 	}
 	if (u.data_len > 0) {
 		last = dev->upload.off + u.data_len == dev->upload.len;

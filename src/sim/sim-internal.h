@@ -64,6 +64,7 @@ struct SimDevice {
 	SimIdleErase idle;
 	bool reset_requested;
 	bool power_lost;                /* --power-loss-in-swap happened already (once per device) */
+	uint64_t stall_usec;            /* real time the frame being handled adds (slow_erase_ms) */
 	bool rtc_set;
 	char rtc[32];                   /* date-time last written (the model keeps no clock) */
 	uint64_t flash_usec;            /* device time spent by the frame being handled */

@@ -349,7 +349,8 @@ static void process_next(Host *h)
 		device_usec = sim_device_process(h->dev, h->queue[0].data, h->queue[0].len, collect_reply, h);
 	/* A page of the idle erase in progress is finished first. */
 	sd_event_add_time_relative(h->event, &h->timer, CLOCK_MONOTONIC,
-				   sim_idle_host_wait_usec(&h->idle) + scaled(h, device_usec), 1, on_done, h);
+				   sim_idle_host_wait_usec(&h->idle) + scaled(h, device_usec) +
+					   sim_device_take_stall_usec(h->dev), 1, on_done, h);
 }
 
 static void host_accept(Host *h, const uint8_t *buf, size_t n, Pending *pending);
@@ -538,6 +539,8 @@ static void usage(void)
 	       "  --random-rc SEED:P       refuse a request with rc 2, 6 or 8, unhandled, with probability P/1000\n"
 	       "  --power-loss-in-swap     the power fails once half way through MCUboot's swap (it resumes)\n"
 	       "  --reboot-at-byte N       the device restarts once when an upload reaches N bytes, before answering\n"
+	       "  --slow-erase MS          the first chunk of every upload is answered MS ms late (real time, not\n"
+	       "                           scaled): a flash slow to erase the slot; later frames wait behind it\n"
 	       "  (SIGUSR1 turns every fault above off: the link is healthy again, the device state stays)\n"
 	       "  --verbose                log what happens on stderr\n"
 	       "  --help                   this help\n");
@@ -547,7 +550,7 @@ static void usage(void)
 enum {
 	OPT_LISTEN = 0x100, OPT_READY, OPT_SCALE, OPT_BUF_SIZE, OPT_BUF_COUNT, OPT_APP_VERSION, OPT_DROP,
 	OPT_DELAY, OPT_CORRUPT, OPT_WRONG_SEQ, OPT_UPDATE_FOOTER, OPT_LOSE_ANSWER, OPT_LOSE_REQUEST, OPT_IMAGES, OPT_IDLE_ERASE,
-	OPT_DUPLICATE, OPT_REORDER, OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT,
+	OPT_DUPLICATE, OPT_REORDER, OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT, OPT_SLOW_ERASE,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
 	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
@@ -588,6 +591,7 @@ static const struct option sim_options[] = {
 	{ "truncate-answer", required_argument, NULL, OPT_TRUNCATE },
 	{ "random-rc", required_argument, NULL, OPT_RANDOM_RC },
 	{ "reboot-at-byte", required_argument, NULL, OPT_REBOOT_AT },
+	{ "slow-erase", required_argument, NULL, OPT_SLOW_ERASE },
 	{ "power-loss-in-swap", no_argument, NULL, OPT_POWER_LOSS },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	{ "legacy", no_argument, NULL, OPT_LEGACY },
@@ -690,6 +694,11 @@ static int parse_value_option(Host *h, int c, const char *arg)
 	case OPT_DUPLICATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->duplicate_every = (unsigned)v; return 0;
 	case OPT_REORDER: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->reorder_nth = (unsigned)v; return 0;
 	case OPT_TRUNCATE: if (number(arg, 1000000, &v) < 0) return -EINVAL; h->truncate_nth = (unsigned)v; return 0;
+	case OPT_SLOW_ERASE:
+		if (number(arg, 600000, &v) < 0)
+			return -EINVAL;
+		h->cfg.slow_erase_ms = (uint32_t)v;
+		return 0;
 	case OPT_REBOOT_AT: if (number(arg, SIM_SLOT_SIZE, &v) < 0 || !v) return -EINVAL; h->reboot_at = v; return 0;
 	case OPT_RANDOM_RC:
 		if (sscanf(arg, "%" SCNu64 ":%u", &h->rc_seed, &h->rc_permille) != 2 || !h->rc_seed || h->rc_permille > 1000)

@@ -41,6 +41,10 @@ RESET_TIMEOUT = 15.0   # --reset-timeout: the device coming back, and reconnecti
 FIRST_CHUNK = 40.0     # the first upload chunk waits max(--timeout, 40 s): the device may erase first
 CONNECT = 30.0         # connecting over BLE waits max(30 s, --timeout)
 SLACK = 5.0            # smpctl's own work, process start-up, a loaded machine
+NOTIFY_WAIT = 3.0      # AcquireNotify that never answers (BlueZ 5.66) is given up after 3 s, per connection
+GATT_RETRIES = 8.0     # a refused StartNotify: a new Connect after a pause, up to 6 tries (about 8 s in all)
+CONNECTIONS = 4        # a BLE dfu connects at most this often without link faults: before, after the reset,
+                       # and the two image lists the checks run
 IMAGE_SIZE = 100 * 1024
 CHUNKS = IMAGE_SIZE // 2000 + 2   # frames of ~2475 bytes (BLE: MTU-sized writes, same SMP frames)
 REQUESTS = CHUNKS + 12            # upload chunks plus list, params, test, reset, list, confirm, retries
@@ -56,7 +60,15 @@ def n(r, lo, hi):
 
 
 # Fault kind -> (simulator options for this draw, answers it may cost: each costs at most TRIES x TIMEOUT,
-# or the first chunk's wait; "link": it may drop the link, costing a reconnect window).
+# or the first chunk's wait; "link": it may drop the link, costing a reconnect window; a float: seconds).
+def slow_erase(r):
+    """The first chunk's erase: mostly within the first chunk's wait, sometimes past it. Then the client
+    sends the first chunk again; the frames sent behind the first may hold every buffer, so that one is
+    dropped and the third try, one more wait later, is answered with the device's offset."""
+    ms = r.choice([300, 1500, 5000] * 3 + [FIRST_CHUNK * 1000 + 4000])
+    return ["--slow-erase", str(int(ms))], ms / 1000.0 + (FIRST_CHUNK if ms > FIRST_CHUNK * 1000 else 0.0)
+
+
 def udp_faults(r, seed):
     every = r.randint(4, 40)
     return {
@@ -74,6 +86,7 @@ def udp_faults(r, seed):
         "power-loss-in-swap": (["--power-loss-in-swap"], 0),
         "reboot-mid-upload": (["--reboot-at-byte", n(r, 1, IMAGE_SIZE)], 2),
         "new-image-crashes": (["--new-image-crashes"], 0),
+        "slow-erase": slow_erase(r),
     }
 
 
@@ -88,6 +101,11 @@ def ble_faults(r, seed):
         "lose-reset-answer": (["--lose-reset-answer"], 1),
         "power-loss-in-swap": (["--power-loss-in-swap"], 0),
         "new-image-crashes": (["--new-image-crashes"], 0),
+        "slow-erase": slow_erase(r),
+        "flood-notify": (["--flood-notify", str(r.choice([1, 3, 20]))], 1),
+        "acquire-notify-hangs": (["--acquire-notify-hangs"], NOTIFY_WAIT * CONNECTIONS),
+        "acquire-write-fails": (["--acquire-write-fails"], 0),
+        "gatt-errors": (["--gatt-errors", str(r.choice([0.1, 0.3])), "--seed", str(seed)], GATT_RETRIES * CONNECTIONS),
     }
 
 
@@ -107,6 +125,7 @@ class Plan:
         self.kill = r.choice(KILLS) if r.random() < 0.25 else None
         self.kill_after = r.uniform(0.05, 1.4)
         self.options = [o for k in self.kinds for o in table[k][0]]
+        self.erase_s = int(table["slow-erase"][0][1]) / 1000.0 if "slow-erase" in self.kinds else 0.0
         self.costs = [table[k][1] for k in self.kinds]
 
     def label(self):
@@ -119,7 +138,9 @@ class Plan:
         total = SLACK + FIRST_CHUNK + RESET_TIMEOUT + (CONNECT if self.transport == "ble" else 0)
         for cost in self.costs:
             if cost == "link":
-                total += RESET_TIMEOUT + CONNECT
+                total += RESET_TIMEOUT + CONNECT + (NOTIFY_WAIT if "acquire-notify-hangs" in self.kinds else 0)
+            elif isinstance(cost, float):
+                total += cost
             else:
                 total += cost * TRIES * TIMEOUT + (FIRST_CHUNK if cost else 0)
         if "power-loss-in-swap" in self.kinds or "new-image-crashes" in self.kinds:
@@ -234,6 +255,10 @@ def run_seed(seed, image, file_hash, factory_hash, verbose=False):
         if seconds > plan.bound():
             violations.append("took %.1f s, bound %.1f s" % (seconds, plan.bound()))
         dev.faults_off()
+        if code != 0:
+            # A run that ended during the first chunk leaves the device erasing: the faults are off, but an
+            # erase that began goes on, and the checks must not count that wait against the device.
+            time.sleep(plan.erase_s)
         images = dev.slots()
         check_state(images, file_hash, factory_hash, violations, "after the faulty run")
         if code == 0:

@@ -6,6 +6,28 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import *  # noqa: E402,F403
 
+# Another BlueZ client in a process of its own (python3-dbus): it connects, subscribes, writes the first
+# two writes of a 2475-byte SMP frame and dies without a word, as a smpctl killed by SIGKILL mid-frame.
+HALF_FRAME_CLIENT = r"""
+import dbus, os, socket, struct, time
+bus = dbus.bus.BusConnection(os.environ["DBUS_SYSTEM_BUS_ADDRESS"])
+dev = bus.get_object("org.bluez", "/org/bluez/hci0/dev_C0_FF_EE_00_00_01")
+dev.Connect(dbus_interface="org.bluez.Device1")
+while not dev.Get("org.bluez.Device1", "ServicesResolved", dbus_interface="org.freedesktop.DBus.Properties"):
+    time.sleep(0.02)
+objects = dbus.Interface(bus.get_object("org.bluez", "/"), "org.freedesktop.DBus.ObjectManager").GetManagedObjects()
+chrc = bus.get_object("org.bluez", [p for p, i in objects.items() if "org.bluez.GattCharacteristic1" in i][0])
+# the notification socket stays open until the process dies, as smpctl's does
+notify = chrc.AcquireNotify(dbus.Dictionary({}, signature="sv"), dbus_interface="org.bluez.GattCharacteristic1")
+fd, mtu = chrc.AcquireWrite(dbus.Dictionary({}, signature="sv"), dbus_interface="org.bluez.GattCharacteristic1")
+w = socket.socket(fileno=fd.take())
+frame = struct.pack(">BBHHBB", 2 | 1 << 3, 0, 2467, 1, 7, 1) + bytes(2467)  # image upload, v2 header
+w.send(frame[:mtu - 3])
+w.send(frame[mtu - 3:2 * (mtu - 3)])
+time.sleep(0.3)
+os._exit(0)
+"""
+
 
 class Ble(unittest.TestCase):
     @classmethod
@@ -123,6 +145,20 @@ class Ble(unittest.TestCase):
             self.assertEqual((r.json()["reconnects"], r.json()["verified"]), (1, "crc32"))
             with open(out, "rb") as f:
                 self.assertEqual(f.read(), data)
+
+    def test_client_killed_mid_frame(self):
+        """A client that dies half way through a frame leaves the link up (BlueZ keeps it) and the device
+        holding part of a frame; BlueZ turns notifications off (CCC 0) and Zephyr drops that part
+        (smp_bt_ccc_changed), so the next smpctl is answered (campaign seed 182)."""
+        with BluezSim("--verbose") as b:
+            self.assertEqual(b.run(["echo", "x"]).code, 0)
+            subprocess.run([sys.executable, "-c", HALF_FRAME_CLIENT], env=dict(os.environ, **b.env), check=True,
+                           timeout=60)
+            r = b.run(["--timeout", "1", "image", "list"])
+            self.assertEqual(r.code, 0, r)
+            b.log.flush()
+            with open(b.log.name) as f:
+                self.assertIn("the partial frame is dropped", f.read())
 
     def test_dropped_notifications(self):
         with BluezSim("--drop-notify", "7") as b:

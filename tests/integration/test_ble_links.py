@@ -103,6 +103,26 @@ class BleLinks(unittest.TestCase):
             with open(b.log.name) as f:
                 self.assertGreater(f.read().count("(fault knob)"), 20)  # the failures did happen
 
+    def test_transient_gatt_errors(self):
+        """BlueZ answers AcquireWrite, AcquireNotify or StartNotify, half the time, what 5.66 says while
+        another client's lock is in the way (NotPermitted "Write/Notify acquired", InProgress) or the device
+        refused the CCC write (Failed, ATT 0x11): smpctl falls back or subscribes again, every run succeeds.
+        Always refused: one line and exit 3 after its connect tries."""
+        with BluezSim("--gatt-errors", "0.5", "--seed", "2", "--verbose") as b:
+            for i in range(10):
+                r = b.run(["echo", "run %d" % i])
+                self.assertEqual(r.code, 0, (i, r))
+            b.log.flush()
+            with open(b.log.name) as f:
+                self.assertGreater(f.read().count("StartNotify answers a transient error"), 5)
+        started = time.time()
+        with BluezSim("--gatt-errors", "1") as b:
+            r = b.run(["echo", "x"])
+            self.assertEqual(r.code, EXIT_TRANSPORT, r)
+            self.assertIn("StartNotify failed", r.err)
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+        self.assertLess(time.time() - started, 40)
+
     def test_more_failures_in_a_row_than_retries(self):
         started = time.time()
         with BluezSim("--connect-failures", "1", "--connect-failures-run", "1000") as b:

@@ -101,20 +101,24 @@ class HostileDevices(unittest.TestCase):
         self.assertLess(peak_rss_mib(), 64)
 
     def test_image_list_with_hundreds_of_entries(self):
-        """200 slots in one answer: smpctl keeps the first 8 (MGMT_MAX_IMAGES). 300 (over 4096 CBOR items,
-        SMP_CBOR_MAX_ITEMS): refused as malformed, in one line. Memory stays small either way."""
-        for count, code in ((200, 0), (300, EXIT_PROTOCOL)):
+        """8 slots (4 images of 2, MGMT_MAX_IMAGES) are listed. 9, 200 (decoded, then counted) and 300 (over
+        4096 CBOR items, SMP_CBOR_MAX_ITEMS: counted from the array's head): refused in one line that names
+        the count and the limit, not as malformed; exit 6. Memory stays small throughout."""
+        for count in (8, 9, 200, 300):
             entries = [image_entry(i) for i in range(count)]
 
             def answer(group, cid, body):
                 return cbor({"images": entries}) if (group, cid) == (1, 0) else cbor({"rc": 8})
             h = self.device(answer)
             r = run(["--timeout", "2", "--json", "image", "list"], device=h.address, timeout=60)
-            self.assertEqual(r.code, code, (count, r))
-            if code == 0:
+            if count == 8:
+                self.assertEqual(r.code, 0, r)
                 self.assertEqual([i["version"] for i in r.json()["images"]], ["1.0.%d+0" % i for i in range(8)])
-            else:
-                self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+                continue
+            self.assertEqual(r.code, EXIT_PROTOCOL, (count, r))
+            self.assertEqual(len(r.err.strip().splitlines()), 1, r)
+            self.assertIn("reported %d image slots; smpctl handles at most 8" % count, r.err)
+            self.assertNotIn("malformed", r.err)
         self.assertLess(peak_rss_mib(), 64)
 
     def test_a_device_that_never_stops_sending(self):

@@ -96,6 +96,26 @@ class SimFaults(unittest.TestCase):
         self.assertGreater(r.json_lines()[-1]["resends"], 0, r)
         self.assertEqual(sim.output().count("restarts mid-upload"), 1)
 
+    def test_slow_erase(self):
+        """--slow-erase: the first chunk is answered 2 s late in real time, at time scale 0 too; smpctl waits
+        for it (the first chunk's wait is 40 s, not --timeout) and the upload completes without a resend.
+        The same knob on the BlueZ stand-in."""
+        tmp = tempfile.TemporaryDirectory(prefix="smpctl-sim-faults-")
+        self.addCleanup(tmp.cleanup)
+        image = mkimage(os.path.join(tmp.name, "app.bin"), "--size", "60000", "--version", "2.0.0")
+        sim, _ = self.wire("--slow-erase", "2000")
+        self.check_slow_upload(lambda args: run(args, device=sim.address), image)
+        with BluezSim("--slow-erase", "2000") as b:
+            self.check_slow_upload(b.run, image)
+
+    def check_slow_upload(self, run_smpctl, image):
+        started = time.time()
+        r = run_smpctl(["--timeout", "1", "--json", "upload", image])
+        self.assertEqual(r.code, 0, r)
+        self.assertGreaterEqual(time.time() - started, 2.0)
+        self.assertEqual(r.json_lines()[-1]["resends"], 0, r)
+        self.assertTrue(r.json_lines()[-1]["match"], r)
+
     def test_faults_off_keeps_the_device(self):
         """SIGUSR1 ends --drop-every; what was uploaded stays (the campaign's rerun relies on both)."""
         tmp = tempfile.TemporaryDirectory(prefix="smpctl-sim-faults-")
