@@ -132,13 +132,15 @@ static BleDiscovery *discovery_of(BleBus *b, const char *adapter, bool create)
 }
 
 /* BlueZ refused the session: every user of the adapter hears it, each taken out first (its failed()
- * may close its transport). */
+ * may close its transport, and a rack's others with it: the list is searched afresh each time). The
+ * reference held meanwhile keeps the bus, and b->users, alive after the last transport's close. */
 static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *what)
 {
 	BleBus *b = d->bus;
 	BleDiscoveryUser *u;
 
 	d->state = DISCOVERY_IDLE;
+	b->refs++;
 	do {
 		for (u = b->users; u && strcmp(u->adapter, d->adapter); u = u->next)
 			;
@@ -147,6 +149,7 @@ static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *wha
 			u->failed(u, m, what);
 		}
 	} while (u);
+	ble_bus_unref(b);
 }
 
 static void discovery_stop(BleDiscovery *d)
