@@ -21,6 +21,7 @@ typedef enum DiscoveryState {
 	DISCOVERY_FILTERING, /* SetDiscoveryFilter sent */
 	DISCOVERY_STARTING,  /* StartDiscovery sent */
 	DISCOVERY_ON,
+	DISCOVERY_STOPPING,  /* StopDiscovery sent: the session lasts until its reply */
 } DiscoveryState;
 
 typedef struct BleDiscovery {
@@ -152,12 +153,42 @@ static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *wha
 	ble_bus_unref(b);
 }
 
+static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e);
+
+/* The filter is the session's (one per sender): LE only, no UUIDs (ISSUE-NOTES 18: advertisements often
+ * omit the 128-bit UUID), which is what every transport wants. */
+static int discovery_begin(BleDiscovery *d)
+{
+	d->state = DISCOVERY_FILTERING;
+	return ble_call(d->bus->bus, &d->call, d->adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, d,
+			"a{sv}", 1, "Transport", "s", "le");
+}
+
+/* 5.66 keeps the session until the controller stopped scanning (adapter.c stop_discovery(),
+ * discovery_stop(), stop_discovery_complete()): a StartDiscovery before then is answered InProgress and
+ * the session still ends, so a user who joined meanwhile starts a new one after this reply. */
+static int on_discovery_stopped(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	BleDiscovery *d = userdata;
+
+	(void)m, (void)e;
+	d->call = sd_bus_slot_unref(d->call);
+	d->state = DISCOVERY_IDLE;
+	if (!d->users)
+		return 0;
+	log_debug("ble: the discovery session on %s stopped with %u waiting: starting again", d->adapter, d->users);
+	if (discovery_begin(d) < 0)
+		discovery_failed(d, NULL, "SetDiscoveryFilter");
+	return 0;
+}
+
 static void discovery_stop(BleDiscovery *d)
 {
 	log_debug("ble: nobody scans on %s any more: StopDiscovery", d->adapter);
-	d->state = DISCOVERY_IDLE;
-	sd_bus_call_method_async(d->bus->bus, NULL, BLUEZ_SERVICE, d->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
-				 NULL, NULL);
+	d->state = DISCOVERY_STOPPING;
+	if (ble_call(d->bus->bus, &d->call, d->adapter, BLUEZ_ADAPTER, "StopDiscovery", 0, on_discovery_stopped, d,
+		     NULL) < 0)
+		d->state = DISCOVERY_IDLE;
 }
 
 static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -167,7 +198,8 @@ static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error 
 
 	(void)e;
 	d->call = sd_bus_slot_unref(d->call);
-	/* InProgress: a session of this connection already runs (BLUEZ.md §2); it is ours, fine. */
+	/* InProgress: a session of this connection already runs (BLUEZ.md §2); it is ours, fine. Never one
+	 * that is stopping: the start waits for the stop's reply (on_discovery_stopped()). */
 	if (err && ble_error_kind(err->name, err->message) != BLE_ERROR_IN_PROGRESS) {
 		discovery_failed(d, m, "StartDiscovery");
 		return 0;
@@ -203,8 +235,6 @@ static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-/* The filter is the session's (one per sender): LE only, no UUIDs (ISSUE-NOTES 18: advertisements often
- * omit the 128-bit UUID), which is what every transport wants. */
 int ble_discovery_join(BleBus *b, BleDiscoveryUser *u, const char *adapter)
 {
 	BleDiscovery *d;
@@ -220,13 +250,12 @@ int ble_discovery_join(BleBus *b, BleDiscoveryUser *u, const char *adapter)
 	b->users = u;
 	u->joined = true;
 	d->users++;
+	/* Stopping: the stop's reply starts it again. */
 	if (d->state != DISCOVERY_IDLE) {
 		log_debug("ble: joining the discovery session on %s (%u scanning)", adapter, d->users);
 		return 0;
 	}
-	d->state = DISCOVERY_FILTERING;
-	r = ble_call(b->bus, &d->call, adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, d, "a{sv}", 1,
-		     "Transport", "s", "le");
+	r = discovery_begin(d);
 	if (r < 0) {
 		d->state = DISCOVERY_IDLE;
 		ble_discovery_leave(b, u);
@@ -250,7 +279,8 @@ void ble_discovery_leave(BleBus *b, BleDiscoveryUser *u)
 	d = discovery_of(b, u->adapter, false);
 	if (!d || --d->users > 0)
 		return;
-	/* While filtering or starting, the reply's handler sees nobody left and stops or does not start. */
+	/* While filtering, starting or stopping, the reply's handler sees nobody left and stops or does not
+	 * start. */
 	if (d->state == DISCOVERY_ON)
 		discovery_stop(d);
 }

@@ -134,6 +134,7 @@ struct Radio {
 	int16_t rssi;
 	bool has_passkey;        /* passkey= of --device: the one this device shows, over --passkey */
 	uint32_t passkey;
+	unsigned on_after_ms;     /* on-after= of --device: powered on (advertising) this long after the start */
 	SimDevice *dev;
 	SimIdleHost idle;        /* --idle-erase: the firmware's idle erase of slot 1 */
 	bool offline;            /* resetting: neither advertising nor connectable */

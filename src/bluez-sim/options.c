@@ -17,9 +17,10 @@ static void usage(void)
 	       "behind the SMP GATT characteristic.\n\n"
 	       "Adapters and devices:\n"
 	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4; 0: none)\n"
-	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public][,passkey=N]\n"
+	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public][,passkey=N][,on-after=MS]\n"
 	       "                               a device (repeatable, up to 32; default C0:FF:EE:00:00:01 'smpctl-sim');\n"
-	       "                               each is reachable through every adapter, one link at a time\n"
+	       "                               each is reachable through every adapter, one link at a time;\n"
+	       "                               on-after: switched on MS ms after the start (real time)\n"
 	       "  --max-links N                LE links one adapter takes at once, 1..250 (default 16: Zephyr's\n"
 	       "                               HCI controller firmware, samples/bluetooth/hci_uart, is built with\n"
 	       "                               CONFIG_BT_MAX_CONN=16; BlueZ sets no limit of its own). Connect\n"
@@ -173,6 +174,10 @@ static int parse_device_key(Radio *r, const char *key, size_t klen, const char *
 	if (klen == 7 && !strncmp(key, "passkey", 7) && parse_number(value, 0, 999999, &v) == 0) {
 		r->passkey = (uint32_t)v;
 		r->has_passkey = true;
+		return 0;
+	}
+	if (klen == 8 && !strncmp(key, "on-after", 8) && parse_number(value, 0, 600000, &v) == 0) {
+		r->on_after_ms = (unsigned)v;
 		return 0;
 	}
 	if (klen == 4 && !strncmp(key, "rssi", 4) && parse_number(value, -127, 20, &v) == 0) {
