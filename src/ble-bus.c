@@ -14,7 +14,12 @@
 #include "util.h"
 
 #define BLE_BUS_ADAPTERS 8
-#define BLE_BUS_REPLIES 96u    /* of the 128 pending replies a connection may have, for WriteValue */
+/* dbus-daemon answers a call beyond max_replies_per_connection (128 on the system bus, system.conf)
+ * with LimitsExceeded at once. Set aside of them: the bus's own calls (discovery of each adapter, the
+ * agent's registration, async matches) and one step call (s->call) of each transport; WriteValue
+ * answers have the rest. */
+#define BLE_BUS_REPLIES 128u
+#define BLE_BUS_RESERVED (2u * BLE_BUS_ADAPTERS)
 
 typedef enum DiscoveryState {
 	DISCOVERY_IDLE,
@@ -39,6 +44,8 @@ struct BleBus {
 	BleDiscovery discoveries[BLE_BUS_ADAPTERS];
 	BleDiscoveryUser *users;
 	BleAgentHost *agents;
+	unsigned writes;          /* WriteValue answers awaited, all transports */
+	BleWriteWaiter *waiting;  /* transports with writes queued for want of a slot, first come first */
 };
 
 static BleBus *the_bus;
@@ -100,11 +107,68 @@ sd_bus *ble_bus_get(const BleBus *b)
 	return b->bus;
 }
 
+/* At least one, or writes would never go: beyond ~110 transports the reservation above is not met. */
+static unsigned write_budget(const BleBus *b)
+{
+	unsigned used = BLE_BUS_RESERVED + b->refs;
+
+	return used < BLE_BUS_REPLIES ? BLE_BUS_REPLIES - used : 1;
+}
+
 unsigned ble_bus_write_share(const BleBus *b)
 {
-	unsigned share = BLE_BUS_REPLIES / (b->refs ? b->refs : 1);
+	unsigned share = write_budget(b) / (b->refs ? b->refs : 1);
 
-	return MIN(MAX(share, 2u), BLE_WRITES_IN_FLIGHT);
+	return MIN(MAX(share, 1u), BLE_WRITES_IN_FLIGHT);
+}
+
+bool ble_bus_write_take(BleBus *b, BleWriteWaiter *w)
+{
+	BleWriteWaiter **p;
+
+	if (b->writes < write_budget(b) && !b->waiting) {
+		b->writes++;
+		return true;
+	}
+	if (!w->waiting) {
+		for (p = &b->waiting; *p; p = &(*p)->next)
+			;
+		*p = w;
+		w->next = NULL;
+		w->waiting = true;
+	}
+	return false;
+}
+
+void ble_bus_write_cancel(BleBus *b, BleWriteWaiter *w)
+{
+	if (!w->waiting)
+		return;
+	for (BleWriteWaiter **p = &b->waiting; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	w->waiting = false;
+	w->next = NULL;
+}
+
+/* A slot is free again: the longest waiting transport has it (ready() uses it, or not, and may queue
+ * itself again at the end). */
+void ble_bus_write_done(BleBus *b)
+{
+	if (b->writes)
+		b->writes--;
+	while (b->waiting && b->writes < write_budget(b)) {
+		BleWriteWaiter *w = b->waiting;
+
+		b->waiting = w->next;
+		w->waiting = false;
+		w->next = NULL;
+		b->writes++;
+		if (!w->ready(w))
+			b->writes--;
+	}
 }
 
 BleAgentHost **ble_bus_agent_host(BleBus *b)

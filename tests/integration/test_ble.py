@@ -126,6 +126,16 @@ class Ble(unittest.TestCase):
             self.assertGreaterEqual(result["reconnects"], 1)
             self.assertTrue(result["match"])
 
+    def test_refused_write_resumes(self):
+        # A WriteValue answered with an error lost a piece of a frame: the link is reset and the upload
+        # resumes on the next, instead of the device waiting for a frame that never completes.
+        with BluezSim("--acquire-write-fails", "--write-value-fails", "40") as b:
+            r = b.run(["--json", "image", "upload", self.image])
+            self.assertEqual(r.code, 0, r)
+            result = r.json_lines()[-1]
+            self.assertGreaterEqual(result["reconnects"], 1)
+            self.assertTrue(result["match"])
+
     def test_fs_lost_link_resumes_both_ways(self):
         """fs upload loses the link half way through its writes, fs download half way through the device's
         notifications: each reconnects, goes on from the device's offset, and the hash checks."""
