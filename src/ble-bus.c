@@ -14,13 +14,19 @@
 #include "util.h"
 
 #define BLE_BUS_ADAPTERS 8
-#define BLE_BUS_REPLIES 96u    /* of the 128 pending replies a connection may have, for WriteValue */
+/* dbus-daemon answers a call beyond max_replies_per_connection (128 on the system bus, system.conf)
+ * with LimitsExceeded at once. Set aside of them: the bus's own calls (discovery of each adapter, the
+ * agent's registration, async matches) and one step call (s->call) of each transport; WriteValue
+ * answers have the rest. */
+#define BLE_BUS_REPLIES 128u
+#define BLE_BUS_RESERVED (2u * BLE_BUS_ADAPTERS)
 
 typedef enum DiscoveryState {
 	DISCOVERY_IDLE,
 	DISCOVERY_FILTERING, /* SetDiscoveryFilter sent */
 	DISCOVERY_STARTING,  /* StartDiscovery sent */
 	DISCOVERY_ON,
+	DISCOVERY_STOPPING,  /* StopDiscovery sent: the session lasts until its reply */
 } DiscoveryState;
 
 typedef struct BleDiscovery {
@@ -38,6 +44,8 @@ struct BleBus {
 	BleDiscovery discoveries[BLE_BUS_ADAPTERS];
 	BleDiscoveryUser *users;
 	BleAgentHost *agents;
+	unsigned writes;          /* WriteValue answers awaited, all transports */
+	BleWriteWaiter *waiting;  /* transports with writes queued for want of a slot, first come first */
 };
 
 static BleBus *the_bus;
@@ -99,11 +107,68 @@ sd_bus *ble_bus_get(const BleBus *b)
 	return b->bus;
 }
 
+/* At least one, or writes would never go: beyond ~110 transports the reservation above is not met. */
+static unsigned write_budget(const BleBus *b)
+{
+	unsigned used = BLE_BUS_RESERVED + b->refs;
+
+	return used < BLE_BUS_REPLIES ? BLE_BUS_REPLIES - used : 1;
+}
+
 unsigned ble_bus_write_share(const BleBus *b)
 {
-	unsigned share = BLE_BUS_REPLIES / (b->refs ? b->refs : 1);
+	unsigned share = write_budget(b) / (b->refs ? b->refs : 1);
 
-	return MIN(MAX(share, 2u), BLE_WRITES_IN_FLIGHT);
+	return MIN(MAX(share, 1u), BLE_WRITES_IN_FLIGHT);
+}
+
+bool ble_bus_write_take(BleBus *b, BleWriteWaiter *w)
+{
+	BleWriteWaiter **p;
+
+	if (b->writes < write_budget(b) && !b->waiting) {
+		b->writes++;
+		return true;
+	}
+	if (!w->waiting) {
+		for (p = &b->waiting; *p; p = &(*p)->next)
+			;
+		*p = w;
+		w->next = NULL;
+		w->waiting = true;
+	}
+	return false;
+}
+
+void ble_bus_write_cancel(BleBus *b, BleWriteWaiter *w)
+{
+	if (!w->waiting)
+		return;
+	for (BleWriteWaiter **p = &b->waiting; *p; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			break;
+		}
+	w->waiting = false;
+	w->next = NULL;
+}
+
+/* A slot is free again: the longest waiting transport has it (ready() uses it, or not, and may queue
+ * itself again at the end). */
+void ble_bus_write_done(BleBus *b)
+{
+	if (b->writes)
+		b->writes--;
+	while (b->waiting && b->writes < write_budget(b)) {
+		BleWriteWaiter *w = b->waiting;
+
+		b->waiting = w->next;
+		w->waiting = false;
+		w->next = NULL;
+		b->writes++;
+		if (!w->ready(w))
+			b->writes--;
+	}
 }
 
 BleAgentHost **ble_bus_agent_host(BleBus *b)
@@ -132,13 +197,15 @@ static BleDiscovery *discovery_of(BleBus *b, const char *adapter, bool create)
 }
 
 /* BlueZ refused the session: every user of the adapter hears it, each taken out first (its failed()
- * may close its transport). */
+ * may close its transport, and a rack's others with it: the list is searched afresh each time). The
+ * reference held meanwhile keeps the bus, and b->users, alive after the last transport's close. */
 static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *what)
 {
 	BleBus *b = d->bus;
 	BleDiscoveryUser *u;
 
 	d->state = DISCOVERY_IDLE;
+	b->refs++;
 	do {
 		for (u = b->users; u && strcmp(u->adapter, d->adapter); u = u->next)
 			;
@@ -147,14 +214,45 @@ static void discovery_failed(BleDiscovery *d, sd_bus_message *m, const char *wha
 			u->failed(u, m, what);
 		}
 	} while (u);
+	ble_bus_unref(b);
+}
+
+static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e);
+
+/* The filter is the session's (one per sender): LE only, no UUIDs (ISSUE-NOTES 18: advertisements often
+ * omit the 128-bit UUID), which is what every transport wants. */
+static int discovery_begin(BleDiscovery *d)
+{
+	d->state = DISCOVERY_FILTERING;
+	return ble_call(d->bus->bus, &d->call, d->adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, d,
+			"a{sv}", 1, "Transport", "s", "le");
+}
+
+/* 5.66 keeps the session until the controller stopped scanning (adapter.c stop_discovery(),
+ * discovery_stop(), stop_discovery_complete()): a StartDiscovery before then is answered InProgress and
+ * the session still ends, so a user who joined meanwhile starts a new one after this reply. */
+static int on_discovery_stopped(sd_bus_message *m, void *userdata, sd_bus_error *e)
+{
+	BleDiscovery *d = userdata;
+
+	(void)m, (void)e;
+	d->call = sd_bus_slot_unref(d->call);
+	d->state = DISCOVERY_IDLE;
+	if (!d->users)
+		return 0;
+	log_debug("ble: the discovery session on %s stopped with %u waiting: starting again", d->adapter, d->users);
+	if (discovery_begin(d) < 0)
+		discovery_failed(d, NULL, "SetDiscoveryFilter");
+	return 0;
 }
 
 static void discovery_stop(BleDiscovery *d)
 {
 	log_debug("ble: nobody scans on %s any more: StopDiscovery", d->adapter);
-	d->state = DISCOVERY_IDLE;
-	sd_bus_call_method_async(d->bus->bus, NULL, BLUEZ_SERVICE, d->adapter, BLUEZ_ADAPTER, "StopDiscovery", NULL,
-				 NULL, NULL);
+	d->state = DISCOVERY_STOPPING;
+	if (ble_call(d->bus->bus, &d->call, d->adapter, BLUEZ_ADAPTER, "StopDiscovery", 0, on_discovery_stopped, d,
+		     NULL) < 0)
+		d->state = DISCOVERY_IDLE;
 }
 
 static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error *e)
@@ -164,7 +262,8 @@ static int on_discovery_started(sd_bus_message *m, void *userdata, sd_bus_error 
 
 	(void)e;
 	d->call = sd_bus_slot_unref(d->call);
-	/* InProgress: a session of this connection already runs (BLUEZ.md §2); it is ours, fine. */
+	/* InProgress: a session of this connection already runs (BLUEZ.md §2); it is ours, fine. Never one
+	 * that is stopping: the start waits for the stop's reply (on_discovery_stopped()). */
 	if (err && ble_error_kind(err->name, err->message) != BLE_ERROR_IN_PROGRESS) {
 		discovery_failed(d, m, "StartDiscovery");
 		return 0;
@@ -200,8 +299,6 @@ static int on_filter_set(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-/* The filter is the session's (one per sender): LE only, no UUIDs (ISSUE-NOTES 18: advertisements often
- * omit the 128-bit UUID), which is what every transport wants. */
 int ble_discovery_join(BleBus *b, BleDiscoveryUser *u, const char *adapter)
 {
 	BleDiscovery *d;
@@ -217,13 +314,12 @@ int ble_discovery_join(BleBus *b, BleDiscoveryUser *u, const char *adapter)
 	b->users = u;
 	u->joined = true;
 	d->users++;
+	/* Stopping: the stop's reply starts it again. */
 	if (d->state != DISCOVERY_IDLE) {
 		log_debug("ble: joining the discovery session on %s (%u scanning)", adapter, d->users);
 		return 0;
 	}
-	d->state = DISCOVERY_FILTERING;
-	r = ble_call(b->bus, &d->call, adapter, BLUEZ_ADAPTER, "SetDiscoveryFilter", 0, on_filter_set, d, "a{sv}", 1,
-		     "Transport", "s", "le");
+	r = discovery_begin(d);
 	if (r < 0) {
 		d->state = DISCOVERY_IDLE;
 		ble_discovery_leave(b, u);
@@ -247,7 +343,8 @@ void ble_discovery_leave(BleBus *b, BleDiscoveryUser *u)
 	d = discovery_of(b, u->adapter, false);
 	if (!d || --d->users > 0)
 		return;
-	/* While filtering or starting, the reply's handler sees nobody left and stops or does not start. */
+	/* While filtering, starting or stopping, the reply's handler sees nobody left and stops or does not
+	 * start. */
 	if (d->state == DISCOVERY_ON)
 		discovery_stop(d);
 }

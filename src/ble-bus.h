@@ -21,6 +21,21 @@ sd_bus *ble_bus_get(const BleBus *b);
 /* How many WriteValue answers one of the transports may await: the bus bounds pending replies per
  * connection (dbus-daemon's max_replies_per_connection, 128 on the system bus), and they share one. */
 unsigned ble_bus_write_share(const BleBus *b);
+
+/* The connection's WriteValue budget, across transports. take() counts a slot and says true, or queues
+ * w and says false: w->ready() is then called, with a slot counted for it unless it says false, once one is free (first come,
+ * first served). done() gives a slot back when its answer came or the call was dropped; cancel()
+ * withdraws w. */
+typedef struct BleWriteWaiter BleWriteWaiter;
+struct BleWriteWaiter {
+	BleWriteWaiter *next;
+	bool waiting;
+	bool (*ready)(BleWriteWaiter *w); /* false: the slot was not used */
+	void *userdata;
+};
+bool ble_bus_write_take(BleBus *b, BleWriteWaiter *w);
+void ble_bus_write_done(BleBus *b);
+void ble_bus_write_cancel(BleBus *b, BleWriteWaiter *w);
 /* The pairing agent of the connection (ble-agent.c keeps it here: BlueZ takes one agent per sender). */
 BleAgentHost **ble_bus_agent_host(BleBus *b);
 

@@ -25,6 +25,7 @@ static int ble_write_start(Transport *t);
 static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 static int ble_write_value(Transport *t, const uint8_t *p, size_t n);
+static bool on_write_slot(BleWriteWaiter *w);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* The SMP characteristic                                                                            */
@@ -273,6 +274,7 @@ static int on_acquire_write(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	if (err || ble_take_fd(m, &s->write_fd, &mtu) < 0) {
 		log_debug("ble: AcquireWrite failed (%s); writing with WriteValue(type=command)", err ? err->name : "no fd");
 		s->write_value = true;
+		s->write_waiter = (BleWriteWaiter){ .ready = on_write_slot, .userdata = t };
 		return ble_call(s->bus, &s->call, s->chr, DBUS_PROPERTIES, "Get", 0, on_mtu, t, "ss", BLUEZ_CHAR, "MTU");
 	}
 	if (mtu >= BLE_ATT_MTU_MIN)
@@ -304,8 +306,16 @@ void ble_forget_link(BleState *s)
 	if (s->write_fd >= 0)
 		close(TAKE_FD(s->write_fd));
 	s->call = sd_bus_slot_unref(s->call);
+	if (s->shared)
+		ble_bus_write_cancel(s->shared, &s->write_waiter);
+	/* The dropped calls' answers give their slots back now, not when they come: a short over-count of
+	 * the budget's room. */
 	for (size_t i = 0; i < BLE_WRITES_IN_FLIGHT; i++)
-		s->writes[i] = sd_bus_slot_unref(s->writes[i]);
+		if (s->writes[i]) {
+			s->writes[i] = sd_bus_slot_unref(s->writes[i]);
+			if (s->shared)
+				ble_bus_write_done(s->shared);
+		}
 	s->txq_len = s->rx.len = 0;
 	s->writes_pending = 0;
 	s->start_notify = s->write_value = false;
@@ -326,30 +336,73 @@ static void ble_queue_pop(BleState *s, size_t bytes)
 	s->txq_len -= bytes;
 }
 
+/* The head of the queue as a WriteValue, on a budget slot taken for it. */
+static int ble_send_queued(Transport *t)
+{
+	BleState *s = t->state;
+	uint8_t piece[BLE_WRITE_MAX];
+	size_t n = MIN(ble_queue_head(s), sizeof(piece));
+
+	memcpy(piece, s->txq + 2, n);
+	ble_queue_pop(s, 2 + ble_queue_head(s));
+	return ble_write_value(t, piece, n);
+}
+
+/* This transport's share and the connection's budget (ble-bus.h) bound the answers awaited; what does
+ * not fit waits in the queue, for an answer of ours or a slot another transport gave back. */
+static bool ble_write_slot(BleState *s)
+{
+	return s->writes_pending < ble_bus_write_share(s->shared) && ble_bus_write_take(s->shared, &s->write_waiter);
+}
+
+static void ble_drain_writes(Transport *t)
+{
+	BleState *s = t->state;
+
+	while (s->step == BLE_OPEN && s->txq_len && ble_write_slot(s))
+		if (ble_send_queued(t) < 0)
+			break;
+}
+
+static bool on_write_slot(BleWriteWaiter *w)
+{
+	Transport *t = w->userdata;
+	BleState *s = t->state;
+
+	if (s->step != BLE_OPEN || !s->txq_len)
+		return false;
+	if (ble_send_queued(t) >= 0)
+		ble_drain_writes(t);
+	return true;
+}
+
 /* Each WriteValue is answered once bluetoothd queued it (BLUEZ.md §6); a bounded number stay
- * outstanding, and the next queued write goes out on each answer. */
+ * outstanding, and the next queued write goes out on each answer. An error answer (bluetoothd could not
+ * queue it, or the bus refused the call: LimitsExceeded) lost a piece of an SMP frame, which the device
+ * cannot tell: the link is reset, as a lost one, and the upload engine resumes on the next. */
 static int on_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	Transport *t = userdata;
 	BleState *s = t->state;
+	const sd_bus_error *err = ble_reply_error(m);
+	unsigned answered = 0;
 
 	(void)e;
-	if (ble_reply_error(m))
-		log_debug("ble: WriteValue failed: %s", sd_bus_message_get_error(m)->message);
 	for (size_t i = 0; i < BLE_WRITES_IN_FLIGHT; i++)
 		if (s->writes[i] && s->writes[i] == sd_bus_get_current_slot(s->bus)) {
 			s->writes[i] = sd_bus_slot_unref(s->writes[i]);
 			s->writes_pending--;
+			answered++;
 		}
-	while (s->step == BLE_OPEN && s->txq_len && s->writes_pending < ble_bus_write_share(s->shared)) {
-		uint8_t piece[BLE_WRITE_MAX];
-		size_t n = MIN(ble_queue_head(s), sizeof(piece));
-
-		memcpy(piece, s->txq + 2, n);
-		ble_queue_pop(s, 2 + ble_queue_head(s));
-		if (ble_write_value(t, piece, n) < 0)
-			break;
+	while (answered--)
+		ble_bus_write_done(s->shared);
+	if (err) {
+		if (s->step == BLE_OPEN)
+			ble_fail(t, -ECONNRESET, "a write to %s was refused (%s): the link is reset", ble_who(s),
+				 err->message ? err->message : err->name);
+		return 0;
 	}
+	ble_drain_writes(t);
 	return 0;
 }
 
@@ -418,6 +471,8 @@ static int ble_write_value(Transport *t, const uint8_t *p, size_t n)
 		r = sd_bus_call_async(s->bus, &s->writes[i], m, on_write_value, t, 0);
 	if (r >= 0)
 		s->writes_pending++;
+	else
+		ble_bus_write_done(s->shared); /* the slot taken for it */
 	return r;
 }
 
@@ -446,8 +501,7 @@ int ble_write_one(Transport *t, const uint8_t *p, size_t n)
 	int r;
 
 	if (s->write_value)
-		return s->writes_pending < ble_bus_write_share(s->shared) && !s->txq_len ? ble_write_value(t, p, n)
-										 : ble_queue(s, p, n);
+		return !s->txq_len && ble_write_slot(s) ? ble_write_value(t, p, n) : ble_queue(s, p, n);
 	if (s->txq_len == 0) {
 		if (send(s->write_fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
 			return 0;

@@ -39,6 +39,8 @@ static DiscoveryClient *client_get(Adapter *a, const char *owner)
 
 static void client_free(DiscoveryClient *c)
 {
+	c->stopping = sd_event_source_disable_unref(c->stopping);
+	c->stop_msg = sd_bus_message_unref(c->stop_msg);
 	stand_free_owner(&c->owner);
 	*c = (DiscoveryClient){ 0 };
 }
@@ -173,11 +175,12 @@ static int start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 	(void)error;
 	stats_client_call(a->stand, m, a->path);
-	if (!a->powered)
+	if (!a->powered || a->stand->faults.discovery_not_ready == DISCOVERY_NOT_READY_START)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	c = client_get(a, sd_bus_message_get_sender(m));
 	if (!c)
 		return reply_error(m, ERR_FAILED, "Too many discovery clients");
+	/* Still in discovery_list while its stop is pending: btd_error_busy (adapter.c start_discovery()). */
 	if (c->active)
 		return reply_error(m, ERR_IN_PROGRESS, "Operation already in progress");
 	c->active = true;
@@ -185,6 +188,32 @@ static int start_discovery(sd_bus_message *m, void *userdata, sd_bus_error *erro
 	r = sd_bus_reply_method_return(m, NULL);
 	discovery_update(a);
 	return r;
+}
+
+static unsigned active_clients(const Adapter *a)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < MAX_CLIENTS; i++)
+		n += a->clients[i].owner && a->clients[i].active;
+	return n;
+}
+
+static int on_stopped(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Adapter *a = userdata;
+
+	(void)usec;
+	for (size_t i = 0; i < MAX_CLIENTS; i++) {
+		DiscoveryClient *c = &a->clients[i];
+
+		if (c->owner && c->stopping == src) {
+			sd_bus_reply_method_return(c->stop_msg, NULL);
+			client_free(c);
+		}
+	}
+	discovery_update(a);
+	return 0;
 }
 
 static int stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error)
@@ -200,6 +229,17 @@ static int stop_discovery(sd_bus_message *m, void *userdata, sd_bus_error *error
 	c = client_find(a, sd_bus_message_get_sender(m));
 	if (!c || !c->active)
 		return reply_error(m, ERR_FAILED, "No discovery started");
+	if (c->stopping)
+		return reply_error(m, ERR_IN_PROGRESS, "Operation already in progress");
+	/* The last session stops the controller's scan first: the client stays in discovery_list, its
+	 * filter kept, until MGMT_OP_STOP_DISCOVERY completes (adapter.c stop_discovery(), discovery_stop(),
+	 * stop_discovery_complete()). */
+	if (a->stand->faults.stop_discovery_delay_ms && active_clients(a) == 1) {
+		c->stop_msg = sd_bus_message_ref(m);
+		return sd_event_add_time_relative(a->stand->event, &c->stopping, CLOCK_MONOTONIC,
+						  a->stand->faults.stop_discovery_delay_ms * 1000ull, 0, on_stopped, a) < 0 ?
+			-ENOMEM : 1;
+	}
 	/* The client and its filter go with the session: bleak sets its filter again every time. */
 	client_free(c);
 	r = sd_bus_reply_method_return(m, NULL);
@@ -299,7 +339,7 @@ static int set_discovery_filter(sd_bus_message *m, void *userdata, sd_bus_error 
 
 	(void)error;
 	stats_client_call(a->stand, m, a->path);
-	if (!a->powered)
+	if (!a->powered || a->stand->faults.discovery_not_ready == DISCOVERY_NOT_READY_FILTER)
 		return reply_error(m, ERR_NOT_READY, "Resource Not Ready");
 	if (parse_filter(m, &f) < 0)
 		return reply_error(m, ERR_INVALID_ARGS, MSG_INVALID_ARGS);

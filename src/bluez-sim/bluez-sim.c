@@ -113,18 +113,15 @@ static int write_ready(const char *path)
 
 static int setup(Stand *s)
 {
-	int r;
+	int r = sd_event_default(&s->event); /* first: a device switched on later (on-after=) arms a timer */
 
-	for (unsigned i = 0; i < s->n_radios; i++) {
+	for (unsigned i = 0; r >= 0 && i < s->n_radios; i++)
 		r = radio_init(&s->radios[i], s, i);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	for (unsigned i = 0; i < s->n_adapters; i++)
 		adapter_init(&s->adapters[i], s, i);
-	r = sd_event_default(&s->event);
-	if (r >= 0)
-		r = sd_bus_open_system(&s->bus);
+	r = sd_bus_open_system(&s->bus);
 	if (r >= 0)
 		r = sd_bus_attach_event(s->bus, s->event, SD_EVENT_PRIORITY_NORMAL);
 	if (r >= 0)

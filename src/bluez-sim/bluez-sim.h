@@ -88,9 +88,13 @@ typedef struct DiscoveryFilter {
 	char pattern[64];
 } DiscoveryFilter;
 
+enum { DISCOVERY_NOT_READY_FILTER = 1, DISCOVERY_NOT_READY_START };
+
 typedef struct DiscoveryClient {
 	char *owner;          /* unique bus name; NULL = free slot */
 	bool active;          /* StartDiscovery was called */
+	sd_event_source *stopping; /* --stop-discovery-delay-ms: StopDiscovery answered when this fires */
+	sd_bus_message *stop_msg;
 	DiscoveryFilter filter;
 } DiscoveryClient;
 
@@ -130,6 +134,7 @@ struct Radio {
 	int16_t rssi;
 	bool has_passkey;        /* passkey= of --device: the one this device shows, over --passkey */
 	uint32_t passkey;
+	unsigned on_after_ms;     /* on-after= of --device: powered on (advertising) this long after the start */
 	SimDevice *dev;
 	SimIdleHost idle;        /* --idle-erase: the firmware's idle erase of slot 1 */
 	bool offline;            /* resetting: neither advertising nor connectable */
@@ -247,6 +252,10 @@ typedef struct Faults {
 	/* --gatt-errors P: AcquireWrite, AcquireNotify and StartNotify answer a transient error with
 	 * probability P, drawn from connect_seed too */
 	double gatt_errors;
+	/* --discovery-not-ready filter|start: that call answers NotReady, as 5.66 on an unpowered adapter */
+	unsigned discovery_not_ready;     /* 0, DISCOVERY_NOT_READY_FILTER or _START */
+	unsigned stop_discovery_delay_ms; /* the controller's stop of the last session takes this long */
+	unsigned write_value_fails, write_values; /* --write-value-fails N: the Nth WriteValue, once */
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;

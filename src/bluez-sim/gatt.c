@@ -441,6 +441,11 @@ static int write_value(sd_bus_message *m, void *userdata, sd_bus_error *error)
 		/* a long or reliable write needs prepared writes, which smp_bt.c does not permit */
 		return reply_error(m, ERR_NOT_PERMITTED, "Write not permitted");
 	}
+	/* --write-value-fails: bt_gatt_client_write_without_response() could not queue it (gatt-client.c
+	 * characteristic_write_value()); the bytes never reach the device. */
+	if (peer_stand(p)->faults.write_value_fails &&
+	    ++peer_stand(p)->faults.write_values == peer_stand(p)->faults.write_value_fails)
+		return reply_error(m, ERR_FAILED, "Failed to initiate write");
 	r = sd_bus_reply_method_return(m, NULL);
 	if (len)
 		radio_client_write(p->radio, data, len);

@@ -17,9 +17,10 @@ static void usage(void)
 	       "behind the SMP GATT characteristic.\n\n"
 	       "Adapters and devices:\n"
 	       "  --adapters N                 adapters hci0..hci(N-1) (default 1, at most 4; 0: none)\n"
-	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public][,passkey=N]\n"
+	       "  --device ADDR[,name=NAME][,uuid-in-adv=0|1][,rssi=-60][,type=random|public][,passkey=N][,on-after=MS]\n"
 	       "                               a device (repeatable, up to 32; default C0:FF:EE:00:00:01 'smpctl-sim');\n"
-	       "                               each is reachable through every adapter, one link at a time\n"
+	       "                               each is reachable through every adapter, one link at a time;\n"
+	       "                               on-after: switched on MS ms after the start (real time)\n"
 	       "  --max-links N                LE links one adapter takes at once, 1..250 (default 16: Zephyr's\n"
 	       "                               HCI controller firmware, samples/bluetooth/hci_uart, is built with\n"
 	       "                               CONFIG_BT_MAX_CONN=16; BlueZ sets no limit of its own). Connect\n"
@@ -73,6 +74,12 @@ static void usage(void)
 	       "                               P (0..1), what 5.66 says while another client's lock is in the way:\n"
 	       "                               NotPermitted \"Write/Notify acquired\", InProgress, or Failed with the\n"
 	       "                               ATT error of a refused CCC write (0x11)\n"
+	       "  --discovery-not-ready filter|start  SetDiscoveryFilter or StartDiscovery answers NotReady, as\n"
+	       "                               5.66 does for an adapter that is not powered\n"
+	       "  --stop-discovery-delay-ms N  the StopDiscovery that ends the adapter's last session is answered\n"
+	       "                               N ms later (real time); the session is kept until then (BLUEZ.md §2)\n"
+	       "  --write-value-fails N        the Nth WriteValue (once) answers Failed \"Failed to initiate write\"\n"
+	       "                               and its bytes are lost (with --acquire-write-fails)\n"
 	       "  --power-loss-in-swap         the power fails once half way through MCUboot's swap (it resumes)\n"
 	       "  --slow-erase MS              the first chunk of every upload is answered MS ms late (real time,\n"
 	       "                               not scaled): a flash slow to erase the slot\n"
@@ -93,7 +100,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, O_DISC_NOT_READY, O_STOP_DELAY, O_WRITE_VALUE_FAILS, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -121,7 +128,9 @@ static const struct option options[] = {
 	{ "max-links", 1, NULL, O_MAX_LINKS }, { "stats-file", 1, NULL, O_STATS },
 	{ "idle-erase", 2, NULL, O_IDLE_ERASE }, { "fs", 0, NULL, O_FS }, { "fs-sha256", 0, NULL, O_FS_SHA256 },
 	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED },
-	{ "slow-erase", 1, NULL, O_SLOW_ERASE }, { "gatt-errors", 1, NULL, O_GATT_ERRORS }, {}
+	{ "slow-erase", 1, NULL, O_SLOW_ERASE }, { "gatt-errors", 1, NULL, O_GATT_ERRORS },
+	{ "discovery-not-ready", 1, NULL, O_DISC_NOT_READY }, { "stop-discovery-delay-ms", 1, NULL, O_STOP_DELAY },
+	{ "write-value-fails", 1, NULL, O_WRITE_VALUE_FAILS }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -168,6 +177,10 @@ static int parse_device_key(Radio *r, const char *key, size_t klen, const char *
 	if (klen == 7 && !strncmp(key, "passkey", 7) && parse_number(value, 0, 999999, &v) == 0) {
 		r->passkey = (uint32_t)v;
 		r->has_passkey = true;
+		return 0;
+	}
+	if (klen == 8 && !strncmp(key, "on-after", 8) && parse_number(value, 0, 600000, &v) == 0) {
+		r->on_after_ms = (unsigned)v;
 		return 0;
 	}
 	if (klen == 4 && !strncmp(key, "rssi", 4) && parse_number(value, -127, 20, &v) == 0) {
@@ -260,6 +273,8 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_SEED: s->faults.connect_seed = (uint64_t)v; return 0;
 	case O_DELAY_NOTIFY: if (v > 60000) return -EINVAL; s->faults.delay_notify_ms = (unsigned)v; return 0;
 	case O_FLOOD_NOTIFY: if (v > 10000) return -EINVAL; s->faults.flood_notify = (unsigned)v; return 0;
+	case O_WRITE_VALUE_FAILS: s->faults.write_value_fails = (unsigned)MIN(v, 1e9); return 0;
+	case O_STOP_DELAY: if (v > 60000) return -EINVAL; s->faults.stop_discovery_delay_ms = (unsigned)v; return 0;
 	case O_SLOW_ERASE: if (v > 600000) return -EINVAL; s->cfg.slow_erase_ms = (uint32_t)v; return 0;
 	default: return parse_link(s, c, v);
 	}
@@ -281,6 +296,10 @@ static int parse_value(Stand *s, int c, const char *arg)
 		s->cfg.idle_erase_ms = (uint32_t)v * 1000;
 		return 0;
 	case O_READY: s->ready_file = arg; return 0;
+	case O_DISC_NOT_READY:
+		s->faults.discovery_not_ready = !strcmp(arg, "filter") ? DISCOVERY_NOT_READY_FILTER :
+						!strcmp(arg, "start") ? DISCOVERY_NOT_READY_START : 0;
+		return s->faults.discovery_not_ready ? 0 : -EINVAL;
 	case O_STATS: s->stats_file = arg; return 0;
 	case O_PHY: return link_phy_parse(arg, &s->link.phy);
 	case O_DEVICE_IO: return parse_io(arg, &s->device_io);

@@ -583,10 +583,31 @@ void radio_ccc_disabled(Radio *r)
 	r->rx_active = false;
 }
 
+static int on_power_on(sd_event_source *src, uint64_t usec, void *userdata)
+{
+	Radio *r = userdata;
+	Stand *s = radio_stand(r);
+
+	(void)src, (void)usec;
+	r->reset_timer = sd_event_source_disable_unref(r->reset_timer);
+	r->offline = false;
+	stand_log(s, "%s: powered on, advertising", r->address);
+	for (size_t i = 0; i < s->n_adapters; i++)
+		adapter_advertise_now(&s->adapters[i]);
+	return 0;
+}
+
 int radio_init(Radio *r, Stand *s, unsigned index)
 {
 	r->stand = s;
 	r->index = index;
+	/* on-after=: a board switched on later, neither heard nor connectable until then */
+	if (r->on_after_ms) {
+		r->offline = true;
+		if (sd_event_add_time_relative(s->event, &r->reset_timer, CLOCK_MONOTONIC, r->on_after_ms * 1000ull, 0,
+					       on_power_on, r) < 0)
+			return -ENOMEM;
+	}
 	r->up.items = calloc(PDU_QUEUE, sizeof(Pdu));
 	r->down.items = calloc(PDU_QUEUE, sizeof(Pdu));
 	r->rx = malloc(SMP_HEADER_SIZE + 65535);

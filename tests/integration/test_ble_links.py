@@ -77,6 +77,18 @@ class BleLinks(unittest.TestCase):
             self.assertEqual(len(r.err.strip().splitlines()), 1, r)
         self.assertLess(time.time() - started, 15)
 
+    def test_scan_while_the_last_session_stops(self):
+        # A rack one device at a time: board-a is found and leaves the discovery session, whose
+        # StopDiscovery 5.66 answers only once the controller stopped (2.5 s here), keeping the session
+        # until then; board-b, switched on at 4 s, joins meanwhile and must get a session of its own
+        # once the stop is through, not the InProgress of the one that is ending.
+        with BluezSim("--device", "C0:FF:EE:00:00:01,name=board-a",
+                      "--device", "C0:FF:EE:00:00:02,name=board-b,on-after=4000",
+                      "--stop-discovery-delay-ms", "2500", time_scale="1") as b:
+            r = b.run(["--parallel", "1", "--scan-timeout", "10", "--device", "ble:name=board-a",
+                       "--device", "ble:name=board-b", "echo", "x"], device=None)
+            self.assertEqual(r.code, EXIT_OK, r)
+
     # Issue 14, connections that do not fail by chance.
 
     def device_object(self, b):
