@@ -110,8 +110,10 @@ static int multi_inspect_one(Multi *m, size_t i)
 				 s1->pending ? ", marked for the next boot" : "");
 		return 0;
 	}
-	/* Direct-xip: img_mgmt takes uploads over a newer image waiting in the slot that does not run. */
-	if (s1 && !s1->active && (s1->pending || s1->permanent) && !img->xip) {
+	/* Plain direct-xip only: img_mgmt_slot_in_use() skips the next-boot checks, so uploads go over a newer
+	 * image waiting in the slot that does not run; with revert (and in swap modes) they are refused
+	 * (Zephyr 4.1 img_mgmt_state.c). A device that does not say its mode gets the check. */
+	if (s1 && !s1->active && (s1->pending || s1->permanent) && !(img->xip && m->boot_mode == BOOT_MODE_DIRECT_XIP)) {
 		mgmt_version_text(s1->version, version, sizeof(version));
 		return multi_outcome(m, DFU_SLOT_BUSY, "image %u's secondary slot holds another image (version %s, hash "
 				     "%s) marked for the next boot, so the device refuses uploads: reset the device to "

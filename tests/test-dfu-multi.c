@@ -284,6 +284,28 @@ static void test_xip_package_on_swap_device_without_bootloader_info(void)
 	flow_teardown(f);
 }
 
+/* Another newer image waits in the slot that does not run: known plain direct-xip (mode 4) takes the upload
+ * over it; a device that does not say its mode may be direct-xip with revert, whose img_mgmt refuses it. */
+static void test_xip_busy_slot_only_skipped_in_plain_mode(void)
+{
+	for (int info = 0; info < 2; info++) {
+		Flow *f = flow_setup_xip(info);
+		SimSlotState s;
+
+		flow_xip_pair(f, 4, "4.0.0", false);
+		f->o.mode = DFU_UPLOAD_ONLY;
+		flow_run(f);
+		CHECK_INT(f->r, 0);
+		CHECK(slot_holds(f, 1, 1, &s) && s.pending);
+		flow_xip_pair(f, 2, "2.0.0", false);
+		f->o.mode = DFU_TEST_AND_CONFIRM;
+		flow_run(f);
+		CHECK_INT(f->r, info ? 0 : DFU_SLOT_BUSY);
+		CHECK(info ? slot_holds(f, 1, 1, &s) && s.active : !f->res.images[0].uploaded);
+		flow_teardown(f);
+	}
+}
+
 /* Two images for one image number: refused. */
 static void test_same_image_twice(void)
 {
@@ -312,6 +334,7 @@ int main(void)
 		TAP_TEST(test_xip_wrong_variant_not_booted),
 		TAP_TEST(test_xip_package_on_swap_device),
 		TAP_TEST(test_xip_package_on_swap_device_without_bootloader_info),
+		TAP_TEST(test_xip_busy_slot_only_skipped_in_plain_mode),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }
