@@ -258,6 +258,16 @@ class DfuDirectXip(unittest.TestCase):
         self.assertEqual(sorted(e), [(0, 0)])
         self.assertEqual(e[(0, 0)]["version"], "3.0.0+0")
 
+    def test_image_erase_reports_the_slot_opposite_the_running_one(self):
+        self.assertEqual(self.dfu(self.package("2.0.0")).code, EXIT_OK)  # slot 1 runs, 1.0.0 stays in slot 0
+        r = run(["--json", "image", "erase"], device=self.sim.address)
+        self.assertEqual((r.code, r.json()), (EXIT_OK, {"erased_slot": 0}), r)
+        self.assertEqual(sorted(entries(self.sim.address)), [(0, 1)])
+        self.assertEqual(self.dfu(self.package("3.0.0")).code, EXIT_OK)  # slot 0 runs, 2.0.0 stays in slot 1
+        r = run(["image", "erase", "--image", "0"], device=self.sim.address)
+        self.assertEqual((r.code, r.out), (EXIT_OK, "Slot 1 erased.\n"), r)
+        self.assertEqual(sorted(entries(self.sim.address)), [(0, 0)])
+
     def test_disagreeing_variants_refused_before_connecting(self):
         cases = [
             (dict(versions=("2.0.0", "2.0.1")), "is version 2.0.1+0 but manifest.json says 2.0.0"),
