@@ -391,6 +391,28 @@ static int multi_read_back(Multi *m)
 	return 0;
 }
 
+/* The last line says what the read-back shows: test-only leaves an image unconfirmed, but MCUboot direct-xip
+ * without revert lists it confirmed once it runs (img_mgmt_state_read: no revert, so the running slot is
+ * confirmed), and it stays. */
+static void multi_done(Multi *m)
+{
+	size_t confirmed = 0;
+
+	for (size_t i = 0; i < m->count; i++)
+		confirmed += m->res->images[i].confirmed;
+	if (confirmed == m->count)
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu image%s run%s, confirmed%s", m->count,
+				 m->count == 1 ? "" : "s", m->count == 1 ? "s" : "", m->o->mode == DFU_TEST_ONLY ?
+				 " (test-only, but MCUboot direct-xip without revert keeps it for good)" : "");
+	else if (confirmed == 0)
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu image%s run%s, unconfirmed (test-only)",
+				 m->count, m->count == 1 ? "" : "s", m->count == 1 ? "s" : "");
+	else
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run, %zu of them confirmed "
+				 "for good (test-only: MCUboot direct-xip without revert keeps those), the others "
+				 "unconfirmed", m->count, confirmed);
+}
+
 /* dfu.c dfu_erase_ahead, per image this run updated: the slot it left holds the way back. */
 static void multi_erase_ahead(Multi *m)
 {
@@ -553,8 +575,7 @@ static int multi_steps(Multi *m)
 	if (r == 0)
 		r = multi_read_back(m);
 	if (r == 0)
-		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run%s", m->count,
-				 m->o->mode == DFU_TEST_ONLY ? " unconfirmed (test-only)" : " and are confirmed");
+		multi_done(m);
 	if (r == 0)
 		multi_erase_ahead(m);
 	return r;

@@ -3,6 +3,7 @@
  * core): together with one reset, nothing marked unless all are verified, a downgrade of one image refused
  * before anything is sent, a revert named by image, and a rerun that sends nothing. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dfu.h"
@@ -22,6 +23,7 @@ typedef struct Flow {
 	Image parsed[2];
 	DfuImage imgs[2];
 	unsigned resets;
+	char done[sizeof(((DfuEvent *)0)->message)]; /* the last line */
 	int r;
 } Flow;
 
@@ -31,6 +33,8 @@ static void on_event(void *userdata, const DfuEvent *e)
 
 	if (strcmp(e->step, "reset") == 0)
 		f->resets++;
+	if (strcmp(e->step, "done") == 0)
+		snprintf(f->done, sizeof(f->done), "%s", e->message);
 }
 
 static void flow_image(Flow *f, size_t i, uint8_t major, const char *version)
@@ -231,6 +235,27 @@ static void test_xip_variant_for_the_other_slot(void)
 	}
 }
 
+/* Test-only: the last line says what the device lists, unconfirmed after a swap, confirmed for good on
+ * direct-xip without revert. */
+static void test_test_only_last_line_as_listed(void)
+{
+	Flow *f = flow_setup(NULL, DFU_TEST_ONLY);
+	SimSlotState s;
+
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK(!f->res.images[0].confirmed && strstr(f->done, "2 images run, unconfirmed (test-only)") != NULL);
+	flow_teardown(f);
+	f = flow_setup_xip(true);
+	f->o.mode = DFU_TEST_ONLY;
+	flow_xip_pair(f, 2, "2.0.0", false);
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK(slot_holds(f, 1, 1, &s) && s.active && s.confirmed && f->res.images[0].confirmed);
+	CHECK(strstr(f->done, "1 image runs, confirmed (test-only, but MCUboot direct-xip") != NULL);
+	flow_teardown(f);
+}
+
 /* Variants each linked for the wrong slot: MCUboot passes the new one over (boot_rom_address_check), the
  * old one keeps running, and the outcome says so. */
 static void test_xip_wrong_variant_not_booted(void)
@@ -332,6 +357,7 @@ int main(void)
 		TAP_TEST(test_same_image_twice),
 		TAP_TEST(test_xip_variant_for_the_other_slot),
 		TAP_TEST(test_xip_wrong_variant_not_booted),
+		TAP_TEST(test_test_only_last_line_as_listed),
 		TAP_TEST(test_xip_package_on_swap_device),
 		TAP_TEST(test_xip_package_on_swap_device_without_bootloader_info),
 		TAP_TEST(test_xip_busy_slot_only_skipped_in_plain_mode),
