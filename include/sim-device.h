@@ -53,6 +53,8 @@ typedef struct SimConfig {
 	bool slot_info;             /* CONFIG_MCUMGR_GRP_IMG_SLOT_INFO: image command 6 (false → rc 8) */
 	bool info_build_date;       /* CONFIG_MCUMGR_GRP_OS_INFO_BUILD_DATE_TIME: OS info letter "b" */
 	bool no_downgrade;          /* MCUboot built with downgrade prevention (bootloader info, boot) */
+	bool bootloader_info;       /* CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO (off by default in Zephyr 4.1; false →
+				     * OS command 8 has no handler: rc 8, and nothing tells MCUboot's mode) */
 	bool stat;                  /* CONFIG_MCUMGR_GRP_STAT: statistics group (false → rc 8) */
 	bool stat_sample;           /* smp_svr's own "smp_svr_stats" group (field "ticks") is registered */
 	bool taskstat;              /* CONFIG_MCUMGR_GRP_OS_TASKSTAT (false → rc 8) */

@@ -20,6 +20,13 @@
 /* As dfu.c: the device answers the reset about 250 ms before it goes (REFERENCE.md §11). */
 #define MULTI_RESET_GRACE_USEC (1000ull * 1000)
 
+/* MCUboot's enum mcuboot_mode (bootutil/boot_status.h), as bootloader info reports it. */
+enum {
+	BOOT_MODE_UNKNOWN = -1,      /* no bootloader info (CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO off), or no mode */
+	BOOT_MODE_DIRECT_XIP = 4,
+	BOOT_MODE_DIRECT_XIP_REVERT = 5,
+};
+
 typedef struct Multi {
 	Device *d;
 	const DfuImage *input;        /* the caller's images: direct-xip pairs give two for one image */
@@ -30,6 +37,7 @@ typedef struct Multi {
 	uint32_t target[DFU_MULTI_MAX];      /* the slot that takes image i: the secondary, or the one not running */
 	size_t count;
 	const DfuOptions *o;
+	int boot_mode;                /* BOOT_MODE_*, asked only when some image is a direct-xip variant */
 	DfuMultiResult *res;
 	MgmtImageList list;
 	bool verified[DFU_MULTI_MAX]; /* image i's hash is listed in its target slot, or it runs */
@@ -102,8 +110,10 @@ static int multi_inspect_one(Multi *m, size_t i)
 				 s1->pending ? ", marked for the next boot" : "");
 		return 0;
 	}
-	/* Direct-xip: img_mgmt takes uploads over a newer image waiting in the slot that does not run. */
-	if (s1 && !s1->active && (s1->pending || s1->permanent) && !img->xip) {
+	/* Plain direct-xip only: img_mgmt_slot_in_use() skips the next-boot checks, so uploads go over a newer
+	 * image waiting in the slot that does not run; with revert (and in swap modes) they are refused
+	 * (Zephyr 4.1 img_mgmt_state.c). A device that does not say its mode gets the check. */
+	if (s1 && !s1->active && (s1->pending || s1->permanent) && !(img->xip && m->boot_mode == BOOT_MODE_DIRECT_XIP)) {
 		mgmt_version_text(s1->version, version, sizeof(version));
 		return multi_outcome(m, DFU_SLOT_BUSY, "image %u's secondary slot holds another image (version %s, hash "
 				     "%s) marked for the next boot, so the device refuses uploads: reset the device to "
@@ -381,6 +391,28 @@ static int multi_read_back(Multi *m)
 	return 0;
 }
 
+/* The last line says what the read-back shows: test-only leaves an image unconfirmed, but MCUboot direct-xip
+ * without revert lists it confirmed once it runs (img_mgmt_state_read: no revert, so the running slot is
+ * confirmed), and it stays. */
+static void multi_done(Multi *m)
+{
+	size_t confirmed = 0;
+
+	for (size_t i = 0; i < m->count; i++)
+		confirmed += m->res->images[i].confirmed;
+	if (confirmed == m->count)
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu image%s run%s, confirmed%s", m->count,
+				 m->count == 1 ? "" : "s", m->count == 1 ? "s" : "", m->o->mode == DFU_TEST_ONLY ?
+				 " (test-only, but MCUboot direct-xip without revert keeps it for good)" : "");
+	else if (confirmed == 0)
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu image%s run%s, unconfirmed (test-only)",
+				 m->count, m->count == 1 ? "" : "s", m->count == 1 ? "s" : "");
+	else
+		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run, %zu of them confirmed "
+				 "for good (test-only: MCUboot direct-xip without revert keeps those), the others "
+				 "unconfirmed", m->count, confirmed);
+}
+
 /* dfu.c dfu_erase_ahead, per image this run updated: the slot it left holds the way back. */
 static void multi_erase_ahead(Multi *m)
 {
@@ -440,13 +472,15 @@ static void multi_choose(Multi *m)
 }
 
 /* Direct-xip variants on a device whose MCUboot says it swaps would run from the wrong address after the
- * swap: refused. A device that does not say (no bootloader info) is taken at its word of the image list. */
+ * swap: refused. A device that does not say (no bootloader info, Zephyr 4.1's default) must show direct-xip
+ * in its image list before anything is marked (multi_check_xip_evidence). */
 static int multi_check_xip_mode(Multi *m)
 {
 	MgmtBootloaderInfo bi = { 0 };
 	bool xip = false;
 	int r;
 
+	m->boot_mode = BOOT_MODE_UNKNOWN;
 	for (size_t k = 0; k < m->input_count; k++)
 		xip = xip || m->input[k].xip;
 	if (!xip)
@@ -455,16 +489,50 @@ static int multi_check_xip_mode(Multi *m)
 	if (r < 0)
 		return r;
 	if (r > 0 || !bi.has_mode) {
-		dfu_options_emit(m->o, DFU_EVENT_WARNING, "inspect", "The device does not report MCUboot's mode: taking it "
-				 "to be direct-xip, as the package is");
+		dfu_options_emit(m->o, DFU_EVENT_WARNING, "inspect", "The device does not report MCUboot's mode: nothing "
+				 "is marked unless its image list shows direct-xip");
 		return 0;
 	}
-	/* MCUboot's boot_status.h: 4 direct-xip, 5 direct-xip with revert. */
-	if (bi.mode != 4 && bi.mode != 5)
+	if (bi.mode != BOOT_MODE_DIRECT_XIP && bi.mode != BOOT_MODE_DIRECT_XIP_REVERT)
 		return multi_outcome(m, DFU_XIP_MODE, "the package holds MCUboot direct-xip variants but the device's "
 				     "MCUboot runs in %s mode: nothing was sent; use the package built for this "
 				     "bootloader", mgmt_bootloader_mode_name(bi.mode));
+	m->boot_mode = (int)bi.mode;
 	return 0;
+}
+
+/* What only direct-xip shows (Zephyr 4.1 img_mgmt_state_read): slot 1 listed active, or the variant just
+ * put in the slot that does not run listed pending and permanent with no state write (plain direct-xip's
+ * img_mgmt_get_next_boot_slot: the newer image boots next). A swapping MCUboot's img_mgmt lists its primary
+ * slot active and the secondary pending only once a state write marks it. */
+static bool multi_xip_evident(const Multi *m)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		const MgmtImageSlot *s = multi_slot(m, i, m->target[i]);
+
+		if (!m->imgs[i].xip)
+			continue;
+		if (m->run_slot[i] == 1 || (dfu_slot_holds(s, &m->imgs[i]) && s->pending && s->permanent))
+			return true;
+	}
+	return false;
+}
+
+/* A device that did not say its mode, after the uploads and before anything is marked: on a swapping MCUboot
+ * the variant linked for slot 1 would be swapped into slot 0 and run from the wrong addresses (swap modes
+ * check no load address: MCUBOOT_VERIFY_IMG_ADDRESS), for good once confirmed. */
+static int multi_check_xip_evidence(Multi *m)
+{
+	bool marks_xip = false;
+
+	for (size_t i = 0; i < m->count; i++)
+		marks_xip = marks_xip || (m->imgs[i].xip && !m->res->images[i].running);
+	if (m->boot_mode != BOOT_MODE_UNKNOWN || !marks_xip || multi_xip_evident(m))
+		return 0;
+	return multi_outcome(m, DFU_XIP_MODE, "the device does not report MCUboot's mode and its image list shows no "
+			     "direct-xip (slot 1 never ran, the new variant is not listed for the next boot), so it may "
+			     "swap: nothing was marked; enable CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO in the firmware, "
+			     "or, if its MCUboot swaps, give 'smpctl dfu' the plain signed image for slot 0");
 }
 
 static int multi_steps(Multi *m)
@@ -489,6 +557,8 @@ static int multi_steps(Multi *m)
 	for (size_t i = 0; r == 0 && i < m->count; i++)
 		if (!m->verified[i])
 			r = multi_upload_one(m, i);
+	if (r == 0)
+		r = multi_check_xip_evidence(m);
 	if (r || m->o->mode == DFU_UPLOAD_ONLY) {
 		if (r == 0)
 			dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Upload-only: the images wait in their secondary "
@@ -505,8 +575,7 @@ static int multi_steps(Multi *m)
 	if (r == 0)
 		r = multi_read_back(m);
 	if (r == 0)
-		dfu_options_emit(m->o, DFU_EVENT_STATE, "done", "Update complete: %zu images run%s", m->count,
-				 m->o->mode == DFU_TEST_ONLY ? " unconfirmed (test-only)" : " and are confirmed");
+		multi_done(m);
 	if (r == 0)
 		multi_erase_ahead(m);
 	return r;

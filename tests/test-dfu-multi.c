@@ -3,6 +3,7 @@
  * core): together with one reset, nothing marked unless all are verified, a downgrade of one image refused
  * before anything is sent, a revert named by image, and a rerun that sends nothing. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "dfu.h"
@@ -22,6 +23,7 @@ typedef struct Flow {
 	Image parsed[2];
 	DfuImage imgs[2];
 	unsigned resets;
+	char done[sizeof(((DfuEvent *)0)->message)]; /* the last line */
 	int r;
 } Flow;
 
@@ -31,6 +33,8 @@ static void on_event(void *userdata, const DfuEvent *e)
 
 	if (strcmp(e->step, "reset") == 0)
 		f->resets++;
+	if (strcmp(e->step, "done") == 0)
+		snprintf(f->done, sizeof(f->done), "%s", e->message);
 }
 
 static void flow_image(Flow *f, size_t i, uint8_t major, const char *version)
@@ -185,13 +189,14 @@ static void flow_xip_pair(Flow *f, uint8_t major, const char *version, bool cros
 	}
 }
 
-static Flow *flow_setup_xip(void)
+static Flow *flow_setup_xip(bool bootloader_info)
 {
 	SimConfig cfg;
 	Flow *f;
 
 	sim_config_default(&cfg);
 	cfg.direct_xip = true;
+	cfg.bootloader_info = bootloader_info;
 	f = flow_setup(&cfg, DFU_TEST_AND_CONFIRM);
 	device_free(f->d);
 	cfg.images = 1;
@@ -200,29 +205,54 @@ static Flow *flow_setup_xip(void)
 }
 
 /* Direct-xip: the variant for the slot that does not run goes there and runs there, twice in a row, so
- * both slots get used; nothing is marked (img_mgmt has no state write), the list reads back confirmed. */
+ * both slots get used; nothing is marked (img_mgmt has no state write), the list reads back confirmed. The
+ * same without bootloader info (Zephyr 4.1's default): the list shows direct-xip, the new variant listed
+ * pending and permanent with no state write, then slot 1 running. */
 static void test_xip_variant_for_the_other_slot(void)
 {
-	Flow *f = flow_setup_xip();
+	for (int info = 1; info >= 0; info--) {
+		Flow *f = flow_setup_xip(info);
+		SimSlotState s;
+
+		flow_xip_pair(f, 2, "2.0.0", false);
+		flow_run(f);
+		CHECK_INT(f->r, 0);
+		CHECK_INT(f->res.count, 1);
+		CHECK(f->res.images[0].input == 1 && f->res.images[0].slot == 1 && f->res.images[0].uploaded);
+		CHECK(!f->res.images[0].marked && f->res.images[0].running && f->res.images[0].confirmed);
+		CHECK(slot_holds(f, 1, 1, &s) && s.active && s.confirmed);
+		flow_xip_pair(f, 3, "3.0.0", false);
+		flow_run(f);
+		CHECK_INT(f->r, 0);
+		CHECK(f->res.images[0].input == 0 && f->res.images[0].slot == 0 && f->res.images[0].running);
+		CHECK(slot_holds(f, 0, 0, &s) && s.active && s.confirmed);
+		sim_device_slot_state(sim_loop_sim(), 1, &s);
+		CHECK(!s.active && !s.pending && strcmp(s.version, "2.0.0") == 0);
+		flow_run(f);
+		CHECK_INT(f->r, 0);
+		CHECK(f->res.images[0].already_running && f->res.images[0].input == 0 && !f->res.reset);
+		flow_teardown(f);
+	}
+}
+
+/* Test-only: the last line says what the device lists, unconfirmed after a swap, confirmed for good on
+ * direct-xip without revert. */
+static void test_test_only_last_line_as_listed(void)
+{
+	Flow *f = flow_setup(NULL, DFU_TEST_ONLY);
 	SimSlotState s;
 
+	flow_run(f);
+	CHECK_INT(f->r, 0);
+	CHECK(!f->res.images[0].confirmed && strstr(f->done, "2 images run, unconfirmed (test-only)") != NULL);
+	flow_teardown(f);
+	f = flow_setup_xip(true);
+	f->o.mode = DFU_TEST_ONLY;
 	flow_xip_pair(f, 2, "2.0.0", false);
 	flow_run(f);
 	CHECK_INT(f->r, 0);
-	CHECK_INT(f->res.count, 1);
-	CHECK(f->res.images[0].input == 1 && f->res.images[0].slot == 1 && f->res.images[0].uploaded);
-	CHECK(!f->res.images[0].marked && f->res.images[0].running && f->res.images[0].confirmed);
-	CHECK(slot_holds(f, 1, 1, &s) && s.active && s.confirmed);
-	flow_xip_pair(f, 3, "3.0.0", false);
-	flow_run(f);
-	CHECK_INT(f->r, 0);
-	CHECK(f->res.images[0].input == 0 && f->res.images[0].slot == 0 && f->res.images[0].running);
-	CHECK(slot_holds(f, 0, 0, &s) && s.active && s.confirmed);
-	sim_device_slot_state(sim_loop_sim(), 1, &s);
-	CHECK(!s.active && !s.pending && strcmp(s.version, "2.0.0") == 0);
-	flow_run(f);
-	CHECK_INT(f->r, 0);
-	CHECK(f->res.images[0].already_running && f->res.images[0].input == 0 && !f->res.reset);
+	CHECK(slot_holds(f, 1, 1, &s) && s.active && s.confirmed && f->res.images[0].confirmed);
+	CHECK(strstr(f->done, "1 image runs, confirmed (test-only, but MCUboot direct-xip") != NULL);
 	flow_teardown(f);
 }
 
@@ -230,7 +260,7 @@ static void test_xip_variant_for_the_other_slot(void)
  * old one keeps running, and the outcome says so. */
 static void test_xip_wrong_variant_not_booted(void)
 {
-	Flow *f = flow_setup_xip();
+	Flow *f = flow_setup_xip(true);
 	SimSlotState s;
 
 	flow_xip_pair(f, 2, "2.0.0", true);
@@ -255,6 +285,50 @@ static void test_xip_package_on_swap_device(void)
 	sim_device_slot_state(sim_loop_sim(), 1, &s);
 	CHECK(!s.present);
 	flow_teardown(f);
+}
+
+/* Direct-xip variants for a swapping device that does not say its mode (no bootloader info, Zephyr 4.1's
+ * default): the variant for slot 1 lands but is not listed for the next boot, so nothing is marked. */
+static void test_xip_package_on_swap_device_without_bootloader_info(void)
+{
+	SimConfig cfg;
+	SimSlotState s;
+	Flow *f;
+
+	sim_config_default(&cfg);
+	cfg.bootloader_info = false;
+	f = flow_setup(&cfg, DFU_CONFIRM_ONLY);
+	flow_xip_pair(f, 2, "2.0.0", false);
+	flow_run(f);
+	CHECK_INT(f->r, DFU_XIP_MODE);
+	CHECK(strstr(f->res.message, "CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO") != NULL);
+	CHECK(!f->res.images[0].marked && !f->res.reset && f->resets == 0);
+	CHECK(slot_holds(f, 1, 1, &s) && !s.pending && !s.permanent);
+	sim_device_slot_state(sim_loop_sim(), 0, &s);
+	CHECK(s.active && strcmp(s.version, "1.0.0") == 0);
+	flow_teardown(f);
+}
+
+/* Another newer image waits in the slot that does not run: known plain direct-xip (mode 4) takes the upload
+ * over it; a device that does not say its mode may be direct-xip with revert, whose img_mgmt refuses it. */
+static void test_xip_busy_slot_only_skipped_in_plain_mode(void)
+{
+	for (int info = 0; info < 2; info++) {
+		Flow *f = flow_setup_xip(info);
+		SimSlotState s;
+
+		flow_xip_pair(f, 4, "4.0.0", false);
+		f->o.mode = DFU_UPLOAD_ONLY;
+		flow_run(f);
+		CHECK_INT(f->r, 0);
+		CHECK(slot_holds(f, 1, 1, &s) && s.pending);
+		flow_xip_pair(f, 2, "2.0.0", false);
+		f->o.mode = DFU_TEST_AND_CONFIRM;
+		flow_run(f);
+		CHECK_INT(f->r, info ? 0 : DFU_SLOT_BUSY);
+		CHECK(info ? slot_holds(f, 1, 1, &s) && s.active : !f->res.images[0].uploaded);
+		flow_teardown(f);
+	}
 }
 
 /* Two images for one image number: refused. */
@@ -283,7 +357,10 @@ int main(void)
 		TAP_TEST(test_same_image_twice),
 		TAP_TEST(test_xip_variant_for_the_other_slot),
 		TAP_TEST(test_xip_wrong_variant_not_booted),
+		TAP_TEST(test_test_only_last_line_as_listed),
 		TAP_TEST(test_xip_package_on_swap_device),
+		TAP_TEST(test_xip_package_on_swap_device_without_bootloader_info),
+		TAP_TEST(test_xip_busy_slot_only_skipped_in_plain_mode),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

@@ -480,6 +480,7 @@ static void no_options(SimConfig *cfg)
 	cfg->params = false;
 	cfg->storage_erase = false;
 	cfg->slot_info = false;
+	cfg->bootloader_info = false;
 }
 
 static void with_datetime(SimConfig *cfg)
@@ -512,7 +513,8 @@ static void test_reset_veto_takes_a_bool_force(void)
 	device_done(dev, &a);
 }
 
-/* Absent features answer rc 8 (params, storage erase, date-time, slot info); storage erase takes 6 pages. */
+/* Absent features answer rc 8 (params, bootloader info, storage erase, date-time, slot info); storage erase
+ * takes 6 pages. */
 static void test_optional_commands(void)
 {
 	SimDevice *dev = device(), *bare = device_with(no_options), *rtc = device_with(with_datetime);
@@ -523,6 +525,8 @@ static void test_optional_commands(void)
 	int n;
 
 	ASK_EMPTY(bare, V2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_PARAMS, &a);
+	CHECK_INT(answer_rc(&a), SMP_RC_ENOTSUP);
+	ASK_EMPTY(bare, V2, SMP_OP_READ, SMP_GROUP_OS, SMP_OS_BOOTLOADER_INFO, &a);
 	CHECK_INT(answer_rc(&a), SMP_RC_ENOTSUP);
 	ASK_EMPTY(bare, V2, SMP_OP_WRITE, SMP_GROUP_ZEPHYR_BASIC, SMP_ZBASIC_ERASE_STORAGE, &a);
 	CHECK(answer_rc(&a) == SMP_RC_ENOTSUP && a.usec == 0);

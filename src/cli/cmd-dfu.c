@@ -385,13 +385,14 @@ static void dfu_multi_outcome(Cli *cli, const DfuSet *set, const DfuMultiResult 
 			snprintf(o->images[i].new_version, sizeof(o->images[i].new_version), "%s",
 				 set->imgs[ir->input].version);
 	}
-	if (!dfu_multi_upload_sum(res, &sum))
-		return;
-	for (size_t i = 0; i < res->count; i++)
-		if (res->images[i].uploaded) {
-			cli_outcome_upload(cli, &set->imgs[res->images[i].input], &sum);
-			break;
-		}
+	if (dfu_multi_upload_sum(res, &sum))
+		for (size_t i = 0; i < res->count; i++)
+			if (res->images[i].uploaded) {
+				cli_outcome_upload(cli, &set->imgs[res->images[i].input], &sum);
+				break;
+			}
+	/* The device's row is the first image's (smpctl(1), rack), whichever image was uploaded, if any. */
+	snprintf(o->new_version, sizeof(o->new_version), "%s", o->nimages ? o->images[0].new_version : "");
 }
 
 static int cmd_dfu_multi(Cli *cli)

@@ -356,8 +356,8 @@ int cmd_image_confirm(Cli *cli)
 	return image_mark(cli, cli->nargs ? cli->args[0] : NULL, true);
 }
 
-/* img_mgmt_erase(): "slot" counts every image's slots (image N has 2N and 2N + 1); without it the device
- * erases image 0's secondary slot. --slot S, or the SLOT argument of old; with only --image N, 2N + 1. */
+/* img_mgmt_erase(): "slot" counts every image's slots (image N has 2N and 2N + 1). --slot S, or the SLOT
+ * argument of old; *given false: neither, erase_default_slot() picks it. */
 static int erase_slot(Cli *cli, unsigned long *slot, bool *given)
 {
 	char *end;
@@ -371,17 +371,31 @@ static int erase_slot(Cli *cli, unsigned long *slot, bool *given)
 		*slot = strtoul(cli->args[0], &end, 10);
 		if (*end || end == cli->args[0] || *slot > 15)
 			return cli_fail(cli, EXIT_USAGE, "'%s' is not a slot number (0 or 1 on most devices)", cli->args[0]);
-	} else if (cli->image_given) {
-		*slot = 2ul * cli->image + 1;
 	} else {
-		*slot = 1;
 		*given = false;
+		return 0;
 	}
 	/* "--image 1 --slot 1" would erase image 0's secondary: say so rather than erase the wrong image. */
 	if (cli->image_given && *slot / 2 != cli->image)
 		return cli_fail(cli, EXIT_USAGE, "slot %lu belongs to image %lu, not image %u: image %u has slots %u and %u "
 				"(--slot counts every image's slots)", *slot, *slot / 2, cli->image, cli->image,
 				2 * cli->image, 2 * cli->image + 1);
+	return 0;
+}
+
+/* Zephyr 4.1 img_mgmt_erase() without "slot" erases the slot opposite the running one (slot 0 while
+ * direct-xip runs slot 1), not always slot 1: the image list tells which runs, and the slot is then sent by
+ * number, so that the slot reported is the one the device erased. */
+static int erase_default_slot(Device *d, uint32_t image, unsigned long *slot)
+{
+	MgmtImageList list;
+	const MgmtImageSlot *s1;
+	int r = device_image_list(d, &list);
+
+	if (r)
+		return r;
+	s1 = mgmt_image_list_entry(&list, image, 1);
+	*slot = 2ul * image + (s1 && s1->active ? 0 : 1);
 	return 0;
 }
 
@@ -396,7 +410,9 @@ int cmd_image_erase(Cli *cli)
 		r = cli_open_device(cli, &d);
 	if (r)
 		return r;
-	r = device_image_erase(d, given ? (int)slot : -1);
+	r = given ? 0 : erase_default_slot(d, cli->image_given ? cli->image : 0, &slot);
+	if (!r)
+		r = device_image_erase(d, (int)slot);
 	if (r)
 		return cli_device_fail(cli, d, r);
 	if (cli->json) {

@@ -20,6 +20,7 @@ void sim_config_default(SimConfig *cfg)
 		.progressive_erase = false, /* erase-ahead issue: a blank slot is written without erasing */
 		.image_check = true,
 		.storage_erase = true,
+		.bootloader_info = true,
 		.verbose_errors = true,
 		.slot_info = true,
 		.stat = true,

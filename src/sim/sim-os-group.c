@@ -203,7 +203,9 @@ SimStatus sim_os_handle(SimDevice *dev, const SimRequest *req, SmpCborWriter *w)
 	case SMP_OS_INFO:
 		return write ? SIM_RC(SMP_RC_ENOTSUP) : os_info(dev, req, w);
 	case SMP_OS_BOOTLOADER_INFO:
-		return write ? SIM_RC(SMP_RC_ENOTSUP) : os_bootloader_info(dev, req, w);
+		if (write || !dev->cfg.bootloader_info)
+			return SIM_RC(SMP_RC_ENOTSUP);
+		return os_bootloader_info(dev, req, w);
 	case SMP_OS_DATETIME:
 		return os_datetime(dev, req, w);
 	case SMP_OS_TASK_STATS:

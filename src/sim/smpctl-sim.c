@@ -507,6 +507,8 @@ static void usage(void)
 	       "  --build-date             OS info knows letter b (build date and time)\n"
 	       "  --datetime               the device has an RTC (date-time command)\n"
 	       "  --no-downgrade           MCUboot refuses older images (bootloader info says so)\n"
+	       "  --no-bootloader-info     no OS bootloader info command (answers rc 8; Zephyr 4.1's default): the\n"
+	       "                           device does not tell MCUboot's mode\n"
 	       "  --new-image-crashes      a tested image never confirms: MCUboot reverts it\n"
 	       "  --idle-erase[=SECONDS]   erase slot 1 page by page SECONDS (default 5) after a confirmed boot or a\n"
 	       "                           confirm, unless an upload begins (CONFIG_SMPCTL_FW_IDLE_ERASE_SECONDARY)\n"
@@ -553,7 +555,7 @@ enum {
 	OPT_DUPLICATE, OPT_REORDER, OPT_TRUNCATE, OPT_RANDOM_RC, OPT_REBOOT_AT, OPT_SLOW_ERASE,
 	OPT_FLAGS_FIRST, /* options without a value from here on */
 	OPT_NO_PARAMS = OPT_FLAGS_FIRST, OPT_LEGACY, OPT_NO_PROGRESSIVE, OPT_PROGRESSIVE, OPT_NO_CHECK, OPT_NO_STORAGE, OPT_NO_VERBOSE_ERR,
-	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_CRASHES, OPT_PRINT_PORT,
+	OPT_FRUGAL, OPT_NO_SLOT_INFO, OPT_BUILD_DATE, OPT_DATETIME, OPT_NO_DOWNGRADE, OPT_NO_BOOTLOADER_INFO, OPT_CRASHES, OPT_PRINT_PORT,
 	OPT_LOSE_RESET, OPT_NO_STAT, OPT_STAT_SAMPLE, OPT_TASKSTAT, OPT_SHELL, OPT_ENUM, OPT_ENUM_DETAILS,
 	OPT_FS, OPT_FS_SHA256, OPT_SETTINGS, OPT_RESET_VETO, OPT_POWER_LOSS, OPT_DIRECT_XIP,
 	OPT_VERBOSE, OPT_HELP,
@@ -605,6 +607,7 @@ static const struct option sim_options[] = {
 	{ "build-date", no_argument, NULL, OPT_BUILD_DATE },
 	{ "datetime", no_argument, NULL, OPT_DATETIME },
 	{ "no-downgrade", no_argument, NULL, OPT_NO_DOWNGRADE },
+	{ "no-bootloader-info", no_argument, NULL, OPT_NO_BOOTLOADER_INFO },
 	{ "new-image-crashes", no_argument, NULL, OPT_CRASHES },
 	{ "idle-erase", optional_argument, NULL, OPT_IDLE_ERASE },
 	{ "no-stat", no_argument, NULL, OPT_NO_STAT },
@@ -723,6 +726,7 @@ static int parse_flag_option(Host *h, int c)
 	case OPT_BUILD_DATE: h->cfg.info_build_date = true; break;
 	case OPT_DATETIME: h->cfg.datetime = true; break;
 	case OPT_NO_DOWNGRADE: h->cfg.no_downgrade = true; break;
+	case OPT_NO_BOOTLOADER_INFO: h->cfg.bootloader_info = false; break;
 	case OPT_CRASHES: h->cfg.new_image_crashes = true; break;
 	case OPT_NO_STAT: h->cfg.stat = false; break;
 	case OPT_STAT_SAMPLE: h->cfg.stat_sample = true; break;

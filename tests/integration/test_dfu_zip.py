@@ -258,6 +258,16 @@ class DfuDirectXip(unittest.TestCase):
         self.assertEqual(sorted(e), [(0, 0)])
         self.assertEqual(e[(0, 0)]["version"], "3.0.0+0")
 
+    def test_image_erase_reports_the_slot_opposite_the_running_one(self):
+        self.assertEqual(self.dfu(self.package("2.0.0")).code, EXIT_OK)  # slot 1 runs, 1.0.0 stays in slot 0
+        r = run(["--json", "image", "erase"], device=self.sim.address)
+        self.assertEqual((r.code, r.json()), (EXIT_OK, {"erased_slot": 0}), r)
+        self.assertEqual(sorted(entries(self.sim.address)), [(0, 1)])
+        self.assertEqual(self.dfu(self.package("3.0.0")).code, EXIT_OK)  # slot 0 runs, 2.0.0 stays in slot 1
+        r = run(["image", "erase", "--image", "0"], device=self.sim.address)
+        self.assertEqual((r.code, r.out), (EXIT_OK, "Slot 1 erased.\n"), r)
+        self.assertEqual(sorted(entries(self.sim.address)), [(0, 0)])
+
     def test_disagreeing_variants_refused_before_connecting(self):
         cases = [
             (dict(versions=("2.0.0", "2.0.1")), "is version 2.0.1+0 but manifest.json says 2.0.0"),
@@ -282,6 +292,31 @@ class DfuDirectXip(unittest.TestCase):
             self.assertNotIn((0, 1), entries(swapping.address))
         finally:
             swapping.close()
+
+    def test_swapping_device_without_bootloader_info_refused_before_marking(self):
+        swapping = Sim("--no-bootloader-info")
+        try:
+            r = self.dfu(self.package("2.0.0"), "--mode", "confirm-only", device=swapping.address)
+            self.assertEqual(r.code, EXIT_DEVICE, r)
+            error = r.json_lines()[-1]["error"]
+            self.assertIn("does not report MCUboot's mode and its image list shows no direct-xip", error)
+            self.assertIn("enable CONFIG_MCUMGR_GRP_OS_BOOTLOADER_INFO", error)
+            steps = [l["step"] for l in r.json_lines() if l["type"] == "state"]
+            self.assertNotIn("reset", steps)
+            e = entries(swapping.address)
+            self.assertFalse(e[(0, 1)]["pending"] or e[(0, 1)]["permanent"], e)  # landed, not marked
+            self.assertTrue(e[(0, 0)]["active"] and e[(0, 0)]["version"] == "1.0.0+0", e)
+        finally:
+            swapping.close()
+
+    def test_direct_xip_without_bootloader_info_told_by_its_list(self):
+        self.sim.close()
+        self.sim = Sim("--direct-xip", "--no-bootloader-info")
+        for version, slot in (("2.0.0", 1), ("3.0.0", 0)):
+            r = self.dfu(self.package(version))
+            self.assertEqual(r.code, EXIT_OK, r)
+            e = entries(self.sim.address)
+            self.assertTrue(e[(0, slot)]["active"] and e[(0, slot)]["version"] == version + "+0", e)
 
 
 if __name__ == "__main__":

@@ -100,15 +100,19 @@ class Rack(unittest.TestCase):
             for s in sims:
                 s.close()
 
-    def test_package_summary_names_every_image(self):
+    def package(self):
+        """An nRF Connect SDK package (tests/tools/mk-ncs-zip.py): app 2.0.0 for image 0, net 2.1.0 for image 1."""
         spec = importlib.util.spec_from_file_location("mk_ncs_zip", os.path.join(os.path.dirname(__file__), "..",
                                                                                  "tools", "mk-ncs-zip.py"))
         ncs = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(ncs)
         app = mkimage(os.path.join(self.tmp.name, "app.bin"), "--size", "30000", "--version", "2.0.0")
         net = mkimage(os.path.join(self.tmp.name, "net.bin"), "--size", "20000", "--version", "2.1.0")
-        pkg = ncs.write(os.path.join(self.tmp.name, "dfu_application.zip"), [app, net],
-                        ncs.ncs_params("app.bin", "net.bin", version="2.0.0"))
+        return app, ncs.write(os.path.join(self.tmp.name, "dfu_application.zip"), [app, net],
+                              ncs.ncs_params("app.bin", "net.bin", version="2.0.0"))
+
+    def test_package_summary_names_every_image(self):
+        _, pkg = self.package()
         sims = [Sim("--images", "2") for _ in range(2)]
         try:
             addresses = [s.address for s in sims]
@@ -129,6 +133,23 @@ class Rack(unittest.TestCase):
         finally:
             for s in sims:
                 s.close()
+
+    def test_package_summary_row_is_the_first_image(self):
+        """The device's row shows image 0's versions, not those of the image that happened to be uploaded:
+        the application already running with only the network core sent, and a rerun that uploads nothing."""
+        app, pkg = self.package()
+        with Sim("--images", "2") as a, Sim("--images", "2") as b:
+            self.assertEqual(run(["dfu", app], device=a.address).code, EXIT_OK)  # the app runs 2.0.0 already
+            self.assertEqual(run(["dfu", pkg, "--mode", "upload-only"], device=b.address).code, EXIT_OK)
+            r = run(["--json"] + devices_args([a.address, b.address]) + ["dfu", pkg])
+            self.assertEqual(r.code, EXIT_OK, r)
+            rows = {d["device"]: d for d in self.summary(r)[1]["devices"]}
+            self.assertEqual((rows[a.address]["old_version"], rows[a.address]["new_version"]), ("2.0.0+0", None))
+            self.assertEqual(rows[a.address]["images"][1], {"image": 1, "old_version": "1.0.0+0", "new_version": "2.1.0+0"})
+            self.assertEqual((rows[b.address]["old_version"], rows[b.address]["new_version"], rows[b.address]["bytes"]),
+                             ("1.0.0+0", "2.0.0+0", 0))
+            self.assertRegex(r.err, r"(?m)^%s +2\.0\.0\+0 +- .* ok$" % a.address.replace(".", r"\."))
+            self.assertRegex(r.err, r"(?m)^%s +1\.0\.0\+0 +2\.0\.0\+0 .* ok$" % b.address.replace(".", r"\."))
 
     def test_devices_file_and_worst_failure(self):
         """Per-device images from a file; a device nobody answers for and a downgrade fail on their own,
