@@ -383,9 +383,12 @@ static int decode_image_list(const cbor_item_t *body, void *out)
 int device_image_list(Device *d, MgmtImageList *out)
 {
 	uint8_t body[8];
-	int r = device_exchange(d, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_STATE, body,
-				mgmt_build_empty(body, sizeof(body)), decode_image_list, out);
+	int r;
 
+	/* Set by the decoder only: a body too large to decode at all never reaches it. */
+	out->reported = 0;
+	r = device_exchange(d, SMP_OP_READ, SMP_GROUP_IMAGE, SMP_IMAGE_STATE, body, mgmt_build_empty(body, sizeof(body)),
+			    decode_image_list, out);
 	if (r == -E2BIG) {
 		d->oversized_images = true;
 		if (out->reported)
