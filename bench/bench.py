@@ -306,8 +306,9 @@ def concurrent_uploads(build, host, image, devices):
 def bench_airtime(build, image, quick):
     """N devices behind one adapter, one upload each, all at once, onto blank slots (§14's device). Printed:
     the aggregate (see concurrent_uploads), what the radio carried over its active span (simulated time,
-    connects and queries included), its busy share there, and the adapter's ceiling (MTU-sized writes back
-    to back on its radio) with the aggregate's share of it."""
+    connects and queries included), its busy share there, and the adapter's ceiling (MTU-sized writes in
+    the whole exchanges that fit in one connection interval, the stand-in's `ceiling=`) with the
+    aggregate's share of it."""
     rows = []
     print("%-46s %9s %7s %6s %9s %6s" % ("racks: N uploads through one adapter", "aggregate", "radio", "busy",
                                          "ceiling", "ratio"))

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* One adapter's air time shared by its links (airtime.h): events never overlap, two links at 7.5 ms do not
- * both get a full event, the sum of N links stays under the adapter's ceiling and comes close to it, and
+ * both get a full event, the sum of N links stays under the adapter's ceiling and comes close to it, even
+ * anchor placement shares the interval fairly, and
  * one link alone is what link-model.h has always computed. */
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,8 @@ typedef struct Run {
 	bool overlap;
 } Run;
 
-static void run_links(const LinkModel *m, size_t n, const uint64_t *connect_at, uint64_t usec, Run *out)
+static void run_links(const LinkModel *m, AirPlacement placement, size_t n, const uint64_t *connect_at, uint64_t usec,
+		      Run *out)
 {
 	Airtime a;
 	size_t head_left[AIRTIME_LINKS_MAX];
@@ -27,7 +29,7 @@ static void run_links(const LinkModel *m, size_t n, const uint64_t *connect_at, 
 	AirPick pick;
 
 	memset(out, 0, sizeof(*out));
-	airtime_init(&a, m, n);
+	airtime_init(&a, m, n, placement);
 	for (size_t i = 0; i < n; i++) {
 		airtime_connect(&a, i, connect_at[i]);
 		airtime_wake(&a, i, connect_at[i]);
@@ -71,7 +73,7 @@ static void test_one_link_unchanged(void)
 	link_model_default(&m);
 	for (size_t i = 0; i < ARRAY_SIZE(intervals); i++) {
 		m.interval_ms = intervals[i];
-		run_links(&m, 1, at, 1000 + 101 * link_interval_usec(&m), &r); /* data at the anchor: from the next one */
+		run_links(&m, AIR_PLACE_EVEN, 1, at, 1000 + 101 * link_interval_usec(&m), &r); /* data at the anchor: from the next one */
 		CHECK_INT(r.events[0], 100);
 		CHECK_INT(r.exchanges[0], 100 * link_exchanges_per_event(&m, 251, 0));
 	}
@@ -86,13 +88,13 @@ static void test_two_links_at_7_5_ms_share(void)
 
 	link_model_default(&m);
 	m.interval_ms = 7.5;
-	run_links(&m, 1, at, 757500, &one);
-	run_links(&m, 2, at, 757500, &two);
+	run_links(&m, AIR_PLACE_EVEN, 1, at, 757500, &one);
+	run_links(&m, AIR_PLACE_EVEN, 2, at, 757500, &two);
 	CHECK(!two.overlap);
 	/* alone: 5 exchanges in each of 100 intervals (6 do not fit in 7.5 ms at 2M) */
 	CHECK_INT(one.exchanges[0], 500);
 	CHECK(two.exchanges[0] + two.exchanges[1] <= one.exchanges[0] + 5);
-	CHECK(two.exchanges[0] < one.exchanges[0] / 2 + 50 && two.exchanges[1] < one.exchanges[0] / 2 + 50);
+	CHECK(two.exchanges[0] <= one.exchanges[0] * 3 / 5 && two.exchanges[1] <= one.exchanges[0] * 3 / 5);
 	CHECK(two.exchanges[0] > 100 && two.exchanges[1] > 100); /* neither starves */
 }
 
@@ -106,19 +108,21 @@ static void test_events_never_overlap(void)
 
 	link_model_default(&m);
 	for (size_t i = 0; i < ARRAY_SIZE(intervals); i++)
-		for (int phy = 0; phy < 2; phy++) {
-			m.interval_ms = intervals[i];
-			m.phy = phy ? LINK_PHY_2M : LINK_PHY_1M;
-			run_links(&m, 8, at, 2000000, &r);
-			tap_checkf(!r.overlap, __FILE__, __LINE__, "%.1f ms, %s: events overlap", m.interval_ms,
-				   phy ? "2M" : "1M");
-			for (size_t k = 0; k < 8; k++)
-				tap_checkf(r.exchanges[k] > 0, __FILE__, __LINE__, "%.1f ms: link %zu starved",
-					   m.interval_ms, k);
-		}
+		for (int phy = 0; phy < 2; phy++)
+			for (int packed = 0; packed < 2; packed++) {
+				m.interval_ms = intervals[i];
+				m.phy = phy ? LINK_PHY_2M : LINK_PHY_1M;
+				run_links(&m, packed ? AIR_PLACE_PACKED : AIR_PLACE_EVEN, 8, at, 2000000, &r);
+				tap_checkf(!r.overlap, __FILE__, __LINE__, "%.1f ms, %s, %s: events overlap",
+					   m.interval_ms, phy ? "2M" : "1M", packed ? "packed" : "even");
+				for (size_t k = 0; k < 8; k++)
+					tap_checkf(r.exchanges[k] > 0, __FILE__, __LINE__, "%.1f ms: link %zu starved",
+						   m.interval_ms, k);
+			}
 }
 
-/* The sum of N links saturates under the adapter's ceiling, within 20 % of it, not at N x one link. */
+/* The sum of N links saturates under the adapter's ceiling, not at N x one link: with even placement at
+ * the ceiling itself (every slot of the exchange grid used), packed within 20 % of it. */
 static void test_aggregate_saturates(void)
 {
 	static const uint64_t at[8] = { 0, 2000, 20000, 31000, 47000, 50000, 61000, 90000 };
@@ -127,53 +131,128 @@ static void test_aggregate_saturates(void)
 	double single;
 
 	link_model_default(&m);
-	run_links(&m, 1, at, 3000000, &r);
+	run_links(&m, AIR_PLACE_EVEN, 1, at, 3000000, &r);
 	single = rate(&r);
-	for (size_t n = 2; n <= 8; n++) {
-		double ceiling = airtime_ceiling(&m, (unsigned)n), got;
+	for (int packed = 0; packed < 2; packed++)
+		for (size_t n = 2; n <= 8; n++) {
+			double ceiling = airtime_ceiling(&m, (unsigned)n), got, floor = packed ? 0.8 : 0.99;
 
-		run_links(&m, n, at, 3000000, &r);
-		got = rate(&r);
-		printf("# %zu links at 15 ms: %.0f B/s, %.0f %% of the adapter's %.0f B/s\n", n, got, 100 * got / ceiling,
-		       ceiling);
-		tap_checkf(got <= ceiling && got >= 0.8 * ceiling, __FILE__, __LINE__,
-			   "%zu links: %.0f B/s against a ceiling of %.0f", n, got, ceiling);
-		CHECK(got < (double)n * single * 0.95);
-		for (size_t k = 0; k < n; k++)
-			CHECK(r.max_exchanges[k] <= link_exchanges_per_event(&m, 251, 0));
-	}
+			run_links(&m, packed ? AIR_PLACE_PACKED : AIR_PLACE_EVEN, n, at, 3000000, &r);
+			got = rate(&r);
+			printf("# %zu links at 15 ms, %s: %.0f B/s, %.1f %% of the adapter's %.0f B/s\n", n,
+			       packed ? "packed" : "even", got, 100 * got / ceiling, ceiling);
+			tap_checkf(got <= ceiling * 1.002 && got >= floor * ceiling, __FILE__, __LINE__,
+				   "%zu links, %s: %.0f B/s against a ceiling of %.0f", n, packed ? "packed" : "even",
+				   got, ceiling);
+			CHECK(got < (double)n * single * 0.95);
+			for (size_t k = 0; k < n; k++)
+				CHECK(r.max_exchanges[k] <= link_exchanges_per_event(&m, 251, 0));
+		}
 }
 
-/* The ceiling: MTU-498 writes (two packets each) back to back at 2M, 495 bytes per 2 x 1392 µs; with one
- * link allowed it is that link's §14 ceiling. */
+/* Even placement shares fairly: of the exchanges of two links at 15 ms each gets half (five an event),
+ * of four each a fifth to three tenths (two or three of ten); packed gives the second of two links four
+ * exchanges an event to the first's six. */
+static double share(const Run *r, size_t n, size_t k)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += r->exchanges[i];
+	return (double)r->exchanges[k] / (double)total;
+}
+
+static void test_even_placement_is_fair(void)
+{
+	static const uint64_t at[4] = { 0, 2000, 20000, 31000 };
+	LinkModel m;
+	Run r;
+
+	link_model_default(&m);
+	run_links(&m, AIR_PLACE_EVEN, 2, at, 3000000, &r);
+	for (size_t k = 0; k < 2; k++)
+		tap_checkf(share(&r, 2, k) > 0.49 && share(&r, 2, k) < 0.51, __FILE__, __LINE__, "2 links: %zu has %.3f",
+			   k, share(&r, 2, k));
+	run_links(&m, AIR_PLACE_EVEN, 4, at, 3000000, &r);
+	for (size_t k = 0; k < 4; k++)
+		tap_checkf(share(&r, 4, k) > 0.19 && share(&r, 4, k) < 0.31, __FILE__, __LINE__, "4 links: %zu has %.3f",
+			   k, share(&r, 4, k));
+	run_links(&m, AIR_PLACE_PACKED, 2, at, 3000000, &r);
+	CHECK(share(&r, 2, 0) > 0.59 && share(&r, 2, 0) < 0.61);
+}
+
+/* The radio ceiling: MTU-498 writes (two packets each) back to back at 2M, 495 bytes per 2 x 1392 µs. The
+ * adapter's: the 10 whole exchanges that fit in 15 ms (10 x 247.5 bytes), 6 at 1M (2468 µs each); with one
+ * link allowed, that link's §14 ceiling. An MTU whose last packet is short keeps the radio ceiling. */
 static void test_ceiling(void)
 {
 	LinkModel m;
 
 	link_model_default(&m);
 	CHECK_INT(airtime_reserve_usec(&m), 1048 + 150 + 44 + 150);
-	CHECK_INT((int)airtime_ceiling(&m, 16), 177801);
+	CHECK_INT((int)airtime_radio_ceiling(&m), 177801);
+	CHECK_INT((int)(airtime_ceiling(&m, 16) + 0.5), 165000);
 	CHECK_INT((int)airtime_ceiling(&m, 1), 97600);
 	m.phy = LINK_PHY_1M;
-	CHECK_INT((int)airtime_ceiling(&m, 16), 495000000 / (2 * (2088 + 150 + 80 + 150)));
+	CHECK_INT((int)airtime_radio_ceiling(&m), 495000000 / (2 * (2088 + 150 + 80 + 150)));
+	CHECK_INT((int)(airtime_ceiling(&m, 16) + 0.5), 99000);
+	m.phy = LINK_PHY_2M;
+	m.mtu = 300;
+	CHECK(airtime_ceiling(&m, 16) == airtime_radio_ceiling(&m));
 }
 
-/* A new link's first anchor follows the last link's event; on an idle adapter it is the connect time. */
+/* On an idle adapter a link's first anchor is the connect time. Even: the next goes to the middle of the
+ * longest run of free slots (slot 5 of 10 after one link; then slot 2, between 0 and 5), slots of 15 ms / 10:
+ * ten exchanges of 1392 µs, each with 108 µs of guard time for a reply that carries data. Packed:
+ * right after the last link's full event. */
 static void test_placement(void)
 {
 	LinkModel m;
 	Airtime a;
 
 	link_model_default(&m);
-	airtime_init(&a, &m, 3);
+	airtime_init(&a, &m, 3, AIR_PLACE_EVEN);
 	airtime_connect(&a, 0, 1000);
 	CHECK_INT(a.links[0].anchor, 1000);
+	airtime_connect(&a, 1, 40000);
+	CHECK_INT(a.links[1].anchor, 1000 + 5 * 1500 + 3 * 15000);
+	airtime_connect(&a, 2, 50000);
+	CHECK_INT(a.links[2].anchor, 1000 + 2 * 1500 + 4 * 15000);
+	airtime_disconnect(&a, 0);
+	airtime_disconnect(&a, 1);
+	airtime_disconnect(&a, 2);
+	airtime_connect(&a, 2, 70000);
+	CHECK_INT(a.links[2].anchor, 70000);
+
+	airtime_init(&a, &m, 3, AIR_PLACE_PACKED);
+	airtime_connect(&a, 0, 1000);
 	airtime_connect(&a, 1, 40000);
 	CHECK_INT(a.links[1].anchor, 1000 + 8352 + 3 * 15000);
 	airtime_disconnect(&a, 0);
 	airtime_disconnect(&a, 1);
 	airtime_connect(&a, 2, 70000);
 	CHECK_INT(a.links[2].anchor, 70000);
+}
+
+/* A link that leaves frees its slot for the next; with every slot taken, the least used is shared. */
+static void test_placement_reuses_slots(void)
+{
+	LinkModel m;
+	Airtime a;
+
+	link_model_default(&m);
+	m.interval_ms = 7.5; /* 5 slots of 1500 µs (5 exchanges of 1392 µs and guard time) */
+	airtime_init(&a, &m, 7, AIR_PLACE_EVEN);
+	for (size_t i = 0; i < 5; i++)
+		airtime_connect(&a, i, 1000 + i);
+	for (size_t i = 0; i < 5; i++)
+		for (size_t j = 0; j < i; j++)
+			CHECK((a.links[i].anchor - 1000) % 7500 != (a.links[j].anchor - 1000) % 7500);
+	airtime_disconnect(&a, 3);
+	airtime_connect(&a, 5, 100000);
+	CHECK_INT((a.links[5].anchor - 1000) % 7500, (a.links[3].anchor - 1000) % 7500);
+	airtime_connect(&a, 6, 200000);
+	CHECK_INT(((a.links[6].anchor - 1000) % 7500) % 1500, 0);
 }
 
 int main(void)
@@ -185,6 +264,8 @@ int main(void)
 		TAP_TEST(test_aggregate_saturates),
 		TAP_TEST(test_ceiling),
 		TAP_TEST(test_placement),
+		TAP_TEST(test_placement_reuses_slots),
+		TAP_TEST(test_even_placement_is_fair),
 	};
 	return tap_run(tests, ARRAY_SIZE(tests));
 }

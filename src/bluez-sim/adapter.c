@@ -471,7 +471,7 @@ void adapter_init(Adapter *a, Stand *s, unsigned index)
 	snprintf(a->address, sizeof(a->address), "00:1A:7D:DA:71:%02X", 0x13 + index);
 	for (size_t i = 0; i < s->n_radios; i++)
 		peer_init(&a->peers[i], a, &s->radios[i]);
-	airtime_init(&a->air, &s->link, s->n_radios);
+	airtime_init(&a->air, &s->link, s->n_radios, s->anchor_placement);
 }
 
 unsigned adapter_links(const Adapter *a)

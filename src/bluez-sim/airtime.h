@@ -6,9 +6,17 @@
  *
  * What is modelled, after Zephyr's LE controller (subsys/bluetooth/controller, ticker.c and ull_sched.c):
  * - Anchor points stay on each link's grid: the central must transmit at the anchor (Core Vol 6 Part B
- *   4.5.1), so an event is never started late. A new link's first anchor is placed right after the event
- *   length of the link connected before it (ull_sched_after_cen_slot_get: a new central connection goes
- *   after the existing central slots; Nordic's SoftDevice schedules central links back to back likewise).
+ *   4.5.1), so an event is never started late. The central picks a new link's first anchor (the transmit
+ *   window offset of CONNECT_IND, Core Vol 6 Part B 2.3.3.1) in one of two ways (--anchor-placement):
+ *   - even (the default): the interval is cut into as many equal slots as whole exchanges fit in it (the
+ *     rest shared out as guard time for replies that carry data), from the first link's anchor; a new
+ *     link takes the middle of the longest run of free slots, so the links split the interval evenly
+ *     and no stretch too short for an exchange is left between two events. This is what Silicon Labs'
+ *     controller calls even anchor selection, meant for one central with many peripherals at the same
+ *     interval.
+ *   - packed: right after the event length of the link connected before it (Nordic's SoftDevice offsets
+ *     central links by their event length; Zephyr's ull_sched_after_cen_slot_get places a new central
+ *     connection after the existing central slots).
  * - An event reserves one exchange at its anchor and then goes on while it has data, up to its packets per
  *   event and its interval (link-model.h), but it closes before the next anchor of another link with data
  *   (the central may end an event at any time, Core Vol 6 Part B 4.5.6; Zephyr's LLL aborts the running
@@ -39,8 +47,12 @@ typedef struct AirLink {
 	uint64_t bytes_up, bytes_down;   /* ATT value bytes carried */
 } AirLink;
 
+typedef enum AirPlacement { AIR_PLACE_EVEN, AIR_PLACE_PACKED } AirPlacement;
+
 typedef struct Airtime {
 	const LinkModel *m;
+	AirPlacement placement;
+	uint64_t origin;       /* the exchange grid's origin (even placement): the first link's first anchor */
 	AirLink links[AIRTIME_LINKS_MAX];
 	size_t n_links;
 	uint64_t busy_until;   /* end of the last event */
@@ -58,9 +70,9 @@ typedef struct AirPick {
 	uint64_t budget_usec;
 } AirPick;
 
-void airtime_init(Airtime *a, const LinkModel *m, size_t n_links);
+void airtime_init(Airtime *a, const LinkModel *m, size_t n_links, AirPlacement placement);
 /* Link i connects at `now`: its first anchor is `now` on an idle adapter, else the first point after
- * `now` that follows the last-connected link's event. */
+ * `now` on the slot the placement picks. */
 void airtime_connect(Airtime *a, size_t i, uint64_t now);
 void airtime_disconnect(Airtime *a, size_t i);
 /* Link i has data at `now`: its next event is the first anchor after `now` (or its first anchor). */
@@ -72,6 +84,8 @@ void airtime_done(Airtime *a, const AirPick *pick, const LinkEvent *ev, size_t b
 		  bool more);
 /* Air time one exchange reserves: a full packet one way, an empty one back, T_IFS after each. */
 uint32_t airtime_reserve_usec(const LinkModel *m);
-/* Value bytes per second one adapter can carry in one direction with max_links links: the radio busy
- * all the time with full exchanges of MTU-sized PDUs, or max_links single-link ceilings if lower. */
+/* Value bytes per second of MTU-sized PDUs in one direction with the radio busy all the time. */
+double airtime_radio_ceiling(const LinkModel *m);
+/* What one adapter can carry with max_links links: the radio ceiling over the whole exchanges that fit
+ * in one interval (airtime.c says why), or max_links single-link ceilings if lower. */
 double airtime_ceiling(const LinkModel *m, unsigned max_links);

@@ -266,6 +266,7 @@ struct Stand {
 	LinkModel link;
 	double time_scale;
 	unsigned max_links;      /* LE links one adapter's controller takes (--max-links) */
+	AirPlacement anchor_placement; /* where a new link's first anchor goes (--anchor-placement) */
 	bool reassembly;
 	/* smp_bt_tx_pkt() waits for each notification to be sent before the work queue takes the next frame
 	 * (Zephyr); off: REFERENCE.md §14's model, where it moves on once the response is queued. */

@@ -30,6 +30,10 @@ static void usage(void)
 	       "Link model (REFERENCE.md §14); the links of one adapter share its radio: their connection events\n"
 	       "never overlap (anchors kept, an event closes before another link's anchor, a busy anchor is\n"
 	       "skipped), so N links saturate at the adapter's air-time ceiling, not at N x one link:\n"
+	       "  --anchor-placement even|packed  where a new link's anchor goes (default even): even splits the\n"
+	       "                               interval between the links in whole exchanges (Silicon Labs'\n"
+	       "                               even anchor selection); packed puts it right after the last\n"
+	       "                               link's full event (Nordic's SoftDevice, Zephyr's controller)\n"
 	       "  --conn-interval-ms X         connection interval, 7.5..4000 (default 15)\n"
 	       "  --mtu N                      ATT MTU, 23..517 (default 498)\n"
 	       "  --data-length N              LL data length, 27..251 (default 251)\n"
@@ -100,7 +104,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, O_DISC_NOT_READY, O_STOP_DELAY, O_WRITE_VALUE_FAILS, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, O_DISC_NOT_READY, O_STOP_DELAY, O_WRITE_VALUE_FAILS, O_ANCHORS, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -130,7 +134,7 @@ static const struct option options[] = {
 	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED },
 	{ "slow-erase", 1, NULL, O_SLOW_ERASE }, { "gatt-errors", 1, NULL, O_GATT_ERRORS },
 	{ "discovery-not-ready", 1, NULL, O_DISC_NOT_READY }, { "stop-discovery-delay-ms", 1, NULL, O_STOP_DELAY },
-	{ "write-value-fails", 1, NULL, O_WRITE_VALUE_FAILS }, {}
+	{ "write-value-fails", 1, NULL, O_WRITE_VALUE_FAILS }, { "anchor-placement", 1, NULL, O_ANCHORS }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -301,6 +305,11 @@ static int parse_value(Stand *s, int c, const char *arg)
 						!strcmp(arg, "start") ? DISCOVERY_NOT_READY_START : 0;
 		return s->faults.discovery_not_ready ? 0 : -EINVAL;
 	case O_STATS: s->stats_file = arg; return 0;
+	case O_ANCHORS:
+		if (strcmp(arg, "even") && strcmp(arg, "packed"))
+			return -EINVAL;
+		s->anchor_placement = !strcmp(arg, "even") ? AIR_PLACE_EVEN : AIR_PLACE_PACKED;
+		return 0;
 	case O_PHY: return link_phy_parse(arg, &s->link.phy);
 	case O_DEVICE_IO: return parse_io(arg, &s->device_io);
 	case O_APP_VERSION:

@@ -3,7 +3,7 @@
  * --stats-file: what each adapter's radio carried, in simulated time (so the figures do not depend on the
  * machine's load), next to the ceiling one adapter can carry. One record a line, space-separated
  * key=value fields after the record type, for a benchmark to read:
- *   adapter hci0 ceiling=B/s link_ceiling=B/s max_links=N elapsed_usec= air_usec= active_usec= busy_share=
+ *   adapter hci0 ceiling=B/s radio_ceiling=B/s link_ceiling=B/s max_links=N elapsed_usec= air_usec= active_usec= busy_share=
  *           bytes_up= bytes_down= up_bytes_per_s=
  *   link hci0 ADDRESS bytes_up= bytes_down= air_usec= events= skipped=
  * active_usec runs from the adapter's first event to the end of its last; busy_share and up_bytes_per_s
@@ -27,9 +27,10 @@ static void write_adapter(FILE *f, Adapter *a)
 		up += air->links[i].bytes_up;
 		down += air->links[i].bytes_down;
 	}
-	fprintf(f, "adapter hci%u ceiling=%.0f link_ceiling=%.0f max_links=%u elapsed_usec=%llu air_usec=%llu "
-		   "active_usec=%llu busy_share=%.4f bytes_up=%llu bytes_down=%llu up_bytes_per_s=%.0f\n",
-		a->index, airtime_ceiling(&s->link, s->max_links), link_ceiling(&s->link), s->max_links,
+	fprintf(f, "adapter hci%u ceiling=%.0f radio_ceiling=%.0f link_ceiling=%.0f max_links=%u elapsed_usec=%llu "
+		   "air_usec=%llu active_usec=%llu busy_share=%.4f bytes_up=%llu bytes_down=%llu up_bytes_per_s=%.0f\n",
+		a->index, airtime_ceiling(&s->link, s->max_links), airtime_radio_ceiling(&s->link),
+		link_ceiling(&s->link), s->max_links,
 		(unsigned long long)radio_air_now(a), (unsigned long long)air->air_usec, (unsigned long long)active,
 		active ? (double)air->air_usec / (double)active : 0.0, (unsigned long long)up,
 		(unsigned long long)down, active ? (double)up * 1e6 / (double)active : 0.0);
