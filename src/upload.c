@@ -22,6 +22,7 @@ typedef struct Chunk {
 	bool used;
 	bool stale;   /* sent before a rewind: its answer may move "acked" but never rewinds again */
 	bool first;
+	bool after_others;  /* other chunks of this run were sent before it: they may be what the device holds */
 	uint8_t seq;
 	uint64_t off;
 	size_t len;
@@ -178,7 +179,8 @@ static int upload_send(Upload *u, uint64_t off, bool first, uint64_t timeout)
 		return n;
 	req.body_len = (size_t)n;
 	/* In flight before submit: the answer may come back from within it. */
-	*ch = (Chunk){ .upload = u, .used = true, .first = c.first, .off = off, .len = c.data_len };
+	*ch = (Chunk){ .upload = u, .used = true, .first = c.first, .after_others = u->res->chunks > 0, .off = off,
+		       .len = c.data_len };
 	u->in_flight++;
 	n = smp_client_submit(u->client, &req, timeout, upload_on_response, ch, &ch->seq);
 	if (n < 0) {
@@ -255,7 +257,9 @@ static void upload_shorten_waits(Upload *u)
 }
 
 /* The first chunk's answer tells where the device stands: a fresh start (off = first chunk's length),
- * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). */
+ * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). Only the
+ * first chunk this run sends tells of an earlier upload: once other chunks have gone (a first chunk sent
+ * again after its answer was lost, a reconnect), what the device holds may be this run's own. */
 static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 {
 	u->started = true;
@@ -270,7 +274,7 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 	}
 	if (r->off == u->len) {
 		/* Nothing to send: what the device holds counts as resumed, so no rate is made of it. */
-		if (u->res->reconnects == 0) {
+		if (!ch->after_others) {
 			u->res->resumed = true;
 			u->res->resumed_from = r->off;
 		}
@@ -284,7 +288,7 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 		 * (boot_serial.c bs_upload(), rem_bytes < BOOT_MAX_ALIGN, 32): a fresh start all the same. */
 		bool word_tail = r->off < ch->len && ch->len - r->off < 32;
 
-		if (u->res->reconnects == 0 && !word_tail) {
+		if (!ch->after_others && !word_tail) {
 			u->res->resumed = true;
 			u->res->resumed_from = r->off;
 		}
@@ -388,6 +392,7 @@ static void upload_on_failure(Upload *u, Chunk *ch, int err)
 		return;
 	log_debug("chunk at %llu: %s", (unsigned long long)ch->off, strerror(-err));
 	if (ch->first) {
+		u->res->resends++;
 		upload_on_loss(u);
 		if (!u->renew_link)
 			upload_start(u);

@@ -250,6 +250,24 @@ static void test_resume_across_runs(void)
 	run_teardown(&run);
 }
 
+/* The first chunk's answer is lost: the chunk goes again, and the device, which took it and the frames
+ * behind it, answers with its offset. That is this run's own progress, not an earlier upload's: the
+ * result is not a resume, and the resend is counted. */
+static void test_lost_first_answer_is_not_a_resume(void)
+{
+	Run run;
+
+	run_setup(&run, 100 * 1024);
+	sim_loop_faults()->garble_answer_at = sim_loop_stats()->answers + 1; /* after the session's own */
+	run_upload(&run);
+	CHECK_INT(run.r, 0);
+	CHECK(!run.res.resumed);
+	CHECK_INT(run.res.resumed_from, 0);
+	CHECK(run.res.resends >= 1);
+	check_slot1_holds_image();
+	run_teardown(&run);
+}
+
 /* Data corrupted on the way: the device's match is false and the engine says so. */
 static void test_corrupted_data_fails_match(void)
 {
@@ -308,6 +326,7 @@ int main(void)
 		TAP_TEST(test_faults_end_verified),
 		TAP_TEST(test_resume_after_lost_link),
 		TAP_TEST(test_resume_across_runs),
+		TAP_TEST(test_lost_first_answer_is_not_a_resume),
 		TAP_TEST(test_corrupted_data_fails_match),
 		TAP_TEST(test_second_upload_is_instant),
 		TAP_TEST(test_device_error_is_reported),
