@@ -16,8 +16,9 @@
 
 enum {
 	/* positive outcomes beside DEVICE_STATUS_ERROR (device.h) */
-	UPLOAD_MATCH_FAILED = 2,   /* the device reported match: false — the slot does not hold the file */
+	UPLOAD_MATCH_FAILED = 2,   /* the device reported match: false; the damaged copy was erased */
 	UPLOAD_GAVE_UP = 3,        /* the link kept failing past max_reconnects */
+	UPLOAD_MATCH_FAILED_KEPT = 4, /* match: false, and erasing the damaged copy failed: it is still there */
 };
 
 typedef struct UploadProgress {
@@ -63,5 +64,5 @@ void upload_options_default(UploadOptions *o);
 double upload_rate(const UploadResult *res);
 
 /* Uploads data (a whole MCUboot image file) to the device, which must be connected with limits learned.
- * Returns 0, DEVICE_STATUS_ERROR (d->status), UPLOAD_MATCH_FAILED, UPLOAD_GAVE_UP, or -errno. */
+ * Returns 0, DEVICE_STATUS_ERROR (d->status), UPLOAD_MATCH_FAILED(_KEPT), UPLOAD_GAVE_UP, or -errno. */
 int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *opt, UploadResult *res);

@@ -487,6 +487,19 @@ static int upload_drive(Upload *u)
 	return u->result;
 }
 
+/* The device wrote every byte, but its hash of them is not the file's (a write lost on the way, a frame
+ * joined from two): the slot holds a damaged copy whose hash TLV still reads as the file's, so image list
+ * shows it as the file and a later run would skip the upload, then MCUboot would refuse it at boot. Erase
+ * it. Without a slot Zephyr erases the slot opposite the running one, where image 0's uploads go
+ * (img_mgmt.c img_mgmt_erase()); another image's is its secondary slot. */
+static int upload_erase_damaged(Device *d, const UploadOptions *opt)
+{
+	int slot = opt->image ? (int)opt->image * 2 + 1 : -1;
+
+	log_debug("match: false: erasing the damaged copy");
+	return device_image_erase(d, slot) == 0 ? UPLOAD_MATCH_FAILED : UPLOAD_MATCH_FAILED_KEPT;
+}
+
 int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *opt, UploadResult *res)
 {
 	Upload u = { .d = d, .client = d->client, .data = data, .len = len, .opt = *opt, .res = res };
@@ -513,6 +526,8 @@ int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *
 	res->frame_size = u.frame_size;
 	res->window = u.max_window;
 	free(u.body);
+	if (r == UPLOAD_MATCH_FAILED)
+		r = upload_erase_damaged(d, opt);
 	return r;
 }
 

@@ -112,7 +112,7 @@ static void test_two_images_one_reset(void)
 	flow_teardown(f);
 }
 
-/* Image 0 waits in its slot, image 1's upload is corrupted: neither is marked. */
+/* Image 0 waits in its slot, image 1's upload is corrupted: neither is marked, image 1's copy is erased. */
 static void test_nothing_marked_unless_all_verified(void)
 {
 	Flow *f = flow_setup(NULL, DFU_UPLOAD_ONLY);
@@ -128,7 +128,7 @@ static void test_nothing_marked_unless_all_verified(void)
 	CHECK(f->res.images[0].upload_skipped && !f->res.images[0].marked && !f->res.reset);
 	CHECK(slot_holds(f, 1, 0, &s) && !s.pending);
 	sim_device_slot_state(sim_loop_sim(), 3, &s);
-	CHECK(!s.pending);
+	CHECK(!s.pending && !s.present); /* image 1's damaged copy erased */
 	flow_teardown(f);
 }
 

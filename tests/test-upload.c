@@ -268,16 +268,33 @@ static void test_lost_first_answer_is_not_a_resume(void)
 	run_teardown(&run);
 }
 
-/* Data corrupted on the way: the device's match is false and the engine says so. */
+/* Data corrupted on the way: the device's match is false and the engine says so, and erases the damaged
+ * copy, whose hash TLV would otherwise list as the file's. When the erase cannot reach the device, the
+ * engine says the copy is still there. */
 static void test_corrupted_data_fails_match(void)
 {
 	Run run;
+	SimSlotState s;
+	unsigned requests;
 
 	run_setup(&run, 60 * 1024);
 	sim_loop_faults()->corrupt_data_at = 12;
 	run_upload(&run);
 	CHECK_INT(run.r, UPLOAD_MATCH_FAILED);
 	CHECK(run.res.has_match && !run.res.match);
+	sim_device_slot_state(sim_loop_sim(), 1, &s);
+	CHECK(!s.present);
+	requests = sim_loop_stats()->requests;
+	run_teardown(&run);
+
+	run_setup(&run, 60 * 1024);
+	sim_loop_faults()->corrupt_data_at = 12;
+	sim_loop_faults()->lose_link_at = requests; /* the erase, the last request */
+	run.o.max_reconnects = 0;
+	run_upload(&run);
+	CHECK_INT(run.r, UPLOAD_MATCH_FAILED_KEPT);
+	sim_device_slot_state(sim_loop_sim(), 1, &s);
+	CHECK(s.present);
 	run_teardown(&run);
 }
 

@@ -16,7 +16,7 @@ int cli_exit_code(int err)
 	switch (err) {
 	case 0: return EXIT_OK;
 	case DEVICE_STATUS_ERROR: return EXIT_DEVICE;
-	case UPLOAD_MATCH_FAILED: return EXIT_VERIFY;
+	case UPLOAD_MATCH_FAILED: case UPLOAD_MATCH_FAILED_KEPT: return EXIT_VERIFY;
 	case UPLOAD_GAVE_UP: return EXIT_TRANSPORT;
 	case -ETIMEDOUT: return EXIT_TIMEOUT;
 	case -EBADMSG: case -E2BIG: return EXIT_PROTOCOL;

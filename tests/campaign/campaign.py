@@ -106,6 +106,8 @@ def ble_faults(r, seed):
         "acquire-notify-hangs": (["--acquire-notify-hangs"], NOTIFY_WAIT * CONNECTIONS),
         "acquire-write-fails": (["--acquire-write-fails"], 0),
         "gatt-errors": (["--gatt-errors", str(r.choice([0.1, 0.3])), "--seed", str(seed)], GATT_RETRIES * CONNECTIONS),
+        # writes through WriteValue (AcquireWrite refused), one of which BlueZ fails: its bytes are lost
+        "write-value-fails": (["--acquire-write-fails", "--write-value-fails", n(r, 1, IMAGE_SIZE // 495 + 20)], "link"),
     }
 
 

@@ -136,6 +136,24 @@ class Ble(unittest.TestCase):
             self.assertGreaterEqual(result["reconnects"], 1)
             self.assertTrue(result["match"])
 
+    def test_damaged_copy_is_erased(self):
+        """A refused WriteValue in the middle of a frame, with the frame's later writes already queued behind
+        it: the device joins them with the next frame's first bytes into one frame of the announced length
+        (smp_reassembly_collect() counts bytes, not writes) and writes wrong data. The upload ends with
+        match: false; the slot would still list the file's hash TLV, so smpctl erases it, and the next
+        upload sends the file again instead of skipping it."""
+        image = mkimage(os.path.join(self.tmp.name, "damaged.bin"), "--size", str(100 * 1024), "--version",
+                        "2.0.0", "--key", key("ec-p256", False))
+        with BluezSim("--acquire-write-fails", "--write-value-fails", "108") as b:
+            r = b.run(["--json", "image", "upload", image])
+            self.assertEqual(r.code, 7, r)
+            self.assertIn("match: false): the damaged copy was erased", r.err)
+            slots = b.run(["--json", "image", "list"]).json()["images"]
+            self.assertEqual([s["slot"] for s in slots], [0])
+            r = b.run(["--json", "image", "upload", image])
+            self.assertEqual(r.code, 0, r)
+            self.assertTrue(r.json_lines()[-1]["match"])
+
     def test_fs_lost_link_resumes_both_ways(self):
         """fs upload loses the link half way through its writes, fs download half way through the device's
         notifications: each reconnects, goes on from the device's offset, and the hash checks."""
