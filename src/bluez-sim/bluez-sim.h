@@ -256,6 +256,7 @@ typedef struct Faults {
 	unsigned discovery_not_ready;     /* 0, DISCOVERY_NOT_READY_FILTER or _START */
 	unsigned stop_discovery_delay_ms; /* the controller's stop of the last session takes this long */
 	unsigned write_value_fails, write_values; /* --write-value-fails N: the Nth WriteValue, once */
+	unsigned corrupt_write, writes;   /* --corrupt-write N: the Nth write's last byte flipped, once */
 	unsigned notifications;
 	bool disconnect_fired;
 } Faults;

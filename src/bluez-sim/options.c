@@ -84,6 +84,10 @@ static void usage(void)
 	       "                               N ms later (real time); the session is kept until then (BLUEZ.md §2)\n"
 	       "  --write-value-fails N        the Nth WriteValue (once) answers Failed \"Failed to initiate write\"\n"
 	       "                               and its bytes are lost (with --acquire-write-fails)\n"
+	       "  --corrupt-write N            the Nth write the device gets (once) has its last byte flipped: it\n"
+	       "                               writes data that is not the file's, so the upload ends match: false\n"
+	       "                               (a real controller's CRC drops such a packet: this is for trying\n"
+	       "                               what a client does then)\n"
 	       "  --power-loss-in-swap         the power fails once half way through MCUboot's swap (it resumes)\n"
 	       "  --slow-erase MS              the first chunk of every upload is answered MS ms late (real time,\n"
 	       "                               not scaled): a flash slow to erase the slot\n"
@@ -104,7 +108,7 @@ enum {
 	O_DEVICE_IO, O_UPDATE_FOOTER,
 	O_DISC_BYTES, O_DISC_RANDOM, O_DROP_NOTIFY, O_DELAY_NOTIFY, O_NOTIFY_HANGS, O_WRITE_FAILS, O_LOSE_RESET, O_CONN_FAIL, O_CONN_RUN, O_SEED, O_READY,
 	O_POWER_LOSS, O_FLOOD_NOTIFY,
-	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, O_DISC_NOT_READY, O_STOP_DELAY, O_WRITE_VALUE_FAILS, O_ANCHORS, /* in the order of options[]: error messages index it */
+	O_VERBOSE, O_HELP, O_MAX_LINKS, O_STATS, O_IDLE_ERASE, O_FS, O_FS_SHA256, O_SETTINGS, O_DISC_NOTIFIED, O_SLOW_ERASE, O_GATT_ERRORS, O_DISC_NOT_READY, O_STOP_DELAY, O_WRITE_VALUE_FAILS, O_ANCHORS, O_CORRUPT_WRITE, /* in the order of options[]: error messages index it */
 };
 
 static const struct option options[] = {
@@ -134,7 +138,8 @@ static const struct option options[] = {
 	{ "settings", 0, NULL, O_SETTINGS }, { "disconnect-after-notified", 1, NULL, O_DISC_NOTIFIED },
 	{ "slow-erase", 1, NULL, O_SLOW_ERASE }, { "gatt-errors", 1, NULL, O_GATT_ERRORS },
 	{ "discovery-not-ready", 1, NULL, O_DISC_NOT_READY }, { "stop-discovery-delay-ms", 1, NULL, O_STOP_DELAY },
-	{ "write-value-fails", 1, NULL, O_WRITE_VALUE_FAILS }, { "anchor-placement", 1, NULL, O_ANCHORS }, {}
+	{ "write-value-fails", 1, NULL, O_WRITE_VALUE_FAILS }, { "anchor-placement", 1, NULL, O_ANCHORS },
+	{ "corrupt-write", 1, NULL, O_CORRUPT_WRITE }, {}
 };
 
 static int parse_number(const char *arg, double lo, double hi, double *out)
@@ -278,6 +283,7 @@ static int parse_numeric(Stand *s, int c, const char *arg)
 	case O_DELAY_NOTIFY: if (v > 60000) return -EINVAL; s->faults.delay_notify_ms = (unsigned)v; return 0;
 	case O_FLOOD_NOTIFY: if (v > 10000) return -EINVAL; s->faults.flood_notify = (unsigned)v; return 0;
 	case O_WRITE_VALUE_FAILS: s->faults.write_value_fails = (unsigned)MIN(v, 1e9); return 0;
+	case O_CORRUPT_WRITE: s->faults.corrupt_write = (unsigned)MIN(v, 1e9); return 0;
 	case O_STOP_DELAY: if (v > 60000) return -EINVAL; s->faults.stop_discovery_delay_ms = (unsigned)v; return 0;
 	case O_SLOW_ERASE: if (v > 600000) return -EINVAL; s->cfg.slow_erase_ms = (uint32_t)v; return 0;
 	default: return parse_link(s, c, v);

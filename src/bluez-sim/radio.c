@@ -522,8 +522,17 @@ static int on_air_event(sd_event_source *src, uint64_t usec, void *userdata)
 
 void radio_client_write(Radio *r, const uint8_t *data, size_t len)
 {
+	Faults *f = &radio_stand(r)->faults;
+	uint8_t flipped[ATT_VALUE_MAX];
+
 	if (!r->conn)
 		return;
+	if (f->corrupt_write && ++f->writes == f->corrupt_write && len && len <= sizeof(flipped)) {
+		stand_log(radio_stand(r), "%s: write %u corrupted (fault knob)", r->address, f->writes);
+		memcpy(flipped, data, len);
+		flipped[len - 1] ^= 0xff;
+		data = flipped;
+	}
 	if (!queue_push(&r->up, data, len, false))
 		stand_log(radio_stand(r), "%s: bluetoothd's write queue is full: write dropped", r->address);
 	link_schedule(r);
