@@ -18,7 +18,7 @@ enum {
 	/* positive outcomes beside DEVICE_STATUS_ERROR (device.h) */
 	UPLOAD_MATCH_FAILED = 2,   /* the device reported match: false; the damaged copy was erased */
 	UPLOAD_GAVE_UP = 3,        /* the link kept failing past max_reconnects */
-	UPLOAD_MATCH_FAILED_KEPT = 4, /* match: false, and erasing the damaged copy failed: it is still there */
+	UPLOAD_MATCH_FAILED_KEPT = 4, /* match: false, and erasing the damaged copy failed: it may still be there */
 };
 
 typedef struct UploadProgress {

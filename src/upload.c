@@ -22,7 +22,7 @@ typedef struct Chunk {
 	bool used;
 	bool stale;   /* sent before a rewind: its answer may move "acked" but never rewinds again */
 	bool first;
-	bool after_others;  /* other chunks of this run were sent before it: they may be what the device holds */
+	uint64_t sent_before; /* the furthest end this run had sent before it: the device may hold that much */
 	uint8_t seq;
 	uint64_t off;
 	size_t len;
@@ -43,6 +43,7 @@ struct Upload {
 	size_t ceiling;       /* the window grows back to just below the last one that lost a frame */
 	unsigned good_acks;
 	uint64_t acked;       /* the device's offset: authoritative */
+	uint64_t sent_end;    /* the furthest end of any chunk this run sent */
 	uint64_t next;        /* next offset to send */
 	bool started;         /* the first chunk was answered */
 	Chunk chunks[UPLOAD_MAX_WINDOW];
@@ -179,7 +180,7 @@ static int upload_send(Upload *u, uint64_t off, bool first, uint64_t timeout)
 		return n;
 	req.body_len = (size_t)n;
 	/* In flight before submit: the answer may come back from within it. */
-	*ch = (Chunk){ .upload = u, .used = true, .first = c.first, .after_others = u->res->chunks > 0, .off = off,
+	*ch = (Chunk){ .upload = u, .used = true, .first = c.first, .sent_before = u->sent_end, .off = off,
 		       .len = c.data_len };
 	u->in_flight++;
 	n = smp_client_submit(u->client, &req, timeout, upload_on_response, ch, &ch->seq);
@@ -189,6 +190,7 @@ static int upload_send(Upload *u, uint64_t off, bool first, uint64_t timeout)
 		return n;
 	}
 	u->res->chunks++;
+	u->sent_end = MAX(u->sent_end, off + c.data_len);
 	return (int)c.data_len;
 }
 
@@ -257,9 +259,9 @@ static void upload_shorten_waits(Upload *u)
 }
 
 /* The first chunk's answer tells where the device stands: a fresh start (off = first chunk's length),
- * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). Only the
- * first chunk this run sends tells of an earlier upload: once other chunks have gone (a first chunk sent
- * again after its answer was lost, a reconnect), what the device holds may be this run's own. */
+ * a resumed upload (its earlier offset) or all of it (the slot already holds exactly this file). Only an
+ * offset beyond what this run had sent before the chunk tells of an earlier upload: up to there (a first
+ * chunk sent again after its answer was lost, a reconnect) what the device holds may be this run's own. */
 static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 {
 	u->started = true;
@@ -274,7 +276,7 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 	}
 	if (r->off == u->len) {
 		/* Nothing to send: what the device holds counts as resumed, so no rate is made of it. */
-		if (!ch->after_others) {
+		if (r->off > ch->sent_before) {
 			u->res->resumed = true;
 			u->res->resumed_from = r->off;
 		}
@@ -288,7 +290,7 @@ static void upload_on_first(Upload *u, const Chunk *ch, const MgmtUploadRsp *r)
 		 * (boot_serial.c bs_upload(), rem_bytes < BOOT_MAX_ALIGN, 32): a fresh start all the same. */
 		bool word_tail = r->off < ch->len && ch->len - r->off < 32;
 
-		if (!ch->after_others && !word_tail) {
+		if (r->off > ch->sent_before && !word_tail) {
 			u->res->resumed = true;
 			u->res->resumed_from = r->off;
 		}
@@ -495,9 +497,13 @@ static int upload_drive(Upload *u)
 static int upload_erase_damaged(Device *d, const UploadOptions *opt)
 {
 	int slot = opt->image ? (int)opt->image * 2 + 1 : -1;
+	int r;
 
 	log_debug("match: false: erasing the damaged copy");
-	return device_image_erase(d, slot) == 0 ? UPLOAD_MATCH_FAILED : UPLOAD_MATCH_FAILED_KEPT;
+	r = device_image_erase(d, slot);
+	if (r == -ECANCELED)
+		return r;
+	return r == 0 ? UPLOAD_MATCH_FAILED : UPLOAD_MATCH_FAILED_KEPT;
 }
 
 int upload_run(Device *d, const uint8_t *data, size_t len, const UploadOptions *opt, UploadResult *res)

@@ -264,16 +264,19 @@ double airtime_radio_ceiling(const LinkModel *m)
 	return (double)value * 1e6 / (double)air;
 }
 
-/* Why whole exchanges bound the radio: every link has one event per interval on its own grid, events do
- * not overlap, and an event is whole exchanges, so the events of one interval fit in it end to end:
- * with exchanges all alike (every packet of a PDU full), at most grid_slots() of them. Otherwise the last
- * packet of each PDU is shorter, and the continuous figure is the bound. */
-double airtime_ceiling(const LinkModel *m, unsigned max_links)
+/* Why whole exchanges bound the radio under even placement: every link has one event per interval, no
+ * two links share a slot while there are slots to spare, an event closes before the next waiting link's
+ * anchor, and an event is whole exchanges, so the events of one interval fit in it end to end: with
+ * exchanges all alike (every packet of a PDU full), at most grid_slots() of them. Otherwise the last packet
+ * of each PDU is shorter, and the continuous figure is the bound. Packed anchors can fall closer together
+ * than one exchange; the links that collide there are skipped, and one that was skipped more may run its
+ * event past the interval's end, so only the continuous figure bounds them. */
+double airtime_ceiling(const LinkModel *m, unsigned max_links, AirPlacement placement)
 {
 	size_t link_bytes = link_value_max(m) + LINK_L2CAP_ATT_OVERHEAD;
 	double radio = airtime_radio_ceiling(m), links = max_links * link_ceiling(m);
 
-	if (link_bytes % m->data_length == 0)
+	if (placement == AIR_PLACE_EVEN && link_bytes % m->data_length == 0)
 		radio *= (double)(grid_slots(m) * airtime_reserve_usec(m)) / (double)link_interval_usec(m);
 	return links < radio ? links : radio;
 }

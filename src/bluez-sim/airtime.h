@@ -13,7 +13,8 @@
  *     link takes the middle of the longest run of free slots, so the links split the interval evenly
  *     and no stretch too short for an exchange is left between two events. This is what Silicon Labs'
  *     controller calls even anchor selection, meant for one central with many peripherals at the same
- *     interval.
+ *     interval. With more links than slots (6 at 1M and 15 ms) a new link shares the least used slot,
+ *     and the links on one slot collide every interval, taking turns.
  *   - packed: right after the event length of the link connected before it (Nordic's SoftDevice offsets
  *     central links by their event length; Zephyr's ull_sched_after_cen_slot_get places a new central
  *     connection after the existing central slots).
@@ -86,6 +87,7 @@ void airtime_done(Airtime *a, const AirPick *pick, const LinkEvent *ev, size_t b
 uint32_t airtime_reserve_usec(const LinkModel *m);
 /* Value bytes per second of MTU-sized PDUs in one direction with the radio busy all the time. */
 double airtime_radio_ceiling(const LinkModel *m);
-/* What one adapter can carry with max_links links: the radio ceiling over the whole exchanges that fit
- * in one interval (airtime.c says why), or max_links single-link ceilings if lower. */
-double airtime_ceiling(const LinkModel *m, unsigned max_links);
+/* What one adapter can carry with max_links links: under even placement the radio ceiling over the whole
+ * exchanges that fit in one interval (airtime.c says why and when), else the radio ceiling; or max_links
+ * single-link ceilings if lower. */
+double airtime_ceiling(const LinkModel *m, unsigned max_links, AirPlacement placement);

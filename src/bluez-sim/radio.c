@@ -527,7 +527,9 @@ void radio_client_write(Radio *r, const uint8_t *data, size_t len)
 
 	if (!r->conn)
 		return;
-	if (f->corrupt_write && ++f->writes == f->corrupt_write && len && len <= sizeof(flipped)) {
+	/* Counted once queued, as the device will receive it: a write dropped here is not the Nth. */
+	if (f->corrupt_write && len && len <= sizeof(flipped) && r->up.count < PDU_QUEUE &&
+	    ++f->writes == f->corrupt_write) {
 		stand_log(radio_stand(r), "%s: write %u corrupted (fault knob)", r->address, f->writes);
 		memcpy(flipped, data, len);
 		flipped[len - 1] ^= 0xff;

@@ -29,7 +29,7 @@ static void write_adapter(FILE *f, Adapter *a)
 	}
 	fprintf(f, "adapter hci%u ceiling=%.0f radio_ceiling=%.0f link_ceiling=%.0f max_links=%u elapsed_usec=%llu "
 		   "air_usec=%llu active_usec=%llu busy_share=%.4f bytes_up=%llu bytes_down=%llu up_bytes_per_s=%.0f\n",
-		a->index, airtime_ceiling(&s->link, s->max_links), airtime_radio_ceiling(&s->link),
+		a->index, airtime_ceiling(&s->link, s->max_links, s->anchor_placement), airtime_radio_ceiling(&s->link),
 		link_ceiling(&s->link), s->max_links,
 		(unsigned long long)radio_air_now(a), (unsigned long long)air->air_usec, (unsigned long long)active,
 		active ? (double)air->air_usec / (double)active : 0.0, (unsigned long long)up,

@@ -68,9 +68,9 @@ int cli_upload_failed(Cli *cli, Device *d, int r)
 						  "upload again");
 	if (r == UPLOAD_MATCH_FAILED_KEPT)
 		return cli_fail(cli, EXIT_VERIFY, "the device reports that the uploaded data does not match the file "
-						  "(match: false) and did not erase the damaged copy, which still lists "
-						  "the file's hash: nothing was marked; run again with --force, or "
-						  "'smpctl image erase' first");
+						  "(match: false), and erasing the damaged copy did not succeed, so it may "
+						  "still list as the file's image: nothing was marked; run again with "
+						  "--force, or erase that slot first (smpctl image erase)");
 	if (r == UPLOAD_GAVE_UP)
 		return cli_fail(cli, EXIT_TRANSPORT, "the link kept failing; gave up after several reconnects. The "
 						     "device keeps the partial upload: run the same command again to resume");
