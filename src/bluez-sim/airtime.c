@@ -117,22 +117,14 @@ static uint64_t even_slot(const Airtime *a, size_t self)
 	return (best_from + best_len / 2) % slots;
 }
 
-static bool any_other_connected(const Airtime *a, size_t self)
-{
-	for (size_t j = 0; j < a->n_links; j++)
-		if (j != self && a->links[j].connected)
-			return true;
-	return false;
-}
-
 void airtime_connect(Airtime *a, size_t i, uint64_t now)
 {
 	AirLink *l = &a->links[i];
 	const AirLink *prev = placed_before(a, i);
 	uint64_t interval = link_interval_usec(a->m);
 
-	if (!any_other_connected(a, i)) {
-		a->origin = now; /* an idle adapter: the grid starts at this link's first anchor */
+	if (!prev) {
+		a->origin = now; /* no other link: the grid starts at this link's first anchor */
 		l->anchor = now;
 	} else if (a->placement == AIR_PLACE_PACKED) {
 		l->anchor = grid_at_or_after(prev->anchor + event_length(a->m), interval, now);
