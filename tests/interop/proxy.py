@@ -2,7 +2,8 @@
 
 smpctl talks to udp:127.0.0.1:<relay port>; the relay forwards every request to the fixture's port and
 every answer back. `on_request(chunk, frame)` runs in the relay's thread for each request before it is
-forwarded, and returns True to lose it; `on_answer(chunk, frame)` does the same for answers. `chunk` is
+forwarded, and returns True to lose it, or other bytes to forward in its place (a frame damaged on the
+way); `on_answer(chunk, frame)` does the same for answers. `chunk` is
 the 1-based number of the image upload chunk the frame is or answers (by sequence number), 0 for any
 other request. The callbacks may block (to pause or restart the fixture at an exact point of an upload).
 """
@@ -64,20 +65,22 @@ class Relay:
                     chunk = self.chunks
                 if len(data) >= 8:
                     self.chunk_of_seq[data[6]] = chunk
-                if self.on_request(chunk, data):
+                verdict = self.on_request(chunk, data)
+                if verdict is True:
                     self.lost.append(("request", chunk))
                 else:
-                    self.back.sendto(data, self.target)
+                    self.back.sendto(verdict or data, self.target)
             if self.back in ready:
                 try:
                     data = self.back.recv(65536)
                 except ConnectionRefusedError:  # the fixture was restarting: a lost datagram
                     continue
                 chunk = self.chunk_of_seq.get(data[6], 0) if len(data) >= 8 else 0
-                if self.on_answer(chunk, data):
+                verdict = self.on_answer(chunk, data)
+                if verdict is True:
                     self.lost.append(("answer", chunk))
                 elif self.client:
-                    self.front.sendto(data, self.client)
+                    self.front.sendto(verdict or data, self.client)
 
     def close(self):
         self.stop_w.send(b"x")

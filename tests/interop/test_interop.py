@@ -18,11 +18,11 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from harness import (EXIT_DEVICE, EXIT_OK, EXIT_REVERTED, SMPCTL, key, mkimage, run)  # noqa: E402
+from harness import (EXIT_DEVICE, EXIT_OK, EXIT_REVERTED, EXIT_VERIFY, SMPCTL, key, mkimage, run)  # noqa: E402
 import fidelity  # noqa: E402
 import smp  # noqa: E402
 from fixture import FIXTURES, Fixture, PortTaken, port_free  # noqa: E402
-from proxy import Relay  # noqa: E402
+from proxy import Relay, upload_offset  # noqa: E402
 
 SLOT_SIZE = 0x69000          # native_sim's slots (README: 2 MiB flash, two slots of 0x69000 bytes)
 TIMEOUT = ["--timeout", "5", "--reset-timeout", "30"]
@@ -331,6 +331,35 @@ class Case(unittest.TestCase):
             return
         self.assert_uploaded(r, res, self.fault_image())
         self.assertEqual(res["resumed_from"], offsets[11], (res, offsets[:13]))
+
+    def test_upload_damaged_chunk(self):
+        """One byte of chunk 10's data is flipped on the way (the frame keeps its length): Zephyr writes
+        it, and with CONFIG_IMG_ENABLE_IMAGE_CHECK its hash of the slot at the end is not the file's, so
+        the last answer says match: false. smpctl erases the damaged copy (its hash TLV still reads as
+        the file's, image list would show it as the file) and exits 9; the next run uploads it whole."""
+        if not self.info["kconfig"]["IMG_ENABLE_IMAGE_CHECK"]:
+            self.skipTest("without CONFIG_IMG_ENABLE_IMAGE_CHECK the server does not check the data")
+        path = self.fault_image()
+        data = open(path, "rb").read()
+        damaged = []
+
+        def on_request(chunk, frame):
+            off = upload_offset(frame)
+            if chunk != 10 or not off:
+                return False
+            at = frame.find(data[off:off + 32])  # (no assert here: it would end the relay's thread)
+            damaged.append(off if at > 8 else None)
+            return at > 8 and frame[:at] + bytes([frame[at] ^ 0x01]) + frame[at + 1:]
+        with Relay(self.fx.port, on_request=on_request) as relay:
+            r, res = self.upload(path, "--timeout", "1", device=relay.address)
+        self.assertEqual(len(damaged), 1, damaged)
+        self.assertIsNotNone(damaged[0], "chunk 10 should carry the image's bytes at its offset")
+        self.assertEqual(r.code, EXIT_VERIFY, r)
+        self.assertIn("match: false", res["error"])
+        self.assertIn("was erased", res["error"])
+        self.assertEqual(self.images(), {}, "the damaged copy should be gone from slot 1")
+        r, res = self.upload(path)
+        self.assert_uploaded(r, res, path)
 
     def test_image_too_big(self):
         """An image larger than the slot is refused on its first chunk; nothing lands in slot 1."""
