@@ -20,6 +20,8 @@
 
 #define BLE_NOTIFY_TIMEOUT_USEC (3 * USEC_PER_SEC)   /* 5.66 may never answer AcquireNotify (BLUEZ.md §4) */
 #define BLE_TXQ_MAX (256u * 1024)
+/* A queued piece's 2-byte head: its length, and this bit on a frame's first piece (WriteValue waits there). */
+#define BLE_TXQ_FRAME_START 0x8000u
 
 static int ble_write_start(Transport *t);
 static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, void *userdata);
@@ -327,7 +329,23 @@ void ble_forget_link(BleState *s)
 
 static size_t ble_queue_head(const BleState *s)
 {
-	return (size_t)s->txq[0] << 8 | s->txq[1];
+	return ((size_t)s->txq[0] << 8 | s->txq[1]) & ~(size_t)BLE_TXQ_FRAME_START;
+}
+
+/* WriteValue goes on to the next frame only once every piece of the last one was answered. An error
+ * answer means bluetoothd dropped that piece while the ones after it went on: the device, which counts a
+ * frame's bytes (smp_reassembly_collect()), would complete the short frame with the next frame's first
+ * bytes and write wrong data. Holding the next frame until the answers are in lets the link be reset
+ * first, and the reset drops the partial frame (smp_bt_ccc_changed()). The answers come once bluetoothd
+ * queued the pieces (BLUEZ.md §6), so the wait is a local round trip, not air time. */
+static bool ble_next_frame_waits(const BleState *s, bool frame_start)
+{
+	return frame_start && s->writes_pending > 0;
+}
+
+static bool ble_queue_head_waits(const BleState *s)
+{
+	return ble_next_frame_waits(s, (s->txq[0] << 8 & BLE_TXQ_FRAME_START) != 0);
 }
 
 static void ble_queue_pop(BleState *s, size_t bytes)
@@ -359,7 +377,7 @@ static void ble_drain_writes(Transport *t)
 {
 	BleState *s = t->state;
 
-	while (s->step == BLE_OPEN && s->txq_len && ble_write_slot(s))
+	while (s->step == BLE_OPEN && s->txq_len && !ble_queue_head_waits(s) && ble_write_slot(s))
 		if (ble_send_queued(t) < 0)
 			break;
 }
@@ -369,8 +387,8 @@ static bool on_write_slot(BleWriteWaiter *w)
 	Transport *t = w->userdata;
 	BleState *s = t->state;
 
-	if (s->step != BLE_OPEN || !s->txq_len)
-		return false;
+	if (s->step != BLE_OPEN || !s->txq_len || ble_queue_head_waits(s))
+		return false; /* the last answer of ours drains the queue again */
 	if (ble_send_queued(t) >= 0)
 		ble_drain_writes(t);
 	return true;
@@ -406,7 +424,7 @@ static int on_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	return 0;
 }
 
-static int ble_queue(BleState *s, const uint8_t *p, size_t n)
+static int ble_queue(BleState *s, const uint8_t *p, size_t n, bool frame_start)
 {
 	uint8_t *q;
 
@@ -416,7 +434,7 @@ static int ble_queue(BleState *s, const uint8_t *p, size_t n)
 	if (!q)
 		return -ENOMEM;
 	s->txq = q;
-	q[s->txq_len] = (uint8_t)(n >> 8);
+	q[s->txq_len] = (uint8_t)((n | (frame_start ? BLE_TXQ_FRAME_START : 0)) >> 8);
 	q[s->txq_len + 1] = (uint8_t)n;
 	memcpy(q + s->txq_len + 2, p, n);
 	s->txq_len += 2 + n;
@@ -495,13 +513,15 @@ static int ble_lost_soon(Transport *t)
 	return -ECONNRESET;
 }
 
-int ble_write_one(Transport *t, const uint8_t *p, size_t n)
+int ble_write_one(Transport *t, const uint8_t *p, size_t n, bool frame_start)
 {
 	BleState *s = t->state;
 	int r;
 
 	if (s->write_value)
-		return !s->txq_len && ble_write_slot(s) ? ble_write_value(t, p, n) : ble_queue(s, p, n);
+		return !s->txq_len && !ble_next_frame_waits(s, frame_start) && ble_write_slot(s)
+			       ? ble_write_value(t, p, n)
+			       : ble_queue(s, p, n, frame_start);
 	if (s->txq_len == 0) {
 		if (send(s->write_fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) >= 0)
 			return 0;
@@ -509,6 +529,6 @@ int ble_write_one(Transport *t, const uint8_t *p, size_t n)
 			return ble_lost_soon(t); /* EPIPE, ECONNRESET: bluetoothd closed its end */
 	}
 	/* EAGAIN only means bluetoothd is behind (BLUEZ.md §6): the rest waits for POLLOUT. */
-	r = ble_queue(s, p, n);
+	r = ble_queue(s, p, n, frame_start);
 	return r < 0 ? r : sd_event_source_set_io_events(s->write_io, EPOLLOUT);
 }

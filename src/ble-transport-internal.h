@@ -117,4 +117,4 @@ int ble_notify_start(Transport *t);
 void ble_deliver(Transport *t, const uint8_t *data, size_t n);
 bool ble_drain_notifications(Transport *t);
 void ble_forget_link(BleState *s);
-int ble_write_one(Transport *t, const uint8_t *p, size_t n);
+int ble_write_one(Transport *t, const uint8_t *p, size_t n, bool frame_start);

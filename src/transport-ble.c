@@ -201,7 +201,7 @@ static int ble_send(Transport *t, const uint8_t *frame, size_t len)
 		return -EINVAL; /* a zero-length write stops bluetoothd reading the socket (BLUEZ.md §4) */
 	/* One frame's pieces only, never the tail of one with the head of the next (REFERENCE.md §6). */
 	for (size_t off = 0; off < len; off += frag) {
-		int r = ble_write_one(t, frame + off, MIN(frag, len - off));
+		int r = ble_write_one(t, frame + off, MIN(frag, len - off), off == 0);
 
 		if (r < 0)
 			return r;

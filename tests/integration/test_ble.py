@@ -136,6 +136,19 @@ class Ble(unittest.TestCase):
             self.assertGreaterEqual(result["reconnects"], 1)
             self.assertTrue(result["match"])
 
+    def test_refused_write_never_damages_the_copy(self):
+        """A refused piece at every place of a frame (the 40th to the 49th WriteValue: each piece of two
+        frames): the next frame's pieces wait for the last frame's answers, so the link is reset before
+        any of them can complete the short frame on the device. Every upload lands intact at once, with
+        no match: false and nothing erased."""
+        for n in range(40, 50):
+            with self.subTest(write=n), BluezSim("--acquire-write-fails", "--write-value-fails", str(n)) as b:
+                r = b.run(["--json", "image", "upload", self.image])
+                self.assertEqual(r.code, 0, r)
+                result = r.json_lines()[-1]
+                self.assertTrue(result["match"], result)
+                self.assertGreaterEqual(result["reconnects"], 1, result)
+
     def test_damaged_copy_is_erased(self):
         """Data that reaches the device wrong (--corrupt-write: the 60th write's last byte, image data): the
         upload ends with match: false. The slot would still list the file's hash TLV, as Zephyr reads the
