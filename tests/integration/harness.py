@@ -177,6 +177,7 @@ class PrivateBus:
     def close(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
+        self.proc.stdout.close()
         self.dir.cleanup()
 
 
