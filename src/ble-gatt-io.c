@@ -320,6 +320,7 @@ void ble_forget_link(BleState *s)
 		}
 	s->txq_len = s->rx.len = 0;
 	s->writes_pending = 0;
+	s->write_refused = false;
 	s->start_notify = s->write_value = false;
 	s->dev_connected = false;
 }
@@ -336,11 +337,14 @@ static size_t ble_queue_head(const BleState *s)
  * answer means bluetoothd dropped that piece while the ones after it went on: the device, which counts a
  * frame's bytes (smp_reassembly_collect()), would complete the short frame with the next frame's first
  * bytes and write wrong data. Holding the next frame until the answers are in lets the link be reset
- * first, and the reset drops the partial frame (smp_bt_ccc_changed()). The answers come once bluetoothd
- * queued the pieces (BLUEZ.md §6), so the wait is a local round trip, not air time. */
+ * first (write_refused holds everything from the error answer on). The reset drops the partial frame on
+ * the device when the SMP characteristic's CCC goes to 0 (smp_bt_ccc_changed()): bluetoothd writes 0
+ * when the last notification session on it closes, and Zephyr clears a peer's CCC on disconnect; another
+ * client subscribed to the same characteristic would keep it (BLUEZ.md §4). The answers come once
+ * bluetoothd queued the pieces (BLUEZ.md §6), so the wait is a local round trip, not air time. */
 static bool ble_next_frame_waits(const BleState *s, bool frame_start)
 {
-	return frame_start && s->writes_pending > 0;
+	return s->write_refused || (frame_start && s->writes_pending > 0);
 }
 
 static bool ble_queue_head_waits(const BleState *s)
@@ -354,16 +358,22 @@ static void ble_queue_pop(BleState *s, size_t bytes)
 	s->txq_len -= bytes;
 }
 
-/* The head of the queue as a WriteValue, on a budget slot taken for it. */
+/* The head of the queue as a WriteValue, on a budget slot taken for it. A piece that could not be sent
+ * leaves its frame short on the device, as a refused one does: the link is reset. */
 static int ble_send_queued(Transport *t)
 {
 	BleState *s = t->state;
 	uint8_t piece[BLE_WRITE_MAX];
 	size_t n = MIN(ble_queue_head(s), sizeof(piece));
+	int r;
 
 	memcpy(piece, s->txq + 2, n);
 	ble_queue_pop(s, 2 + ble_queue_head(s));
-	return ble_write_value(t, piece, n);
+	r = ble_write_value(t, piece, n);
+	if (r < 0)
+		ble_fail(t, -ECONNRESET, "a write to %s could not be sent (%s): the link is reset", ble_who(s),
+			 strerror(-r));
+	return r;
 }
 
 /* This transport's share and the connection's budget (ble-bus.h) bound the answers awaited; what does
@@ -406,6 +416,10 @@ static int on_write_value(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	unsigned answered = 0;
 
 	(void)e;
+	/* Before the slot goes back: giving it back can wake this transport's own waiter, and failing the
+	 * link drains the notifications first, whose answers can start the next frame. */
+	if (err)
+		s->write_refused = true;
 	for (size_t i = 0; i < BLE_WRITES_IN_FLIGHT; i++)
 		if (s->writes[i] && s->writes[i] == sd_bus_get_current_slot(s->bus)) {
 			s->writes[i] = sd_bus_slot_unref(s->writes[i]);

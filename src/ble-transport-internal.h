@@ -60,6 +60,7 @@ typedef struct BleState {
 	uint8_t *txq;           /* writes waiting for POLLOUT or a WriteValue slot: [u16 length][bytes]… */
 	size_t txq_len;
 	unsigned writes_pending;
+	bool write_refused;     /* a WriteValue was refused: nothing more is written before the reset */
 	BleWriteWaiter write_waiter;  /* queued for a slot of the connection's WriteValue budget */
 	/* WriteValue calls awaiting their answer: slots of this transport, so that none of its callbacks
 	 * runs after it closed on the connection that stays (ble-bus.c). */

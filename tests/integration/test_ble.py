@@ -137,11 +137,11 @@ class Ble(unittest.TestCase):
             self.assertTrue(result["match"])
 
     def test_refused_write_never_damages_the_copy(self):
-        """A refused piece at every place of a frame (the 40th to the 49th WriteValue: each piece of two
+        """A refused piece at every place of a frame (the 40th to the 59th WriteValue: each piece of four
         frames): the next frame's pieces wait for the last frame's answers, so the link is reset before
         any of them can complete the short frame on the device. Every upload lands intact at once, with
         no match: false and nothing erased."""
-        for n in range(40, 50):
+        for n in range(40, 60):
             with self.subTest(write=n), BluezSim("--acquire-write-fails", "--write-value-fails", str(n)) as b:
                 r = b.run(["--json", "image", "upload", self.image])
                 self.assertEqual(r.code, 0, r)
