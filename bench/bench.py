@@ -17,7 +17,10 @@ Racks: N uploads at once to N devices behind one adapter, whose radio they share
 rates and what the stand-in's radio carried (its --stats-file, in simulated time) next to the adapter's
 air-time ceiling.
 
-    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime|rack|fs]
+    bench/bench.py [--build DIR] [--quick] [--only udp|ble|airtime|rack|fs] [--links-per-adapter N]
+
+--links-per-adapter N gives the racks' smpctl that option (its default, 7, otherwise), to see what a
+controller that holds more links at once would carry.
 """
 import argparse
 import json
@@ -345,7 +348,7 @@ def read_all_stats(path):
     return out
 
 
-def rack_upload(build, host, image, addresses, devices_file):
+def rack_upload(build, host, image, addresses, devices_file, links=None):
     """One smpctl process uploading to every device of devices_file (a rack), under /usr/bin/time.
     Each device's result line is timestamped as it arrives; its upload started its bytes over its rate
     before that. Returns the results, the aggregate rate over the span, and the process's CPU and RSS."""
@@ -354,7 +357,9 @@ def rack_upload(build, host, image, addresses, devices_file):
     timing = devices_file + ".time"
     env = dict(os.environ, **host.env)
     proc = subprocess.Popen(["/usr/bin/time", "-o", timing, "-f", "%M %U %S", os.path.join(build, "src/cli/smpctl"),
-                             "--json", "--devices", devices_file, "image", "upload", image, "--force"], env=env,
+                             "--json", "--devices", devices_file]
+                            + (["--links-per-adapter", str(links)] if links else [])
+                            + ["image", "upload", image, "--force"], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     t0 = time.monotonic()
     ends, results = {}, {}
@@ -376,7 +381,7 @@ def rack_upload(build, host, image, addresses, devices_file):
     return True, total, (float(user) + float(system)) / wall, int(rss_kib)
 
 
-def bench_rack(build, image, quick):
+def bench_rack(build, image, quick, links=None):
     """A rack: N devices updated by ONE smpctl process (--devices), through one adapter and through two
     (devices alternate, ble:hciN/ADDR), onto blank slots (§14's device, 15 ms, 2M PHY). Printed: the
     aggregate over the span of the uploads, N x the single-device figure, the adapters' air-time ceiling
@@ -385,7 +390,8 @@ def bench_rack(build, image, quick):
     and peak RSS. At most 7 links per adapter run at once (smpctl(1) RACKS): 16 devices through one
     adapter go in turns."""
     rows, single = [], None
-    print("%-46s %9s %7s %9s %7s %6s %6s %6s" % ("racks: one process, N devices", "aggregate", "N x 1",
+    title = "racks: one process, N devices" + (", %d links" % links if links else "")
+    print("%-46s %9s %7s %9s %7s %6s %6s %6s" % (title, "aggregate", "N x 1",
                                                  "ceiling", "goal", "ratio", "cpu", "MiB"))
     for adapters in (1, 2):
         for n in ([1, 2, 4] if quick else [1, 2, 4, 8, 16]):
@@ -397,7 +403,7 @@ def bench_rack(build, image, quick):
                             *[a for d in devices for a in ("--device", d)])
             try:
                 addresses = ["ble:hci%d/%s" % (i % adapters, d) for i, d in enumerate(devices)]
-                ok, total, cpu, rss = rack_upload(build, host, image, addresses, stats + ".devices")
+                ok, total, cpu, rss = rack_upload(build, host, image, addresses, stats + ".devices", links)
             finally:
                 host.close()
             st = read_all_stats(stats)
@@ -459,6 +465,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="one configuration per transport")
     ap.add_argument("--only", choices=["udp", "ble", "airtime", "rack", "fs"])
     ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--links-per-adapter", type=int, help="racks: smpctl's --links-per-adapter (default: its own, 7)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         image = os.path.join(tmp, "bench.signed.bin")
@@ -478,7 +485,7 @@ def main():
         if args.only in (None, "airtime"):
             rows += bench_airtime(args.build, image, args.quick)
         if args.only in (None, "rack"):
-            rows += bench_rack(args.build, image, args.quick)
+            rows += bench_rack(args.build, image, args.quick, args.links_per_adapter)
         if args.only in (None, "fs"):
             rows += bench_fs(args.build, args.quick)
     if args.json:
