@@ -349,7 +349,7 @@ static bool ble_next_frame_waits(const BleState *s, bool frame_start)
 
 static bool ble_queue_head_waits(const BleState *s)
 {
-	return ble_next_frame_waits(s, (s->txq[0] << 8 & BLE_TXQ_FRAME_START) != 0);
+	return ble_next_frame_waits(s, (s->txq[0] & (BLE_TXQ_FRAME_START >> 8)) != 0);
 }
 
 static void ble_queue_pop(BleState *s, size_t bytes)
