@@ -28,6 +28,7 @@ static int on_notify_readable(sd_event_source *src, int fd, uint32_t revents, vo
 static int on_write_ready(sd_event_source *src, int fd, uint32_t revents, void *userdata);
 static int ble_write_value(Transport *t, const uint8_t *p, size_t n);
 static bool on_write_slot(BleWriteWaiter *w);
+static int ble_lost_soon(Transport *t);
 
 /* ------------------------------------------------------------------------------------------------ */
 /* The SMP characteristic                                                                            */
@@ -359,7 +360,8 @@ static void ble_queue_pop(BleState *s, size_t bytes)
 }
 
 /* The head of the queue as a WriteValue, on a budget slot taken for it. A piece that could not be sent
- * leaves its frame short on the device, as a refused one does: the link is reset. */
+ * leaves its frame short on the device, as a refused one does: nothing more is written and the link is
+ * reset, from the loop (this may run inside ble_bus_write_done(), which must not see the bus go). */
 static int ble_send_queued(Transport *t)
 {
 	BleState *s = t->state;
@@ -370,9 +372,11 @@ static int ble_send_queued(Transport *t)
 	memcpy(piece, s->txq + 2, n);
 	ble_queue_pop(s, 2 + ble_queue_head(s));
 	r = ble_write_value(t, piece, n);
-	if (r < 0)
-		ble_fail(t, -ECONNRESET, "a write to %s could not be sent (%s): the link is reset", ble_who(s),
-			 strerror(-r));
+	if (r < 0) {
+		log_debug("ble: a write to %s could not be sent (%s): the link is reset", ble_who(s), strerror(-r));
+		s->write_refused = true;
+		return ble_lost_soon(t);
+	}
 	return r;
 }
 

@@ -57,7 +57,8 @@ typedef struct BleState {
 	bool notify_restarted;        /* a stale StartNotify session of ours was stopped once */
 	size_t reassembly;
 	BleRx rx;
-	uint8_t *txq;           /* writes waiting for POLLOUT or a WriteValue slot: [u16 length][bytes]… */
+	uint8_t *txq;           /* writes waiting for POLLOUT or a WriteValue slot: [u16 length][bytes]…,
+				 * the length's top bit set on a frame's first piece */
 	size_t txq_len;
 	unsigned writes_pending;
 	bool write_refused;     /* a WriteValue was refused: nothing more is written before the reset */
